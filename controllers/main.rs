@@ -1,0 +1,19 @@
+//! The demo app's binary: Fymo's CLI with the demo's Rust controllers compiled in.
+//!
+//! `cargo run --bin fymo-demo -- serve` serves the repository root.
+
+mod home;
+mod products;
+
+fn main() -> std::process::ExitCode {
+    let app = fymo::App::builder()
+        .controller("home", home::index)
+        .controller("products.index", products::index)
+        .controller("products.show", products::show)
+        .controller("products.api", products::api)
+        .controller("counter", home::counter)
+        .controller("snippets", home::snippets)
+        .controller("demo.fail", home::fail)
+        .build();
+    fymo::cli::main(app)
+}

@@ -1,0 +1,53 @@
+//! Product list and detail: the pages the benchmark serves.
+
+use fymo::{BoxError, Outcome, RequestContext};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Product {
+    id: u32,
+    name: String,
+    price: f64,
+    tags: Vec<&'static str>,
+    description: String,
+}
+
+fn product(id: u32) -> Product {
+    const TAGS: [&str; 4] = ["new", "sale", "eco", "gift"];
+    Product {
+        id,
+        name: format!("Product {id}"),
+        price: f64::from(id % 200) * 1.25 + 0.99,
+        tags: TAGS.iter().copied().take((id % 3) as usize).collect(),
+        description: format!("Product {id} is a fine <thing> & worth every cent."),
+    }
+}
+
+/// `GET /products?n=1000`: a list of `n` products (default 10, at most 10 000).
+pub(crate) async fn index(req: RequestContext) -> Result<Outcome, BoxError> {
+    let n: u32 = req
+        .query("n")
+        .map(str::parse)
+        .transpose()?
+        .unwrap_or(10)
+        .min(10_000);
+    let products: Vec<Product> = (1..=n).map(product).collect();
+    Ok(Outcome::props(
+        serde_json::json!({ "products": products, "total": n }),
+    )?)
+}
+
+/// `GET /products/{id}`: one product; 404 for ids that are not numbers or out of range.
+pub(crate) async fn show(req: RequestContext) -> Result<Outcome, BoxError> {
+    match req.param("id").and_then(|id| id.parse::<u32>().ok()) {
+        Some(id) if (1..=10_000).contains(&id) => Ok(Outcome::props(
+            serde_json::json!({ "product": product(id) }),
+        )?),
+        _ => Ok(Outcome::NotFound),
+    }
+}
+
+/// `GET /api/products/{id}`: the same data as JSON (a route without a template).
+pub(crate) async fn api(req: RequestContext) -> Result<Outcome, BoxError> {
+    show(req).await
+}

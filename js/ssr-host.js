@@ -1,0 +1,28 @@
+// SSR host glue: evaluated once per engine instance as part of the SSR bundle.
+// Exposes `globalThis.__fymo.render(name, layout, propsJson) -> json` to the Rust side.
+// Props cross as a JSON string and come back as a JSON string: one parse on each side,
+// and nothing from one render survives into the next.
+
+/**
+ * @param {{ components: Record<string, any>, LayoutRoot: any, render: Function }} deps
+ */
+export function install({ components, LayoutRoot, render }) {
+	const lookup = (name) => {
+		const component = components[name];
+		if (!component) throw new Error(`no component "${name}" in the SSR bundle`);
+		return component;
+	};
+
+	globalThis.__fymo = {
+		components: () => JSON.stringify(Object.keys(components)),
+		render(name, layout, propsJson) {
+			const Page = lookup(name);
+			const props = JSON.parse(propsJson);
+			const result = layout
+				? render(LayoutRoot, { props: { Layout: lookup(layout), Page, props } })
+				: render(Page, { props });
+			// Since Svelte 5.39 render() is lazy: reading head/body does the work.
+			return JSON.stringify({ head: result.head, body: result.body });
+		}
+	};
+}

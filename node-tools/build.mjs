@@ -1,0 +1,193 @@
+#!/usr/bin/env node
+// Fymo's build step. Compiles every templates/**/*.svelte of an app into:
+//   ssr.js                 one IIFE the engine evaluates once per instance (svelte/server + all components)
+//   client/**              content-hashed ESM: one entry per component, shared chunks, CSS
+//   manifest.json          component name -> DOM entry, CSS files, chunk imports
+// Progress and errors go to stdout as JSON lines ({"event": ...}) for the Rust side to print.
+//
+// usage: node build.mjs --root APP_DIR [--out DIR]
+import { mkdir, readdir, rm, writeFile, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import { sveltePlugin } from './svelte-plugin.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const jsDir = path.resolve(here, '../js');
+
+const emit = (event) => process.stdout.write(JSON.stringify(event) + '\n');
+
+function parseArgs(argv) {
+	const args = { root: process.cwd(), out: null };
+	for (let i = 0; i < argv.length; i++) {
+		if (argv[i] === '--root') args.root = path.resolve(argv[++i]);
+		else if (argv[i] === '--out') args.out = path.resolve(argv[++i]);
+		else throw new Error(`unknown argument ${argv[i]}`);
+	}
+	args.out ??= path.join(args.root, '.fymo', 'build');
+	return args;
+}
+
+async function findTemplates(dir, base = dir) {
+	let entries;
+	try {
+		entries = await readdir(dir, { withFileTypes: true });
+	} catch (e) {
+		if (e.code === 'ENOENT') return [];
+		throw e;
+	}
+	const found = [];
+	for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+		const abs = path.join(dir, entry.name);
+		if (entry.isDirectory()) found.push(...(await findTemplates(abs, base)));
+		else if (entry.name.endsWith('.svelte')) found.push(path.relative(base, abs).split(path.sep).join('/'));
+	}
+	return found;
+}
+
+/** Stable compiler filename: relative to templates/, or under __fymo/ for Fymo's own components. */
+function filenameOf(templatesDir) {
+	return (abs) =>
+		abs.startsWith(templatesDir + path.sep)
+			? path.relative(templatesDir, abs).split(path.sep).join('/')
+			: '__fymo/' + path.relative(jsDir, abs).split(path.sep).join('/');
+}
+
+const nameOf = (rel) => rel.replace(/\.svelte$/, '');
+
+function ssrEntry(templatesDir, templates) {
+	const imports = templates.map((t, i) => `import C${i} from ${JSON.stringify(path.join(templatesDir, t))};`);
+	const table = templates.map((t, i) => `  ${JSON.stringify(nameOf(t))}: C${i},`);
+	return [
+		`import { render } from 'svelte/server';`,
+		`import { install } from ${JSON.stringify(path.join(jsDir, 'ssr-host.js'))};`,
+		`import LayoutRoot from ${JSON.stringify(path.join(jsDir, 'LayoutRoot.svelte'))};`,
+		...imports,
+		`install({ render, LayoutRoot, components: {`,
+		...table,
+		`} });`
+	].join('\n');
+}
+
+async function buildSsr({ templatesDir, templates, out }) {
+	await esbuild.build({
+		stdin: { contents: ssrEntry(templatesDir, templates), resolveDir: here, sourcefile: 'fymo-ssr-entry.js' },
+		bundle: true,
+		nodePaths: [path.join(here, 'node_modules')],
+		format: 'iife',
+		platform: 'neutral',
+		target: 'es2022',
+		conditions: ['svelte', 'production'],
+		mainFields: ['module', 'main'],
+		alias: { 'node:async_hooks': path.join(jsDir, 'shims/async_hooks.js') },
+		define: { 'process.env.NODE_ENV': '"production"' },
+		outfile: path.join(out, 'ssr.js'),
+		plugins: [sveltePlugin({ generate: 'server', filenameOf: filenameOf(templatesDir) })],
+		logLevel: 'silent'
+	});
+}
+
+async function buildClient({ templatesDir, templates, out }) {
+	const clientDir = path.join(out, 'client');
+	const entryPoints = [
+		{ in: path.join(jsDir, 'client.js'), out: 'fymo-client' },
+		...templates.map((t) => ({ in: path.join(templatesDir, t), out: `pages/${nameOf(t)}` }))
+	];
+	const result = await esbuild.build({
+		entryPoints,
+		bundle: true,
+		nodePaths: [path.join(here, 'node_modules')],
+		splitting: true,
+		format: 'esm',
+		platform: 'browser',
+		target: 'es2022',
+		conditions: ['svelte', 'browser', 'production'],
+		minify: true,
+		entryNames: '[dir]/[name]-[hash]',
+		chunkNames: 'chunks/[name]-[hash]',
+		assetNames: 'assets/[name]-[hash]',
+		define: { 'process.env.NODE_ENV': '"production"' },
+		outdir: clientDir,
+		metafile: true,
+		plugins: [sveltePlugin({ generate: 'client', filenameOf: filenameOf(templatesDir) })],
+		logLevel: 'silent'
+	});
+	return manifestFrom(result.metafile, clientDir, templatesDir);
+}
+
+/** Maps each entry to its file, CSS and transitive static chunk imports (for modulepreload). */
+function manifestFrom(metafile, clientDir, templatesDir) {
+	const rel = (p) => path.relative(clientDir, path.resolve(p)).split(path.sep).join('/');
+	const outputs = metafile.outputs;
+	const closure = (file, seen = new Set()) => {
+		for (const imp of outputs[file]?.imports ?? []) {
+			if (imp.kind === 'import-statement' && !seen.has(imp.path)) {
+				seen.add(imp.path);
+				closure(imp.path, seen);
+			}
+		}
+		return seen;
+	};
+	const components = {};
+	let client = null;
+	for (const [file, output] of Object.entries(outputs)) {
+		if (!output.entryPoint) continue;
+		const entry = {
+			file: rel(file),
+			css: output.cssBundle ? [rel(output.cssBundle)] : [],
+			imports: [...closure(file)].map(rel).sort()
+		};
+		const source = path.resolve(output.entryPoint);
+		if (source === path.join(jsDir, 'client.js')) client = entry;
+		else components[nameOf(path.relative(templatesDir, source).split(path.sep).join('/'))] = entry;
+	}
+	return { client, components };
+}
+
+async function versionOf(out, files) {
+	const hash = createHash('sha256');
+	for (const f of files) hash.update(f).update(await readFile(path.join(out, f)));
+	return hash.digest('hex').slice(0, 16);
+}
+
+const { root, out } = parseArgs(process.argv.slice(2));
+
+async function main() {
+	const started = performance.now();
+	const templatesDir = path.join(root, 'templates');
+	const templates = await findTemplates(templatesDir);
+	emit({ event: 'templates', count: templates.length });
+
+	await rm(out, { recursive: true, force: true });
+	await mkdir(out, { recursive: true });
+
+	let t = performance.now();
+	await buildSsr({ templatesDir, templates, out });
+	emit({ event: 'ssr', file: 'ssr.js', ms: Math.round(performance.now() - t) });
+
+	t = performance.now();
+	const { client, components } = await buildClient({ templatesDir, templates, out });
+	emit({ event: 'client', entries: Object.keys(components).length, ms: Math.round(performance.now() - t) });
+
+	const hashed = [client.file, ...Object.values(components).map((c) => c.file)].sort();
+	const manifest = { version: await versionOf(out, ['ssr.js', ...hashed.map((f) => 'client/' + f)]), ssr: 'ssr.js', client, components };
+	await writeFile(path.join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+	emit({ event: 'done', manifest: path.join(out, 'manifest.json'), ms: Math.round(performance.now() - started) });
+}
+
+main().catch((e) => {
+	for (const err of e.errors ?? [{ text: String(e.stack ?? e) }]) {
+		emit({
+			event: 'error',
+			kind: 'compile',
+			message: err.text,
+			code: err.detail?.code ?? null,
+			file: err.location?.file ? path.relative(root, path.resolve(err.location.file)) : null,
+			line: err.location?.line ?? null,
+			column: err.location?.column ?? null,
+			frame: err.detail?.frame ?? null
+		});
+	}
+	process.exit(1);
+});

@@ -1,0 +1,223 @@
+//! Running node-tools: install its packages once, run the compiler, read its events.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde::Deserialize;
+
+/// A Svelte compile error with its place in the template.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct CompileError {
+    /// What the compiler said.
+    pub message: String,
+    /// Svelte's error code (`expected_token`), if any.
+    pub code: Option<String>,
+    /// The template file.
+    pub file: Option<String>,
+    /// 1-based line.
+    pub line: Option<u32>,
+    /// 0-based column, as Svelte counts.
+    pub column: Option<u32>,
+    /// Svelte's code frame around the error.
+    pub frame: Option<String>,
+}
+
+impl std::fmt::Display for CompileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.file, self.line, self.column) {
+            (Some(file), Some(line), Some(col)) => write!(f, "{file}:{line}:{col}: ")?,
+            (Some(file), _, _) => write!(f, "{file}: ")?,
+            _ => {}
+        }
+        f.write_str(&self.message)?;
+        if let Some(code) = &self.code {
+            write!(f, " [{code}]")?;
+        }
+        if let Some(frame) = &self.frame {
+            write!(f, "\n{frame}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One line of node-tools' progress output.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "event", rename_all = "lowercase")]
+pub enum BuildEvent {
+    /// Templates found.
+    Templates {
+        /// How many.
+        count: usize,
+    },
+    /// The SSR bundle is written.
+    Ssr {
+        /// Milliseconds.
+        ms: u64,
+    },
+    /// The browser bundles are written.
+    Client {
+        /// DOM entries.
+        entries: usize,
+        /// Milliseconds.
+        ms: u64,
+    },
+    /// All done.
+    Done {
+        /// Total milliseconds.
+        ms: u64,
+    },
+    /// A compile error (the build fails).
+    Error(CompileError),
+}
+
+/// Why a build failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// A template does not compile.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n\n"))]
+    Compile(Vec<CompileError>),
+    /// Node or npm could not be run.
+    #[error("{what}: {source}")]
+    Tool {
+        /// What was being run.
+        what: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Node or npm exited with an error and no compile error to show.
+    #[error("{what} failed ({status})")]
+    Failed {
+        /// What was being run.
+        what: String,
+        /// Exit status.
+        status: std::process::ExitStatus,
+    },
+}
+
+/// The node-tools directory (its `package.json`, `build.mjs`).
+#[derive(Debug, Clone)]
+pub struct NodeTools {
+    dir: PathBuf,
+}
+
+impl Default for NodeTools {
+    /// `$FYMO_NODE_TOOLS`, else the `node-tools/` next to this crate's sources.
+    fn default() -> Self {
+        let dir = std::env::var_os("FYMO_NODE_TOOLS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("node-tools"));
+        Self { dir }
+    }
+}
+
+impl NodeTools {
+    /// node-tools at `dir`.
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Whether its npm packages are installed.
+    pub fn is_installed(&self) -> bool {
+        ["svelte", "esbuild"].iter().all(|p| {
+            self.dir
+                .join("node_modules")
+                .join(p)
+                .join("package.json")
+                .is_file()
+        })
+    }
+
+    /// Installs node-tools' packages from the lockfile (`npm ci`) when they are missing.
+    ///
+    /// # Errors
+    /// When npm cannot run or fails.
+    pub fn ensure_installed(&self) -> Result<(), BuildError> {
+        if self.is_installed() {
+            return Ok(());
+        }
+        eprintln!(
+            "fymo: installing node-tools packages (npm ci in {})",
+            self.dir.display()
+        );
+        let what = "npm ci".to_owned();
+        let status = Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&self.dir)
+            .stdout(Stdio::inherit())
+            .stderr(Stdio::inherit())
+            .status()
+            .map_err(|source| BuildError::Tool {
+                what: what.clone(),
+                source,
+            })?;
+        if !status.success() {
+            return Err(BuildError::Failed { what, status });
+        }
+        Ok(())
+    }
+}
+
+/// Build settings.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// node-tools to use.
+    pub node_tools: NodeTools,
+}
+
+/// Compiles the app at `root` into `.fymo/build/`, reporting each event to `progress`.
+///
+/// # Errors
+/// Compile errors (with file:line:column and a code frame), or Node/npm failures.
+pub fn build(
+    root: &Path,
+    options: &BuildOptions,
+    mut progress: impl FnMut(&BuildEvent),
+) -> Result<(), BuildError> {
+    let tools = &options.node_tools;
+    tools.ensure_installed()?;
+    let what = format!("node {}", tools.dir.join("build.mjs").display());
+    let mut child = Command::new("node")
+        .arg(tools.dir.join("build.mjs"))
+        .arg("--root")
+        .arg(root)
+        .arg("--out")
+        .arg(super::output_dir(root))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|source| BuildError::Tool {
+            what: what.clone(),
+            source,
+        })?;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut errors = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|source| BuildError::Tool {
+            what: what.clone(),
+            source,
+        })?;
+        match serde_json::from_str::<BuildEvent>(&line) {
+            Ok(BuildEvent::Error(e)) => errors.push(e),
+            Ok(event) => progress(&event),
+            // Anything else a plugin printed: pass it through.
+            Err(_) => eprintln!("{line}"),
+        }
+    }
+    let status = child.wait().map_err(|source| BuildError::Tool {
+        what: what.clone(),
+        source,
+    })?;
+    if !errors.is_empty() {
+        return Err(BuildError::Compile(errors));
+    }
+    if !status.success() {
+        return Err(BuildError::Failed { what, status });
+    }
+    Ok(())
+}

@@ -1,0 +1,66 @@
+//! Command-line arguments as parsed.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Fymo: Svelte 5 pages rendered in Rust.
+#[derive(Debug, Parser)]
+#[command(name = "fymo", version, about)]
+pub struct Args {
+    /// The app directory.
+    #[arg(long, global = true, default_value = ".")]
+    pub root: PathBuf,
+    /// Log format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compile templates into .fymo/build/.
+    Build,
+    /// Serve the app (builds first if there is no build output).
+    Serve(ServeArgs),
+    /// Print the route table.
+    Routes,
+}
+
+/// Options of `fymo serve`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8000)]
+    pub port: u16,
+    /// Engine instances (threads); default one per core.
+    #[arg(long)]
+    pub engines: Option<usize>,
+    /// Render deadline in milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    pub render_timeout_ms: u64,
+    /// Heap limit per engine instance, in MiB (0 = none).
+    #[arg(long, default_value_t = 256)]
+    pub engine_memory_mb: usize,
+    /// Replace an engine instance after this many renders (0 = never).
+    #[arg(long, default_value_t = 10_000)]
+    pub max_renders: u64,
+    /// Show error details in responses (development).
+    #[arg(long)]
+    pub dev_errors: bool,
+}

@@ -1,0 +1,155 @@
+//! The commands.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+
+use super::args::{Args, Command, LogFormat, ServeArgs};
+use super::Failure;
+use crate::build::{self, BuildError, BuildEvent, BuildOptions};
+use crate::engine::{Limits, PoolConfig};
+use crate::server::{self, Site, SiteError, SiteOptions};
+use crate::App;
+
+pub(super) fn run(app: App, args: Args) -> Result<(), Failure> {
+    init_logging(args.log_format);
+    let root = args
+        .root
+        .canonicalize()
+        .with_context(|| format!("app directory {}", args.root.display()))
+        .map_err(Failure::config)?;
+    match args.command {
+        Command::Build => build_app(&root),
+        Command::Serve(serve) => serve_app(app, &root, &serve),
+        Command::Routes => print_routes(&app, &root),
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FYMO_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+fn build_app(root: &Path) -> Result<(), Failure> {
+    eprintln!("fymo: building {}", root.display());
+    build::build(root, &BuildOptions::default(), |event| match event {
+        BuildEvent::Templates { count } => eprintln!("  templates   {count} found"),
+        BuildEvent::Ssr { ms } => eprintln!("  ssr bundle  {ms} ms"),
+        BuildEvent::Client { entries, ms } => eprintln!("  client      {entries} entries, {ms} ms"),
+        BuildEvent::Done { ms } => eprintln!(
+            "  done        {ms} ms -> {}",
+            build::output_dir(root).display()
+        ),
+        BuildEvent::Error(_) => {}
+    })
+    .map_err(|e| match e {
+        BuildError::Compile(_) => Failure::runtime(anyhow::anyhow!("build failed:\n{e}")),
+        other => Failure::runtime(other),
+    })
+}
+
+fn serve_app(app: App, root: &Path, args: &ServeArgs) -> Result<(), Failure> {
+    if !build::output_dir(root).join("manifest.json").is_file() {
+        build_app(root)?;
+    }
+    let mut pool = PoolConfig {
+        max_renders: args.max_renders,
+        limits: Limits {
+            deadline: Duration::from_millis(args.render_timeout_ms),
+            memory_bytes: args.engine_memory_mb * 1024 * 1024,
+        },
+        ..PoolConfig::default()
+    };
+    if let Some(n) = args.engines {
+        pool.size = n.max(1);
+    }
+    let options = SiteOptions {
+        root: root.to_owned(),
+        pool,
+        dev: args.dev_errors,
+    };
+    let site = Site::load(&app, options).map_err(|e| match e {
+        SiteError::Config(_) | SiteError::Shell(_) | SiteError::NotBuilt { .. } => {
+            Failure::config(e)
+        }
+        other => Failure::runtime(other),
+    })?;
+    let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
+    runtime.block_on(async move {
+        let addr = format!("{}:{}", args.host, args.port);
+        let listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .with_context(|| format!("binding {addr}"))
+            .map_err(Failure::runtime)?;
+        let local = listener.local_addr().map_err(Failure::runtime)?;
+        let stats = site.pool.stats();
+        tracing::info!(target: "fymo::server", "listening on http://{local} ({} routes, {} {} engines)", site.routes.routes().len(), stats.size, stats.engine);
+        server::serve(listener, Arc::new(site), shutdown_signal())
+            .await
+            .map_err(Failure::runtime)
+    })
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("installing SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    tracing::info!(target: "fymo::server", "shutting down: draining in-flight requests");
+}
+
+fn print_routes(app: &App, root: &Path) -> Result<(), Failure> {
+    let routes = server::load_routes(root, app.controllers()).map_err(Failure::config)?;
+    let rows: Vec<[String; 5]> = routes
+        .routes()
+        .iter()
+        .map(|r| {
+            [
+                r.methods
+                    .iter()
+                    .map(|m| m.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                r.pattern.clone(),
+                r.name.clone(),
+                if r.has_controller {
+                    "rust".into()
+                } else {
+                    "-".into()
+                },
+                match (&r.page, &r.layout) {
+                    (Some(p), Some(l)) => format!("templates/{p}.svelte (in {l})"),
+                    (Some(p), None) => format!("templates/{p}.svelte"),
+                    (None, _) => "(json)".into(),
+                },
+            ]
+        })
+        .collect();
+    let header = ["METHODS", "PATH", "CONTROLLER", "LANG", "TEMPLATE"].map(String::from);
+    let mut widths = [0usize; 5];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    for row in std::iter::once(&header).chain(&rows) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        println!("{}", line.join("  ").trim_end());
+    }
+    Ok(())
+}

@@ -1,0 +1,51 @@
+//! The `fymo` command line: a thin layer over the library.
+//!
+//! Exit codes: 0 ok, 1 runtime failure (build error, I/O), 2 usage or configuration error.
+
+mod args;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::App;
+
+pub use args::{Args, Command};
+
+/// An error at the CLI edge, with the exit code it maps to.
+#[derive(Debug)]
+pub struct Failure {
+    /// 1 runtime, 2 usage/configuration.
+    pub code: u8,
+    /// What to print.
+    pub error: anyhow::Error,
+}
+
+impl Failure {
+    pub(crate) fn config(error: impl Into<anyhow::Error>) -> Self {
+        Self {
+            code: 2,
+            error: error.into(),
+        }
+    }
+
+    pub(crate) fn runtime(error: impl Into<anyhow::Error>) -> Self {
+        Self {
+            code: 1,
+            error: error.into(),
+        }
+    }
+}
+
+/// Parses the process arguments and runs the command for `app`.
+pub fn main(app: App) -> ExitCode {
+    let args = Args::parse();
+    match commands::run(app, args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("error: {:#}", failure.error);
+            ExitCode::from(failure.code)
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! `routes.yml` as written, before validation.
+//!
+//! ```yaml
+//! root: posts.index
+//! resources: [posts]
+//! routes:
+//!   /about: pages.about
+//!   /users/{id}:
+//!     controller: users.show
+//!     template: users/profile.svelte
+//!     methods: [GET, POST]
+//!     layout: null
+//! layout: layouts/main.svelte
+//! ```
+//!
+//! serde_yaml reports syntax and type errors with a location; entries keep the line of
+//! their key so that semantic errors found later (duplicate paths, missing templates)
+//! can name it too.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_yaml::{Mapping, Value};
+
+use super::ConfigError;
+
+/// A layout setting: absent (inherit), `null` (none), or a template path.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum LayoutChoice {
+    /// Not set: use the file's default layout.
+    #[default]
+    Inherit,
+    /// `layout: null`: no layout.
+    Disabled,
+    /// A template path relative to `templates/`.
+    Template(String),
+}
+
+/// One route as written: its path and either a name or the long form.
+#[derive(Debug, Clone)]
+pub struct RouteEntry {
+    /// The path pattern (`/users/{id}`).
+    pub path: String,
+    /// What the route does.
+    pub spec: RouteSpec,
+    /// 1-based line of the path key.
+    pub line: usize,
+}
+
+/// The value of a route entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSpec {
+    /// Controller name (`users.show`).
+    pub controller: String,
+    /// Explicit template path, relative to `templates/`.
+    pub template: Option<String>,
+    /// Allowed methods; empty means `GET`.
+    pub methods: Vec<String>,
+    /// Per-route layout.
+    pub layout: LayoutChoice,
+}
+
+/// `routes.yml` as parsed.
+#[derive(Debug, Clone)]
+pub struct RoutesFile {
+    /// Where it was read from.
+    pub file: PathBuf,
+    /// `root:` controller name, with its line.
+    pub root: Option<(String, usize)>,
+    /// `resources:` names, with their lines.
+    pub resources: Vec<(String, usize)>,
+    /// Explicit routes in file order.
+    pub routes: Vec<RouteEntry>,
+    /// Default layout.
+    pub layout: LayoutChoice,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    root: Option<String>,
+    #[serde(default)]
+    resources: Vec<String>,
+    #[serde(default)]
+    routes: Option<Mapping>,
+    #[serde(default)]
+    layout: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLong {
+    controller: String,
+    template: Option<String>,
+    #[serde(default)]
+    methods: Vec<String>,
+    layout: Option<Value>,
+}
+
+impl RoutesFile {
+    /// Reads and parses `path`.
+    ///
+    /// # Errors
+    /// A missing file, a YAML error, an unknown key or a value of the wrong shape, as a
+    /// [`ConfigError`] naming the file and line.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            file: path.to_owned(),
+            source,
+        })?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses `text` as the contents of `file`.
+    ///
+    /// # Errors
+    /// As [`RoutesFile::load`].
+    pub fn parse(file: &Path, text: &str) -> Result<Self, ConfigError> {
+        let lines = Lines(text);
+        let yaml_error = |e: serde_yaml::Error| {
+            let line = e.location().map_or(1, |l| l.line());
+            ConfigError::at(file, line, e.to_string())
+        };
+        let raw: Raw = if text.trim().is_empty() {
+            return Err(ConfigError::File {
+                file: file.to_owned(),
+                message: "the file is empty; declare at least `root:` or `routes:`".into(),
+            });
+        } else {
+            serde_yaml::from_str(text).map_err(yaml_error)?
+        };
+        let layout = layout_choice(raw.layout, file, lines.of_key("layout", 0))?;
+        let mut routes = Vec::new();
+        let mut search_from = lines.of_key("routes", 0);
+        for (key, value) in raw.routes.unwrap_or_default() {
+            let line = match &key {
+                Value::String(path) => lines.of_key(path, search_from),
+                _ => search_from,
+            };
+            search_from = line;
+            let Value::String(path) = key else {
+                return Err(ConfigError::at(
+                    file,
+                    line,
+                    "a route's key must be a path string like `/about`",
+                ));
+            };
+            let spec = route_spec(value, file, line, &path)?;
+            routes.push(RouteEntry { path, spec, line });
+        }
+        let resources_line = lines.of_key("resources", 0);
+        Ok(Self {
+            file: file.to_owned(),
+            root: raw.root.map(|r| (r, lines.of_key("root", 0))),
+            resources: raw
+                .resources
+                .into_iter()
+                .map(|r| {
+                    let line = lines.of_item(&r, resources_line);
+                    (r, line)
+                })
+                .collect(),
+            routes,
+            layout,
+        })
+    }
+}
+
+fn route_spec(
+    value: Value,
+    file: &Path,
+    line: usize,
+    path: &str,
+) -> Result<RouteSpec, ConfigError> {
+    match value {
+        Value::String(controller) => Ok(RouteSpec {
+            controller,
+            template: None,
+            methods: Vec::new(),
+            layout: LayoutChoice::Inherit,
+        }),
+        Value::Mapping(_) => {
+            let long: RawLong = serde_yaml::from_value(value)
+                .map_err(|e| ConfigError::at(file, line, format!("route `{path}`: {e}")))?;
+            Ok(RouteSpec {
+                controller: long.controller,
+                template: long.template,
+                methods: long.methods,
+                layout: layout_choice(long.layout, file, line)?,
+            })
+        }
+        other => Err(ConfigError::at(
+            file,
+            line,
+            format!(
+                "route `{path}`: expected a controller name or a mapping with `controller:`, found {}",
+                kind(&other)
+            ),
+        )),
+    }
+}
+
+fn layout_choice(
+    value: Option<Value>,
+    file: &Path,
+    line: usize,
+) -> Result<LayoutChoice, ConfigError> {
+    match value {
+        None => Ok(LayoutChoice::Inherit),
+        Some(Value::Null) => Ok(LayoutChoice::Disabled),
+        Some(Value::String(s)) => Ok(LayoutChoice::Template(s)),
+        Some(other) => Err(ConfigError::at(
+            file,
+            line,
+            format!(
+                "`layout` must be a template path or null, found {}",
+                kind(&other)
+            ),
+        )),
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+/// Finds the line of a key in the source text. serde_yaml keeps no spans for values, so
+/// semantic errors locate their entry by its key, searching from a known earlier line.
+struct Lines<'a>(&'a str);
+
+impl Lines<'_> {
+    /// 1-based line of `key:` (plain or quoted) at or after line `from`; `from.max(1)` if absent.
+    fn of_key(&self, key: &str, from: usize) -> usize {
+        let candidates = [
+            format!("{key}:"),
+            format!("\"{key}\":"),
+            format!("'{key}':"),
+        ];
+        self.find(from, |t| {
+            candidates.iter().any(|c| t.starts_with(c.as_str()))
+        })
+    }
+
+    /// 1-based line of a list item or inline list containing `item`.
+    fn of_item(&self, item: &str, from: usize) -> usize {
+        self.find(from, |t| t.contains(item))
+    }
+
+    fn find(&self, from: usize, matches: impl Fn(&str) -> bool) -> usize {
+        self.0
+            .lines()
+            .enumerate()
+            .skip(from.saturating_sub(1))
+            .find(|(_, l)| matches(l.trim_start().trim_start_matches("- ")))
+            .map_or(from.max(1), |(i, _)| i + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<RoutesFile, ConfigError> {
+        RoutesFile::parse(Path::new("routes.yml"), text)
+    }
+
+    #[test]
+    fn parses_every_form_with_lines() {
+        let file = parse(
+            "root: home\nresources: [posts]\nroutes:\n  /about: pages.about\n  /users/{id}:\n    controller: users.show\n    methods: [GET, POST]\n    layout: null\nlayout: layouts/main.svelte\n",
+        )
+        .unwrap();
+        assert_eq!(file.root, Some(("home".into(), 1)));
+        assert_eq!(file.resources, vec![("posts".into(), 2)]);
+        assert_eq!(file.routes[0].path, "/about");
+        assert_eq!(file.routes[0].line, 4);
+        assert_eq!(file.routes[1].line, 5);
+        assert_eq!(file.routes[1].spec.methods, ["GET", "POST"]);
+        assert_eq!(file.routes[1].spec.layout, LayoutChoice::Disabled);
+        assert_eq!(
+            file.layout,
+            LayoutChoice::Template("layouts/main.svelte".into())
+        );
+    }
+
+    #[test]
+    fn unknown_top_level_key_names_its_line() {
+        let err = parse("root: home\nroutez:\n  /a: b\n").unwrap_err();
+        assert_eq!(err.line(), Some(2), "{err}");
+        assert!(err.to_string().contains("routez"), "{err}");
+    }
+
+    #[test]
+    fn unknown_route_key_names_the_route_line() {
+        let err = parse("routes:\n  /a: a\n  /b:\n    contoller: b\n").unwrap_err();
+        assert_eq!(err.line(), Some(3), "{err}");
+        assert!(err.to_string().contains("contoller"), "{err}");
+    }
+
+    #[test]
+    fn yaml_syntax_error_names_its_line() {
+        let err = parse("root: home\nroutes:\n  /a: [unclosed\n").unwrap_err();
+        assert!(err.line().is_some(), "{err}");
+        assert!(err.to_string().starts_with("routes.yml:"), "{err}");
+    }
+
+    #[test]
+    fn duplicate_path_is_refused() {
+        let err = parse("routes:\n  /a: a\n  /a: b\n").unwrap_err();
+        assert!(err.to_string().contains("duplicate"), "{err}");
+        assert!(err.line().is_some(), "{err}");
+    }
+}

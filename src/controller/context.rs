@@ -1,0 +1,68 @@
+//! [`RequestContext`]: what a controller sees of the request, as plain data.
+
+use std::collections::BTreeMap;
+
+use axum::http::{HeaderMap, Method};
+use serde::Serialize;
+
+/// The request as a controller sees it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RequestContext {
+    /// HTTP method.
+    #[serde(serialize_with = "method_str")]
+    pub method: Method,
+    /// The request path, without the query.
+    pub path: String,
+    /// Path parameters from the route pattern.
+    pub params: BTreeMap<String, String>,
+    /// Query string parameters (the last value wins for repeated keys).
+    pub query: BTreeMap<String, String>,
+    /// Request headers, names lower-case.
+    #[serde(serialize_with = "headers_map")]
+    pub headers: HeaderMap,
+    /// Cookies by name.
+    pub cookies: BTreeMap<String, String>,
+    /// Form fields of an `application/x-www-form-urlencoded` body.
+    pub form: BTreeMap<String, String>,
+    /// A JSON body, when the request sent one.
+    pub json: Option<serde_json::Value>,
+}
+
+impl RequestContext {
+    /// A path parameter.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params.get(name).map(String::as_str)
+    }
+
+    /// A query parameter.
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query.get(name).map(String::as_str)
+    }
+
+    /// A header value, if it is valid text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// A cookie.
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies.get(name).map(String::as_str)
+    }
+}
+
+fn method_str<S: serde::Serializer>(method: &Method, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(method.as_str())
+}
+
+fn headers_map<S: serde::Serializer>(headers: &HeaderMap, s: S) -> Result<S::Ok, S::Error> {
+    let map: BTreeMap<&str, String> = headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    map.serialize(s)
+}

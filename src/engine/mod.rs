@@ -1,0 +1,133 @@
+//! The JavaScript engine boundary.
+//!
+//! An [`EngineBackend`] makes [`EngineInstance`]s; each instance has the SSR bundle
+//! evaluated once and then renders many pages, one at a time, on the thread that made it.
+//! [`EnginePool`] runs one instance per dedicated thread and hands renders to whichever is
+//! free. Nothing above this module knows which engine it is talking to: QuickJS today, a
+//! `deno_core` (V8) backend can implement the same two traits behind a cargo feature.
+
+mod pool;
+mod quickjs;
+
+use std::time::{Duration, Instant};
+
+pub use pool::{EnginePool, PoolConfig, PoolStats};
+pub use quickjs::QuickJs;
+
+/// What a render produced: Svelte's `head` and `body` strings.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+pub struct Rendered {
+    /// Markup for `<head>` (`<svelte:head>` content, `<title>`).
+    pub head: String,
+    /// The component's HTML, with Svelte's hydration markers.
+    pub body: String,
+}
+
+/// One render: which component, optionally wrapped in which layout, with which props.
+#[derive(Debug, Clone)]
+pub struct RenderJob {
+    /// Component name as in the manifest (`products/show`).
+    pub page: String,
+    /// Layout component name, if the route has one.
+    pub layout: Option<String>,
+    /// The props, already serialized as JSON.
+    pub props_json: String,
+}
+
+/// Limits applied to every engine instance.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Wall-clock budget for one render; past it the render is interrupted.
+    pub deadline: Duration,
+    /// Heap limit per instance in bytes (0 = unlimited).
+    pub memory_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            deadline: Duration::from_secs(2),
+            memory_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+/// Why a render or an instance failed.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum EngineError {
+    /// The SSR bundle threw while being evaluated.
+    #[error("the SSR bundle failed to load: {message}")]
+    Load {
+        /// The exception message.
+        message: String,
+        /// The JavaScript stack, if any.
+        stack: Option<String>,
+    },
+    /// The component threw while rendering.
+    #[error("render of `{page}` threw: {message}")]
+    Exception {
+        /// Component name.
+        page: String,
+        /// The exception message.
+        message: String,
+        /// The JavaScript stack, if any.
+        stack: Option<String>,
+    },
+    /// The render ran past its deadline and was interrupted.
+    #[error("render of `{page}` was interrupted after {:?} (deadline)", .after)]
+    Timeout {
+        /// Component name.
+        page: String,
+        /// How long it had run.
+        after: Duration,
+    },
+    /// The instance ran out of its heap limit.
+    #[error("render of `{page}` ran out of memory (limit {limit_bytes} bytes)")]
+    OutOfMemory {
+        /// Component name.
+        page: String,
+        /// The configured limit.
+        limit_bytes: usize,
+    },
+    /// The pool is shut down or its threads are gone.
+    #[error("the engine pool is not running")]
+    PoolClosed,
+}
+
+impl EngineError {
+    /// Whether the instance that produced this error must be discarded.
+    pub fn poisons_instance(&self) -> bool {
+        matches!(
+            self,
+            Self::Timeout { .. } | Self::OutOfMemory { .. } | Self::Load { .. }
+        )
+    }
+
+    /// The JavaScript stack, when the engine reported one.
+    pub fn stack(&self) -> Option<&str> {
+        match self {
+            Self::Load { stack, .. } | Self::Exception { stack, .. } => stack.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// Makes engine instances. Shared by all pool threads.
+pub trait EngineBackend: Send + Sync + 'static {
+    /// Short name for logs and health output (`quickjs`).
+    fn name(&self) -> &'static str;
+
+    /// Creates an instance and evaluates `bundle` (the SSR bundle's source) in it.
+    /// Called on the pool thread that will own the instance.
+    fn instantiate(
+        &self,
+        bundle: &str,
+        limits: Limits,
+    ) -> Result<Box<dyn EngineInstance>, EngineError>;
+}
+
+/// One engine instance, owned by one thread.
+pub trait EngineInstance {
+    /// Renders one job; must be interrupted once `deadline` passes.
+    fn render(&mut self, job: &RenderJob, deadline: Instant) -> Result<Rendered, EngineError>;
+}

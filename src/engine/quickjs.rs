@@ -1,0 +1,139 @@
+//! QuickJS backend through `rquickjs`: builds from bundled C, fully offline.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::Instant;
+
+use rquickjs::{Context, Ctx, Function, Object, Runtime};
+
+use super::{EngineBackend, EngineError, EngineInstance, Limits, RenderJob, Rendered};
+
+/// The QuickJS engine backend.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct QuickJs;
+
+impl EngineBackend for QuickJs {
+    fn name(&self) -> &'static str {
+        "quickjs"
+    }
+
+    fn instantiate(
+        &self,
+        bundle: &str,
+        limits: Limits,
+    ) -> Result<Box<dyn EngineInstance>, EngineError> {
+        Ok(Box::new(Instance::new(bundle, limits)?))
+    }
+}
+
+struct Instance {
+    // Field order matters: the context must drop before its runtime.
+    context: Context,
+    runtime: Runtime,
+    deadline: Rc<Cell<Option<Instant>>>,
+    limits: Limits,
+}
+
+impl Instance {
+    fn new(bundle: &str, limits: Limits) -> Result<Self, EngineError> {
+        let load_error = |message: String| EngineError::Load {
+            message,
+            stack: None,
+        };
+        let runtime = Runtime::new().map_err(|e| load_error(e.to_string()))?;
+        runtime.set_memory_limit(limits.memory_bytes);
+        runtime.set_max_stack_size(4 * 1024 * 1024);
+        let deadline: Rc<Cell<Option<Instant>>> = Rc::default();
+        let watched = deadline.clone();
+        // Polled by QuickJS while it runs code: returning true raises an uncatchable error.
+        runtime.set_interrupt_handler(Some(Box::new(move || {
+            watched.get().is_some_and(|d| Instant::now() >= d)
+        })));
+        let context = Context::full(&runtime).map_err(|e| load_error(e.to_string()))?;
+        context.with(|ctx| {
+            ctx.eval::<(), _>(bundle).map_err(|e| {
+                let (message, stack) = exception(&ctx, e);
+                EngineError::Load { message, stack }
+            })
+        })?;
+        Ok(Self {
+            context,
+            runtime,
+            deadline,
+            limits,
+        })
+    }
+
+    fn drain_jobs(&self) {
+        while let Ok(true) = self.runtime.execute_pending_job() {}
+    }
+}
+
+impl EngineInstance for Instance {
+    fn render(&mut self, job: &RenderJob, deadline: Instant) -> Result<Rendered, EngineError> {
+        let started = Instant::now();
+        self.deadline.set(Some(deadline));
+        let result = self
+            .context
+            .with(|ctx| -> Result<String, (String, Option<String>)> {
+                let call = || -> rquickjs::Result<String> {
+                    let host: Object = ctx.globals().get("__fymo")?;
+                    let render: Function = host.get("render")?;
+                    render.call((
+                        job.page.as_str(),
+                        job.layout.as_deref(),
+                        job.props_json.as_str(),
+                    ))
+                };
+                call().map_err(|e| exception(&ctx, e))
+            });
+        self.drain_jobs();
+        self.deadline.set(None);
+        match result {
+            Ok(json) => serde_json::from_str(&json).map_err(|e| EngineError::Exception {
+                page: job.page.clone(),
+                message: format!("the SSR host returned malformed output: {e}"),
+                stack: None,
+            }),
+            Err(_) if Instant::now() >= deadline => Err(EngineError::Timeout {
+                page: job.page.clone(),
+                after: started.elapsed(),
+            }),
+            Err((message, _)) if message.contains("out of memory") => {
+                Err(EngineError::OutOfMemory {
+                    page: job.page.clone(),
+                    limit_bytes: self.limits.memory_bytes,
+                })
+            }
+            Err((message, stack)) => Err(EngineError::Exception {
+                page: job.page.clone(),
+                message,
+                stack,
+            }),
+        }
+    }
+}
+
+/// Turns an rquickjs error into (message, stack), reading the pending exception if any.
+fn exception(ctx: &Ctx<'_>, error: rquickjs::Error) -> (String, Option<String>) {
+    if !error.is_exception() {
+        return (error.to_string(), None);
+    }
+    let value = ctx.catch();
+    if let Some(object) = value.as_object() {
+        let message: Option<String> = object.get("message").ok();
+        let name: Option<String> = object.get("name").ok();
+        let stack: Option<String> = object.get("stack").ok();
+        let message = match (name, message) {
+            (Some(n), Some(m)) if !n.is_empty() => format!("{n}: {m}"),
+            (_, Some(m)) => m,
+            _ => "unknown exception".to_owned(),
+        };
+        return (message, stack.filter(|s| !s.trim().is_empty()));
+    }
+    let text = value
+        .as_string()
+        .and_then(|s| s.to_string().ok())
+        .unwrap_or_else(|| format!("{value:?}"));
+    (text, None)
+}

@@ -1,0 +1,389 @@
+//! [`RouteTable`]: validated routes and the path matcher.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use axum::http::Method;
+
+use crate::config::{ConfigError, LayoutChoice, RoutesFile};
+
+/// One validated route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Path pattern (`/products/{id}`).
+    pub pattern: String,
+    /// Allowed methods (HEAD is implied by GET).
+    pub methods: Vec<Method>,
+    /// Controller name (`products.show`).
+    pub name: String,
+    /// Whether a controller of that name exists (otherwise the template gets empty props).
+    pub has_controller: bool,
+    /// Page component (`products/show`); `None` makes the route a JSON endpoint.
+    pub page: Option<String>,
+    /// Layout component wrapping the page.
+    pub layout: Option<String>,
+    /// Line in routes.yml.
+    pub line: usize,
+}
+
+/// A route matched against a path, with its decoded parameters.
+#[derive(Debug)]
+pub struct Matched<'a> {
+    /// The route.
+    pub route: &'a Route,
+    /// Path parameters, percent-decoded.
+    pub params: BTreeMap<String, String>,
+}
+
+/// All routes of an app, ready to match.
+#[derive(Debug, Clone)]
+pub struct RouteTable {
+    routes: Vec<Route>,
+    matcher: matchit::Router<usize>,
+}
+
+/// `a.b` -> `a/b` (the component and template name).
+fn component_of(name: &str) -> String {
+    name.replace('.', "/")
+}
+
+/// `layouts/main.svelte` -> `layouts/main`.
+fn component_of_template(template: &str) -> String {
+    template
+        .trim_start_matches('/')
+        .trim_end_matches(".svelte")
+        .to_owned()
+}
+
+struct Resolver<'a> {
+    file: &'a Path,
+    templates: PathBuf,
+    has_controller: &'a dyn Fn(&str) -> bool,
+}
+
+impl Resolver<'_> {
+    fn template_exists(&self, component: &str) -> bool {
+        self.templates.join(format!("{component}.svelte")).is_file()
+    }
+
+    fn layout(
+        &self,
+        choice: &LayoutChoice,
+        default: &Option<String>,
+        line: usize,
+    ) -> Result<Option<String>, ConfigError> {
+        match choice {
+            LayoutChoice::Inherit => Ok(default.clone()),
+            LayoutChoice::Disabled => Ok(None),
+            LayoutChoice::Template(t) => {
+                let component = component_of_template(t);
+                if self.template_exists(&component) {
+                    Ok(Some(component))
+                } else {
+                    Err(ConfigError::at(
+                        self.file,
+                        line,
+                        format!(
+                            "layout `{t}` not found (looked for {})",
+                            self.templates.join(t).display()
+                        ),
+                    ))
+                }
+            }
+        }
+    }
+
+    fn route(
+        &self,
+        pattern: &str,
+        name: &str,
+        template: Option<&str>,
+        line: usize,
+    ) -> Result<Route, ConfigError> {
+        let has_controller = (self.has_controller)(name);
+        let page = match template {
+            Some(t) => {
+                let component = component_of_template(t);
+                if !self.template_exists(&component) {
+                    return Err(ConfigError::at(
+                        self.file,
+                        line,
+                        format!(
+                            "template `{t}` not found (looked for {})",
+                            self.templates.join(t).display()
+                        ),
+                    ));
+                }
+                Some(component)
+            }
+            None => Some(component_of(name)).filter(|c| self.template_exists(c)),
+        };
+        if page.is_none() && !has_controller {
+            return Err(ConfigError::at(
+                self.file,
+                line,
+                format!(
+                    "`{name}` has neither a controller nor a template (looked for {})",
+                    self.templates
+                        .join(format!("{}.svelte", component_of(name)))
+                        .display()
+                ),
+            ));
+        }
+        Ok(Route {
+            pattern: pattern.to_owned(),
+            methods: vec![Method::GET],
+            name: name.to_owned(),
+            has_controller,
+            page,
+            layout: None,
+            line,
+        })
+    }
+}
+
+impl RouteTable {
+    /// Validates `file` against the app at `root`.
+    ///
+    /// # Errors
+    /// Duplicate or malformed paths, unknown methods, missing templates or layouts, and
+    /// names with neither controller nor template, each naming its line.
+    pub fn build(
+        file: &RoutesFile,
+        root: &Path,
+        has_controller: &dyn Fn(&str) -> bool,
+    ) -> Result<Self, ConfigError> {
+        let resolver = Resolver {
+            file: &file.file,
+            templates: root.join("templates"),
+            has_controller,
+        };
+        let default_layout = resolver.layout(&file.layout, &None, 1)?;
+        let mut routes = Vec::new();
+        let with_layout = |mut r: Route| {
+            r.layout = default_layout.clone();
+            r
+        };
+        if let Some((name, line)) = &file.root {
+            routes.push(with_layout(resolver.route("/", name, None, *line)?));
+        }
+        for (resource, line) in &file.resources {
+            routes.push(with_layout(resolver.route(
+                &format!("/{resource}"),
+                &format!("{resource}.index"),
+                None,
+                *line,
+            )?));
+            routes.push(with_layout(resolver.route(
+                &format!("/{resource}/{{id}}"),
+                &format!("{resource}.show"),
+                None,
+                *line,
+            )?));
+        }
+        for entry in &file.routes {
+            let mut route = resolver.route(
+                &entry.path,
+                &entry.spec.controller,
+                entry.spec.template.as_deref(),
+                entry.line,
+            )?;
+            route.layout = resolver.layout(&entry.spec.layout, &default_layout, entry.line)?;
+            if !entry.spec.methods.is_empty() {
+                route.methods = entry
+                    .spec
+                    .methods
+                    .iter()
+                    .map(|m| {
+                        parse_method(m).ok_or_else(|| {
+                            ConfigError::at(&file.file, entry.line, format!("unknown method `{m}`"))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
+            }
+            routes.push(route);
+        }
+        Self::from_routes(&file.file, routes)
+    }
+
+    fn from_routes(file: &Path, routes: Vec<Route>) -> Result<Self, ConfigError> {
+        let mut matcher = matchit::Router::new();
+        for (index, route) in routes.iter().enumerate() {
+            if !route.pattern.starts_with('/') {
+                return Err(ConfigError::at(
+                    file,
+                    route.line,
+                    format!("path `{}` must start with `/`", route.pattern),
+                ));
+            }
+            if let Some(earlier) = routes[..index].iter().find(|r| r.pattern == route.pattern) {
+                return Err(ConfigError::at(
+                    file,
+                    route.line,
+                    format!(
+                        "duplicate path `{}` (already defined on line {})",
+                        route.pattern, earlier.line
+                    ),
+                ));
+            }
+            matcher.insert(route.pattern.as_str(), index).map_err(|e| {
+                ConfigError::at(
+                    file,
+                    route.line,
+                    format!("bad path pattern `{}`: {e}", route.pattern),
+                )
+            })?;
+        }
+        Ok(Self { routes, matcher })
+    }
+
+    /// The route for `path`, if any, with decoded params.
+    pub fn find(&self, path: &str) -> Option<Matched<'_>> {
+        let found = self.matcher.at(path).ok()?;
+        let params = found
+            .params
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.to_owned(),
+                    percent_encoding::percent_decode_str(v)
+                        .decode_utf8_lossy()
+                        .into_owned(),
+                )
+            })
+            .collect();
+        Some(Matched {
+            route: &self.routes[*found.value],
+            params,
+        })
+    }
+
+    /// All routes in declaration order.
+    pub fn routes(&self) -> &[Route] {
+        &self.routes
+    }
+
+    /// Every component a route renders (pages and layouts).
+    pub fn components(&self) -> impl Iterator<Item = &str> {
+        self.routes
+            .iter()
+            .flat_map(|r| r.page.iter().chain(r.layout.iter()))
+            .map(String::as_str)
+    }
+}
+
+fn parse_method(m: &str) -> Option<Method> {
+    let method = Method::from_bytes(m.to_ascii_uppercase().as_bytes()).ok()?;
+    [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+    ]
+    .contains(&method)
+    .then_some(method)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(files: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for f in files {
+            let path = dir.path().join("templates").join(f);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "<p>x</p>").unwrap();
+        }
+        dir
+    }
+
+    fn table(
+        dir: &tempfile::TempDir,
+        yaml: &str,
+        controllers: &[&str],
+    ) -> Result<RouteTable, ConfigError> {
+        let file = RoutesFile::parse(&dir.path().join("routes.yml"), yaml)?;
+        RouteTable::build(&file, dir.path(), &|n| controllers.contains(&n))
+    }
+
+    #[test]
+    fn resolves_root_resources_and_explicit_routes() {
+        let dir = app(&[
+            "home.svelte",
+            "posts/index.svelte",
+            "posts/show.svelte",
+            "layouts/main.svelte",
+            "docs/page.svelte",
+        ]);
+        let t = table(
+            &dir,
+            "root: home\nresources: [posts]\nroutes:\n  /docs/{*path}: docs.page\n  /api/ping:\n    controller: api.ping\n    methods: [get, post]\n    layout: null\nlayout: layouts/main.svelte\n",
+            &["api.ping"],
+        )
+        .unwrap();
+        let m = t.find("/posts/4%202").unwrap();
+        assert_eq!(m.route.name, "posts.show");
+        assert_eq!(m.params["id"], "4 2");
+        assert_eq!(m.route.layout.as_deref(), Some("layouts/main"));
+        let docs = t.find("/docs/a/b/c").unwrap();
+        assert_eq!(docs.params["path"], "a/b/c");
+        let api = t.find("/api/ping").unwrap().route;
+        assert_eq!(api.page, None, "no template: a JSON endpoint");
+        assert_eq!(api.methods, [Method::GET, Method::POST]);
+        assert_eq!(api.layout, None);
+        assert!(t.find("/nope").is_none());
+    }
+
+    #[test]
+    fn duplicate_path_across_forms_names_line() {
+        let dir = app(&["posts/index.svelte", "posts/show.svelte", "x.svelte"]);
+        let err = table(&dir, "resources: [posts]\nroutes:\n  /posts: x\n", &[]).unwrap_err();
+        assert_eq!(err.line(), Some(3), "{err}");
+        assert!(err.to_string().contains("duplicate path `/posts`"), "{err}");
+    }
+
+    #[test]
+    fn missing_template_and_controller_is_refused() {
+        let dir = app(&[]);
+        let err = table(&dir, "routes:\n  /a: nothing.here\n", &[]).unwrap_err();
+        assert_eq!(err.line(), Some(2));
+        assert!(
+            err.to_string()
+                .contains("neither a controller nor a template"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn explicit_missing_template_is_refused() {
+        let dir = app(&[]);
+        let err = table(
+            &dir,
+            "routes:\n  /a:\n    controller: a\n    template: gone.svelte\n",
+            &["a"],
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("template `gone.svelte` not found"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_pattern_and_method_are_refused() {
+        let dir = app(&["a.svelte"]);
+        let err = table(&dir, "routes:\n  /x/{id:\n    controller: a\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("bad path pattern"), "{err}");
+        let err = table(
+            &dir,
+            "routes:\n  /x:\n    controller: a\n    methods: [FETCH]\n",
+            &[],
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("unknown method `FETCH`"), "{err}");
+        let err = table(&dir, "routes:\n  x: a\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("must start with `/`"), "{err}");
+    }
+}

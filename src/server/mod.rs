@@ -1,0 +1,116 @@
+//! The HTTP server: `/_fymo/` assets and health, every other path through the page handler.
+
+mod assets;
+mod error_page;
+mod request;
+mod respond;
+mod site;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use axum::middleware::{self, Next};
+use axum::routing::get;
+use axum::{Json, Router};
+use tower_http::compression::CompressionLayer;
+
+pub use assets::Assets;
+pub use site::{load_routes, Site, SiteError, SiteOptions};
+
+/// The id given to each request (`x-request-id`), in logs and error pages.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// The axum router for `site`.
+pub fn router(site: Arc<Site>) -> Router {
+    Router::new()
+        .route("/_fymo/health", get(health))
+        .route("/_fymo/{*path}", get(asset))
+        .fallback(respond::respond)
+        .with_state(site)
+        .layer(CompressionLayer::new())
+        .layer(middleware::from_fn(request_id))
+}
+
+/// Serves `site` on `listener` until `shutdown` resolves, then drains.
+///
+/// # Errors
+/// I/O errors of the listener.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    site: Arc<Site>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(site))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn health(State(site): State<Arc<Site>>) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "status": "ok",
+        "version": site.manifest.version,
+        "pid": std::process::id(),
+        "engines": site.pool.stats(),
+        "routes": site.routes.routes().len(),
+    }))
+}
+
+async fn asset(
+    State(site): State<Arc<Site>>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+) -> Response<Body> {
+    site.assets.respond(&path, &headers).unwrap_or_else(|| {
+        Response::builder()
+            .status(StatusCode::NOT_FOUND)
+            .header("content-type", "text/plain; charset=utf-8")
+            .body(Body::from("404 Not Found\n"))
+            .expect("valid 404")
+    })
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Gives each request an id (or keeps a valid incoming `x-request-id`) and writes the
+/// access log line.
+async fn request_id(mut request: Request<Body>, next: Next) -> Response<Body> {
+    let started = Instant::now();
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            format!(
+                "{:x}-{:x}",
+                std::process::id(),
+                NEXT_ID.fetch_add(1, Ordering::Relaxed)
+            )
+        });
+    let method = request.method().clone();
+    let uri = request.uri().clone();
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let mut response = next.run(request).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    tracing::info!(
+        target: "fymo::access",
+        request_id = %id,
+        method = %method,
+        path = %uri,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+    );
+    response
+}

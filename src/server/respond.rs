@@ -1,0 +1,167 @@
+//! The page handler: match the route, call the controller, render, answer.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, Method, Request, Response, StatusCode};
+use axum::Extension;
+
+use super::error_page::{error_response, Failure};
+use super::{request, RequestId, Site};
+use crate::controller::{ControllerError, Outcome};
+use crate::render::{render_page, RenderError};
+
+/// Answers any request that is not under `/_fymo/`.
+pub(crate) async fn respond(
+    State(site): State<Arc<Site>>,
+    Extension(RequestId(id)): Extension<RequestId>,
+    request: Request<Body>,
+) -> Response<Body> {
+    let wants_json = accepts_json(&request);
+    match handle(&site, &id, request, wants_json).await {
+        Ok(response) => response,
+        Err(failure) => error_response(&failure, &id, site.options.dev, wants_json),
+    }
+}
+
+fn accepts_json(request: &Request<Body>) -> bool {
+    request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+fn not_found(what: &str) -> Failure {
+    Failure {
+        status: StatusCode::NOT_FOUND,
+        kind: "not found",
+        detail: what.to_owned(),
+        trace: None,
+    }
+}
+
+async fn handle(
+    site: &Site,
+    id: &str,
+    request: Request<Body>,
+    wants_json: bool,
+) -> Result<Response<Body>, Failure> {
+    let path = request.uri().path().to_owned();
+    let matched = site
+        .routes
+        .find(&path)
+        .ok_or_else(|| not_found(&format!("no route matches `{path}`")))?;
+    let route = matched.route.clone();
+    let method = request.method().clone();
+    let allowed = route.methods.contains(&method)
+        || (method == Method::HEAD && route.methods.contains(&Method::GET));
+    if !allowed {
+        return Err(Failure {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            kind: "request",
+            detail: format!(
+                "`{}` accepts {:?}, not {method}",
+                route.pattern, route.methods
+            ),
+            trace: None,
+        });
+    }
+    let ctx = request::context(request, matched.params)
+        .await
+        .map_err(|e| Failure {
+            status: StatusCode::BAD_REQUEST,
+            kind: "request",
+            detail: e.to_string(),
+            trace: None,
+        })?;
+    let outcome = match site.controller(&route.name) {
+        Some((controller, _)) => controller
+            .call(ctx)
+            .await
+            .map_err(|e| controller_failure(id, e))?,
+        None => Outcome::Props(serde_json::json!({})),
+    };
+    let (status, props) = match outcome {
+        Outcome::Props(props) => (StatusCode::OK, props),
+        Outcome::Status(status, props) => (status, props),
+        Outcome::Redirect { location, status } => {
+            return Ok(Response::builder()
+                .status(status)
+                .header(header::LOCATION, location)
+                .body(Body::empty())
+                .expect("valid redirect"))
+        }
+        Outcome::NotFound => {
+            return Err(not_found(&format!(
+                "controller `{}` answered not-found",
+                route.name
+            )))
+        }
+    };
+    let Some(page) = route.page.as_deref() else {
+        return Ok(json_response(status, props.to_string()));
+    };
+    if wants_json {
+        // Client-side navigation data.
+        let data = serde_json::json!({ "component": page, "layout": route.layout, "props": props, "url": path, "version": site.manifest.version });
+        return Ok(json_response(status, data.to_string()));
+    }
+    let html = render_page(
+        &site.pool,
+        &site.manifest,
+        &site.document,
+        page,
+        route.layout.as_deref(),
+        &props,
+    )
+    .await
+    .map_err(|e| render_failure(id, page, e))?;
+    Ok(Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(Body::from(html))
+        .expect("valid page response"))
+}
+
+fn json_response(status: StatusCode, body: String) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .expect("valid json response")
+}
+
+fn controller_failure(id: &str, error: ControllerError) -> Failure {
+    let trace = match &error {
+        ControllerError::Failed { trace, .. } => trace.clone(),
+        _ => None,
+    };
+    tracing::error!(target: "fymo::controller", request_id = id, error = %error, trace = trace.as_deref().unwrap_or(""), "controller failed");
+    let status = match error {
+        ControllerError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    Failure {
+        status,
+        kind: "controller",
+        detail: error.to_string(),
+        trace,
+    }
+}
+
+fn render_failure(id: &str, page: &str, error: RenderError) -> Failure {
+    let trace = match &error {
+        RenderError::Engine(e) => e.stack().map(str::to_owned),
+        _ => None,
+    };
+    tracing::error!(target: "fymo::render", request_id = id, page, error = %error, stack = trace.as_deref().unwrap_or(""), "render failed");
+    Failure {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        kind: "render",
+        detail: error.to_string(),
+        trace,
+    }
+}

@@ -1,0 +1,130 @@
+//! [`Site`]: everything needed to answer requests for one app and one build.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::build::{self, Manifest, ManifestError};
+use crate::config::{ConfigError, RoutesFile};
+use crate::controller::{Controller, Language, Registry};
+use crate::document::{Document, Shell, ShellError};
+use crate::engine::{EngineError, EnginePool, PoolConfig, QuickJs};
+use crate::router::RouteTable;
+use crate::App;
+
+use super::assets::Assets;
+
+/// Serving settings.
+#[derive(Debug, Clone)]
+pub struct SiteOptions {
+    /// The app directory.
+    pub root: PathBuf,
+    /// Engine pool settings.
+    pub pool: PoolConfig,
+    /// Development mode: error details in responses.
+    pub dev: bool,
+}
+
+/// Why a site could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SiteError {
+    /// `routes.yml` is wrong.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The build output is missing or broken.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// `templates/app.html` is wrong.
+    #[error(transparent)]
+    Shell(#[from] ShellError),
+    /// The SSR bundle does not load.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// A route names a component the build lacks.
+    #[error("{}:{line}: `{component}` is not in the build; run `fymo build`", .file.display())]
+    NotBuilt {
+        /// routes.yml.
+        file: PathBuf,
+        /// The route's line.
+        line: usize,
+        /// The component.
+        component: String,
+    },
+    /// Reading the built client files failed.
+    #[error("reading build output: {0}")]
+    Assets(#[from] std::io::Error),
+}
+
+/// One app, loaded and ready: routes, controllers, engine pool, manifest, document, assets.
+pub struct Site {
+    /// Settings it was started with.
+    pub options: SiteOptions,
+    /// The route table.
+    pub routes: RouteTable,
+    /// Rust controllers.
+    pub controllers: Registry,
+    /// The engine pool.
+    pub pool: EnginePool,
+    /// The build manifest.
+    pub manifest: Arc<Manifest>,
+    /// The document builder.
+    pub document: Document,
+    /// Client files served under `/_fymo/`.
+    pub assets: Assets,
+}
+
+impl std::fmt::Debug for Site {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Site")
+            .field("root", &self.options.root)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads and validates `routes.yml` under `root` against `controllers`.
+///
+/// # Errors
+/// Any [`ConfigError`].
+pub fn load_routes(root: &Path, controllers: &Registry) -> Result<RouteTable, ConfigError> {
+    let file = RoutesFile::load(&root.join("routes.yml"))?;
+    RouteTable::build(&file, root, &|name| controllers.rust(name).is_some())
+}
+
+impl Site {
+    /// Loads the app at `options.root` with its current build.
+    ///
+    /// # Errors
+    /// See [`SiteError`]; nothing is served half-configured.
+    pub fn load(app: &App, options: SiteOptions) -> Result<Self, SiteError> {
+        let root = &options.root;
+        let routes = load_routes(root, app.controllers())?;
+        let manifest = Manifest::load(&build::output_dir(root))?;
+        for route in routes.routes() {
+            for component in route.page.iter().chain(route.layout.iter()) {
+                if !manifest.components.contains_key(component) {
+                    return Err(SiteError::NotBuilt {
+                        file: root.join("routes.yml"),
+                        line: route.line,
+                        component: component.clone(),
+                    });
+                }
+            }
+        }
+        let document = Document::new(Shell::load(root)?);
+        let assets = Assets::load(&manifest.client_dir())?;
+        let pool = EnginePool::start(QuickJs, manifest.ssr_source()?, options.pool)?;
+        Ok(Self {
+            routes,
+            controllers: app.controllers().clone(),
+            pool,
+            manifest: Arc::new(manifest),
+            document,
+            assets,
+            options,
+        })
+    }
+
+    /// The controller called `name`, and its language.
+    pub fn controller(&self, name: &str) -> Option<(Arc<dyn Controller>, Language)> {
+        self.controllers.rust(name).map(|c| (c, Language::Rust))
+    }
+}
