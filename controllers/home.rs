@@ -32,6 +32,11 @@ pub(crate) async fn snippets(_: RequestContext) -> Result<Outcome, BoxError> {
     .into())
 }
 
+/// Greets `?name=`: whatever the visitor types ends up in the props, escaped.
+pub(crate) async fn hello(req: RequestContext) -> Result<Outcome, BoxError> {
+    Ok(json!({ "name": req.query("name").unwrap_or("world") }).into())
+}
+
 /// Always fails: shows what a controller error looks like (500 with a request id).
 pub(crate) async fn fail(_: RequestContext) -> Result<Outcome, BoxError> {
     Err("the demo controller failed on purpose".into())

@@ -13,6 +13,7 @@ fn main() -> std::process::ExitCode {
         .controller("products.api", products::api)
         .controller("counter", home::counter)
         .controller("snippets", home::snippets)
+        .controller("hello", home::hello)
         .controller("demo.fail", home::fail)
         .build();
     fymo::cli::main(app)

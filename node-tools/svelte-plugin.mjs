@@ -49,7 +49,8 @@ export function sveltePlugin({ generate, filenameOf }) {
 
 function compileError(e, file, source) {
 	const line = e.start?.line ?? 1;
-	const column = e.start?.column ?? 0;
+	// Svelte counts columns from 0; editors and file:line:column from 1.
+	const column = (e.start?.column ?? 0) + 1;
 	return {
 		text: e.message.split('\n')[0],
 		detail: { code: e.code, frame: e.frame },

@@ -17,7 +17,7 @@ pub struct CompileError {
     pub file: Option<String>,
     /// 1-based line.
     pub line: Option<u32>,
-    /// 0-based column, as Svelte counts.
+    /// 1-based column.
     pub column: Option<u32>,
     /// Svelte's code frame around the error.
     pub frame: Option<String>,

@@ -83,7 +83,7 @@ struct Raw {
     resources: Vec<String>,
     #[serde(default)]
     routes: Option<Mapping>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "present")]
     layout: Option<Value>,
 }
 
@@ -94,7 +94,14 @@ struct RawLong {
     template: Option<String>,
     #[serde(default)]
     methods: Vec<String>,
+    #[serde(default, deserialize_with = "present")]
     layout: Option<Value>,
+}
+
+/// Keeps an explicit `null` as `Some(Value::Null)` (serde would make it `None`), so
+/// `layout: null` can mean "no layout" while an absent key means "inherit".
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 impl RoutesFile {

@@ -1,0 +1,224 @@
+//! Shared test harness: app copies in temp dirs, `fymo build`, a server child process on
+//! an ephemeral 127.0.0.1 port, and a small HTTP client.
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The repository root (the demo app).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == ".fymo" || name == "node_modules" || name == "__pycache__" {
+            continue;
+        }
+        let target = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A copy of an app in a temp dir.
+pub struct TestApp {
+    pub dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// Copies the demo app (templates, controllers' Python files, routes.yml).
+    pub fn demo() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&repo().join("templates"), &dir.path().join("templates"));
+        if repo().join("controllers").is_dir() {
+            copy_dir(&repo().join("controllers"), &dir.path().join("controllers"));
+        }
+        std::fs::copy(repo().join("routes.yml"), dir.path().join("routes.yml")).unwrap();
+        Self { dir }
+    }
+
+    /// Copies `tests/apps/<name>`.
+    pub fn fixture(name: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&repo().join("tests/apps").join(name), dir.path());
+        Self { dir }
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, rel: &str, contents: &str) {
+        let path = self.root().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
+
+    /// Runs `<bin> --root <dir> <args>` and returns (exit code, stdout, stderr).
+    pub fn run(&self, bin: &str, args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(bin)
+            .arg("--root")
+            .arg(self.root())
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// `fymo build`, asserting success.
+    pub fn build(&self) {
+        let (code, out, err) = self.run(FYMO, &["build"]);
+        assert_eq!(code, 0, "fymo build failed:\n{out}\n{err}");
+    }
+}
+
+pub const FYMO: &str = env!("CARGO_BIN_EXE_fymo");
+pub const DEMO: &str = env!("CARGO_BIN_EXE_fymo-demo");
+
+/// A running `fymo serve` child; killed on drop.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub log: mpsc::Receiver<String>,
+}
+
+impl Server {
+    /// Starts `<bin> --root <app> serve --port 0 <args>` and waits for its address.
+    pub fn start(bin: &str, app: &TestApp, args: &[&str]) -> Self {
+        let mut child = Command::new(bin)
+            .arg("--root")
+            .arg(app.root())
+            .args(["serve", "--host", "127.0.0.1", "--port", "0"])
+            .args(args)
+            .env("NO_COLOR", "1")
+            .env("FYMO_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, log) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        let mut seen = Vec::new();
+        loop {
+            let remaining = deadline.saturating_duration_since(std::time::Instant::now());
+            match log.recv_timeout(remaining) {
+                Ok(line) => {
+                    if let Some(rest) = line.split("listening on http://").nth(1) {
+                        let addr = rest.split_whitespace().next().unwrap().to_owned();
+                        return Self {
+                            child,
+                            base: format!("http://{addr}"),
+                            log,
+                        };
+                    }
+                    seen.push(line);
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!("server did not start:\n{}", seen.join("\n"));
+                }
+            }
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Log lines printed so far.
+    pub fn drain_log(&self) -> Vec<String> {
+        self.log.try_iter().collect()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A response, whatever its status.
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .redirects(0)
+        .timeout(Duration::from_secs(30))
+        .build()
+}
+
+fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
+    let response = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("request failed: {e}"),
+    };
+    let status = response.status();
+    let headers = response
+        .headers_names()
+        .into_iter()
+        .map(|n| {
+            let v = response.header(&n).unwrap_or_default().to_owned();
+            (n, v)
+        })
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: response.into_string().unwrap_or_default(),
+    }
+}
+
+/// GET with extra headers.
+pub fn get_with(url: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut req = agent().get(url);
+    for (k, v) in headers {
+        req = req.set(k, v);
+    }
+    reply(req.call())
+}
+
+pub fn get(url: &str) -> Reply {
+    get_with(url, &[])
+}
+
+/// POST a form.
+pub fn post_form(url: &str, fields: &[(&str, &str)]) -> Reply {
+    reply(agent().post(url).send_form(fields))
+}

@@ -1,0 +1,111 @@
+//! Bad input: runaway renders, throwing components, broken templates, broken routes.yml.
+//! Each fails alone, with a clear message, and the server keeps serving.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{get, Server, TestApp, FYMO};
+
+fn faults_server(args: &[&str]) -> (TestApp, Server) {
+    let app = TestApp::fixture("faults");
+    app.build();
+    let server = Server::start(FYMO, &app, args);
+    (app, server)
+}
+
+#[test]
+fn infinite_loop_answers_500_within_the_deadline_and_serving_continues() {
+    let (_app, server) = faults_server(&["--engines", "1", "--render-timeout-ms", "300"]);
+    for _ in 0..2 {
+        let started = Instant::now();
+        let r = get(&server.url("/loop"));
+        let took = started.elapsed();
+        assert_eq!(r.status, 500);
+        assert!(took < Duration::from_secs(3), "answered after {took:?}");
+        // The single engine instance was interrupted and replaced: the next page renders.
+        let ok = get(&server.url("/ok"));
+        assert_eq!(ok.status, 200);
+        assert!(ok.body.contains("still serving"));
+    }
+    let health: serde_json::Value =
+        serde_json::from_str(&get(&server.url("/_fymo/health")).body).unwrap();
+    assert!(
+        health["engines"]["recycled"].as_u64().unwrap() >= 2,
+        "{health}"
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    let log = server.drain_log().join("\n");
+    assert!(log.contains("render of `loop` was interrupted"), "{log}");
+}
+
+#[test]
+fn throwing_component_is_a_500_and_the_log_has_the_error() {
+    let (_app, server) = faults_server(&["--engines", "1"]);
+    let r = get(&server.url("/throws"));
+    assert_eq!(r.status, 500);
+    let id = r.header("x-request-id").unwrap().to_owned();
+    assert!(r.body.contains(&id));
+    assert!(!r.body.contains("TypeError"), "no details in production");
+    assert_eq!(get(&server.url("/ok")).status, 200);
+    std::thread::sleep(Duration::from_millis(100));
+    let log = server.drain_log().join("\n");
+    assert!(log.contains("render of `throws` threw: TypeError"), "{log}");
+    assert!(log.contains(&id), "request id in the log: {log}");
+}
+
+#[test]
+fn dev_errors_show_the_details() {
+    let (_app, server) = faults_server(&["--engines", "1", "--dev-errors"]);
+    let r = get(&server.url("/throws"));
+    assert_eq!(r.status, 500);
+    assert!(r.body.contains("render error"), "{}", r.body);
+    assert!(r.body.contains("TypeError"), "{}", r.body);
+}
+
+#[test]
+fn template_syntax_error_fails_the_build_with_file_line_column() {
+    let app = TestApp::fixture("faults");
+    app.write(
+        "templates/broken.svelte",
+        "<script>\n\tlet x = 1;\n</script>\n\n<p>{x</p>\n",
+    );
+    let (code, _out, err) = app.run(FYMO, &["build"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("templates/broken.svelte:5:"),
+        "file:line:column in: {err}"
+    );
+    assert!(
+        err.contains("5: <p>{x</p>") || err.contains("<p>{x</p>"),
+        "code frame in: {err}"
+    );
+}
+
+#[test]
+fn malformed_routes_yml_is_refused_with_file_and_line() {
+    let app = TestApp::fixture("faults");
+    app.build();
+    app.write(
+        "routes.yml",
+        "routes:\n  /ok: ok\n  /x:\n    controler: ok\n",
+    );
+    let (code, _out, err) = app.run(FYMO, &["serve", "--port", "0"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("routes.yml:3:"), "{err}");
+    assert!(err.contains("controler"), "{err}");
+
+    app.write("routes.yml", "routes:\n  /ok: ok\n  /ok: loop\n");
+    let (code, _, err) = app.run(FYMO, &["routes"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("routes.yml:"), "{err}");
+    assert!(err.contains("duplicate"), "{err}");
+
+    app.write("routes.yml", "routes:\n  /ok: ok\n  /gone: no.such.page\n");
+    let (code, _, err) = app.run(FYMO, &["routes"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("routes.yml:3: `no.such.page` has neither a controller nor a template"),
+        "{err}"
+    );
+}
