@@ -18,6 +18,7 @@ export function start(Page, Layout) {
 	const app = Layout
 		? hydrate(LayoutRoot, { target, props: { Layout, Page, props } })
 		: hydrate(Page, { target, props });
-	window.__fymo = { app, props };
+	// Not `window.__fymo`: that name is the hydration target element (named access).
+	window.__fymoPage = { app, props };
 	return app;
 }

@@ -1,0 +1,40 @@
+//! Hydration in Chromium: runs tests/browser/hydration.mjs (playwright-core driving
+//! Debian's Chromium) against the demo app on an ephemeral port.
+
+mod common;
+
+use std::process::Command;
+
+use common::{repo, Server, TestApp, DEMO};
+
+#[test]
+fn demo_pages_hydrate_in_chromium() {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "Chromium not found at {chromium}: install it with `apt-get install -y chromium` (scripts/test does)"
+    );
+    assert!(
+        repo()
+            .join("tests/browser/node_modules/playwright-core")
+            .is_dir(),
+        "playwright-core missing: run `npm ci` in tests/browser (scripts/test does)"
+    );
+    let app = TestApp::demo();
+    app.build();
+    let server = Server::start(DEMO, &app, &["--engines", "2"]);
+    let out = Command::new("node")
+        .arg(repo().join("tests/browser/hydration.mjs"))
+        .arg(&server.base)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("running node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(
+        out.status.success(),
+        "browser checks failed:\n{stdout}\n{stderr}"
+    );
+    assert_eq!(stdout.matches("ok - ").count(), 4, "{stdout}");
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// Hydration in a real browser: the server's DOM nodes survive hydration (same node
+// objects), no console errors or hydration warnings, and clicks update the page.
+//
+// usage: node tests/browser/hydration.mjs BASE_URL
+// Uses Debian's Chromium ($CHROMIUM or /usr/bin/chromium) through playwright-core.
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+
+const base = process.argv[2];
+if (!base) throw new Error('usage: hydration.mjs BASE_URL');
+
+const browser = await chromium.launch({
+	executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+	args: [
+		'--headless',
+		'--no-sandbox',
+		'--disable-gpu',
+		'--no-first-run',
+		'--disable-background-networking',
+		'--disable-component-update',
+		'--disable-sync'
+	]
+});
+
+/** Opens `path` with the client scripts held back until the server's DOM is marked. */
+async function openHeld(page, path, selector) {
+	let release;
+	const gate = new Promise((r) => (release = r));
+	await page.route((url) => url.pathname.startsWith('/_fymo/') && url.pathname.endsWith('.js'), async (route) => {
+		await gate;
+		await route.continue();
+	});
+	await page.goto(base + path, { waitUntil: 'commit' });
+	await page.waitForSelector(selector, { state: 'attached' });
+	const before = await page.evaluateHandle((s) => {
+		const el = document.querySelector(s);
+		el.__serverNode = true;
+		return el;
+	}, selector);
+	assert.equal(await page.evaluate(() => window.__fymoPage), undefined, 'not hydrated yet');
+	release();
+	await page.waitForFunction(() => window.__fymoPage?.app !== undefined, null, { timeout: 15000 });
+	return before;
+}
+
+function watchConsole(page) {
+	const problems = [];
+	page.on('console', (msg) => {
+		if (msg.type() === 'error' || msg.type() === 'warning' || /hydration/i.test(msg.text())) {
+			problems.push(`${msg.type()}: ${msg.text()}`);
+		}
+	});
+	page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+	return problems;
+}
+
+let failed = false;
+async function check(name, fn) {
+	const page = await browser.newPage();
+	const problems = watchConsole(page);
+	try {
+		await fn(page);
+		assert.deepEqual(problems, [], 'no console errors or hydration warnings');
+		console.log(`ok - ${name}`);
+	} catch (e) {
+		failed = true;
+		console.log(`not ok - ${name}\n${e.stack}\nconsole: ${JSON.stringify(problems)}`);
+	} finally {
+		await page.close();
+	}
+}
+
+await check('counter hydrates in place and a click updates the count', async (page) => {
+	const button = await openHeld(page, '/counter?start=5', '#increment');
+	const same = await page.evaluate((b) => b === document.querySelector('#increment') && b.__serverNode === true && b.isConnected, button);
+	assert.ok(same, 'the button is the same DOM node after hydration');
+	assert.equal(await page.textContent('#count'), '5');
+	await page.click('#increment');
+	await page.click('#increment');
+	assert.equal(await page.textContent('#count'), '7');
+	assert.equal(await page.textContent('#doubled'), '14');
+	await page.click('#reset');
+	assert.equal(await page.textContent('#count'), '5');
+});
+
+await check('list page with layout, child components and scoped CSS hydrates in place', async (page) => {
+	const card = await openHeld(page, '/products?n=20', 'li.card');
+	const same = await page.evaluate((c) => c === document.querySelector('li.card') && c.__serverNode === true, card);
+	assert.ok(same, 'the first card is the same DOM node after hydration');
+	assert.equal(await page.locator('li.card').count(), 20);
+	const display = await page.evaluate(() => getComputedStyle(document.querySelector('li.card')).display);
+	assert.equal(display, 'flex', 'scoped CSS from the child component applies');
+	assert.equal(await page.title(), 'Products (20)');
+});
+
+await check('snippets page hydrates without warnings', async (page) => {
+	const row = await openHeld(page, '/snippets', 'tbody tr');
+	assert.ok(await page.evaluate((r) => r === document.querySelector('tbody tr'), row));
+	assert.equal(await page.locator('tbody tr').count(), 3);
+	assert.equal(await page.getAttribute('meta[name=description]', 'content'), 'A page built from snippets');
+});
+
+await check('hostile props do not execute and survive hydration', async (page) => {
+	let dialogs = 0;
+	page.on('dialog', (d) => {
+		dialogs++;
+		d.dismiss();
+	});
+	const hostile = '</script><script>alert(1)</script>\u2028';
+	await openHeld(page, '/hello?name=' + encodeURIComponent(hostile), '#name');
+	assert.equal(await page.textContent('#name'), hostile);
+	assert.equal(await page.evaluate(() => window.__fymoPage.props.name), hostile);
+	assert.equal(dialogs, 0, 'no alert ran');
+});
+
+await browser.close();
+process.exit(failed ? 1 : 0);
