@@ -60,6 +60,15 @@ pub struct ServeArgs {
     /// Replace an engine instance after this many renders (0 = never).
     #[arg(long, default_value_t = 10_000)]
     pub max_renders: u64,
+    /// Python interpreter for Python controllers.
+    #[arg(long)]
+    pub python: Option<PathBuf>,
+    /// Python worker processes; default one per core (at least 2).
+    #[arg(long)]
+    pub python_workers: Option<usize>,
+    /// Longest a Python controller call may take, in milliseconds.
+    #[arg(long, default_value_t = 30_000)]
+    pub python_timeout_ms: u64,
     /// Show error details in responses (development).
     #[arg(long)]
     pub dev_errors: bool,

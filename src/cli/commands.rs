@@ -9,6 +9,7 @@ use anyhow::Context;
 use super::args::{Args, Command, LogFormat, ServeArgs};
 use super::Failure;
 use crate::build::{self, BuildError, BuildEvent, BuildOptions};
+use crate::controller::python::PythonConfig;
 use crate::engine::{Limits, PoolConfig};
 use crate::server::{self, Site, SiteError, SiteOptions};
 use crate::App;
@@ -72,18 +73,32 @@ fn serve_app(app: App, root: &Path, args: &ServeArgs) -> Result<(), Failure> {
     if let Some(n) = args.engines {
         pool.size = n.max(1);
     }
+    let mut python = PythonConfig {
+        timeout: Duration::from_millis(args.python_timeout_ms),
+        ..PythonConfig::default()
+    };
+    if let Some(p) = &args.python {
+        python.python = p.clone();
+    }
+    if let Some(n) = args.python_workers {
+        python.workers = n.max(1);
+    }
     let options = SiteOptions {
         root: root.to_owned(),
         pool,
+        python,
         dev: args.dev_errors,
     };
-    let site = Site::load(&app, options).map_err(|e| match e {
-        SiteError::Config(_) | SiteError::Shell(_) | SiteError::NotBuilt { .. } => {
-            Failure::config(e)
-        }
-        other => Failure::runtime(other),
-    })?;
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
+    let site = {
+        let _context = runtime.enter(); // the Python pool spawns its workers on this runtime
+        Site::load(&app, options).map_err(|e| match e {
+            SiteError::Config(_) | SiteError::Shell(_) | SiteError::NotBuilt { .. } => {
+                Failure::config(e)
+            }
+            other => Failure::runtime(other),
+        })?
+    };
     runtime.block_on(async move {
         let addr = format!("{}:{}", args.host, args.port);
         let listener = tokio::net::TcpListener::bind(&addr)
@@ -123,11 +138,7 @@ fn print_routes(app: &App, root: &Path) -> Result<(), Failure> {
                     .join(","),
                 r.pattern.clone(),
                 r.name.clone(),
-                if r.has_controller {
-                    "rust".into()
-                } else {
-                    "-".into()
-                },
+                r.controller.map_or_else(|| "-".into(), |l| l.to_string()),
                 match (&r.page, &r.layout) {
                     (Some(p), Some(l)) => format!("templates/{p}.svelte (in {l})"),
                     (Some(p), None) => format!("templates/{p}.svelte"),

@@ -3,6 +3,7 @@
 
 mod context;
 mod outcome;
+pub mod python;
 mod registry;
 
 pub use context::RequestContext;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use axum::http::Method;
 
 use crate::config::{ConfigError, LayoutChoice, RoutesFile};
+use crate::controller::Language;
 
 /// One validated route.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,8 +17,9 @@ pub struct Route {
     pub methods: Vec<Method>,
     /// Controller name (`products.show`).
     pub name: String,
-    /// Whether a controller of that name exists (otherwise the template gets empty props).
-    pub has_controller: bool,
+    /// The language of the controller of that name, if one exists (otherwise the
+    /// template gets empty props).
+    pub controller: Option<Language>,
     /// Page component (`products/show`); `None` makes the route a JSON endpoint.
     pub page: Option<String>,
     /// Layout component wrapping the page.
@@ -58,7 +60,7 @@ fn component_of_template(template: &str) -> String {
 struct Resolver<'a> {
     file: &'a Path,
     templates: PathBuf,
-    has_controller: &'a dyn Fn(&str) -> bool,
+    controller_of: &'a dyn Fn(&str) -> Option<Language>,
 }
 
 impl Resolver<'_> {
@@ -100,7 +102,7 @@ impl Resolver<'_> {
         template: Option<&str>,
         line: usize,
     ) -> Result<Route, ConfigError> {
-        let has_controller = (self.has_controller)(name);
+        let controller = (self.controller_of)(name);
         let page = match template {
             Some(t) => {
                 let component = component_of_template(t);
@@ -118,7 +120,7 @@ impl Resolver<'_> {
             }
             None => Some(component_of(name)).filter(|c| self.template_exists(c)),
         };
-        if page.is_none() && !has_controller {
+        if page.is_none() && controller.is_none() {
             return Err(ConfigError::at(
                 self.file,
                 line,
@@ -134,7 +136,7 @@ impl Resolver<'_> {
             pattern: pattern.to_owned(),
             methods: vec![Method::GET],
             name: name.to_owned(),
-            has_controller,
+            controller,
             page,
             layout: None,
             line,
@@ -151,12 +153,12 @@ impl RouteTable {
     pub fn build(
         file: &RoutesFile,
         root: &Path,
-        has_controller: &dyn Fn(&str) -> bool,
+        controller_of: &dyn Fn(&str) -> Option<Language>,
     ) -> Result<Self, ConfigError> {
         let resolver = Resolver {
             file: &file.file,
             templates: root.join("templates"),
-            has_controller,
+            controller_of,
         };
         let default_layout = resolver.layout(&file.layout, &None, 1)?;
         let mut routes = Vec::new();
@@ -305,7 +307,9 @@ mod tests {
         controllers: &[&str],
     ) -> Result<RouteTable, ConfigError> {
         let file = RoutesFile::parse(&dir.path().join("routes.yml"), yaml)?;
-        RouteTable::build(&file, dir.path(), &|n| controllers.contains(&n))
+        RouteTable::build(&file, dir.path(), &|n| {
+            controllers.contains(&n).then_some(Language::Rust)
+        })
     }
 
     #[test]

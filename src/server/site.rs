@@ -1,10 +1,12 @@
 //! [`Site`]: everything needed to answer requests for one app and one build.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::build::{self, Manifest, ManifestError};
 use crate::config::{ConfigError, RoutesFile};
+use crate::controller::python::{self, PythonConfig, PythonController, PythonPool};
 use crate::controller::{Controller, Language, Registry};
 use crate::document::{Document, Shell, ShellError};
 use crate::engine::{EngineError, EnginePool, PoolConfig, QuickJs};
@@ -20,6 +22,8 @@ pub struct SiteOptions {
     pub root: PathBuf,
     /// Engine pool settings.
     pub pool: PoolConfig,
+    /// Python worker pool settings.
+    pub python: PythonConfig,
     /// Development mode: error details in responses.
     pub dev: bool,
 }
@@ -49,9 +53,9 @@ pub enum SiteError {
         /// The component.
         component: String,
     },
-    /// Reading the built client files failed.
+    /// Reading the built client files or writing the Python worker failed.
     #[error("reading build output: {0}")]
-    Assets(#[from] std::io::Error),
+    Io(#[from] std::io::Error),
 }
 
 /// One app, loaded and ready: routes, controllers, engine pool, manifest, document, assets.
@@ -70,6 +74,10 @@ pub struct Site {
     pub document: Document,
     /// Client files served under `/_fymo/`.
     pub assets: Assets,
+    /// Python controllers by name.
+    pub python_files: BTreeMap<String, PathBuf>,
+    /// The Python worker pool, when the app has Python controllers.
+    pub python: Option<PythonPool>,
 }
 
 impl std::fmt::Debug for Site {
@@ -84,13 +92,30 @@ impl std::fmt::Debug for Site {
 ///
 /// # Errors
 /// Any [`ConfigError`].
+/// Rust controllers win over Python files of the same name.
 pub fn load_routes(root: &Path, controllers: &Registry) -> Result<RouteTable, ConfigError> {
     let file = RoutesFile::load(&root.join("routes.yml"))?;
-    RouteTable::build(&file, root, &|name| controllers.rust(name).is_some())
+    let python_files = python::discover(root);
+    RouteTable::build(&file, root, &|name| {
+        language_of(name, controllers, &python_files)
+    })
+}
+
+fn language_of(
+    name: &str,
+    rust: &Registry,
+    python: &BTreeMap<String, PathBuf>,
+) -> Option<Language> {
+    if rust.rust(name).is_some() {
+        Some(Language::Rust)
+    } else {
+        python.contains_key(name).then_some(Language::Python)
+    }
 }
 
 impl Site {
-    /// Loads the app at `options.root` with its current build.
+    /// Loads the app at `options.root` with its current build. Starts the Python pool
+    /// when there are Python controllers, so it must run inside a tokio runtime.
     ///
     /// # Errors
     /// See [`SiteError`]; nothing is served half-configured.
@@ -112,7 +137,15 @@ impl Site {
         let document = Document::new(Shell::load(root)?);
         let assets = Assets::load(&manifest.client_dir())?;
         let pool = EnginePool::start(QuickJs, manifest.ssr_source()?, options.pool)?;
+        let python_files = python::discover(root);
+        let python = if python_files.is_empty() {
+            None
+        } else {
+            Some(PythonPool::start(root, options.python.clone())?)
+        };
         Ok(Self {
+            python_files,
+            python,
             routes,
             controllers: app.controllers().clone(),
             pool,
@@ -125,6 +158,11 @@ impl Site {
 
     /// The controller called `name`, and its language.
     pub fn controller(&self, name: &str) -> Option<(Arc<dyn Controller>, Language)> {
-        self.controllers.rust(name).map(|c| (c, Language::Rust))
+        if let Some(c) = self.controllers.rust(name) {
+            return Some((c, Language::Rust));
+        }
+        let (file, pool) = (self.python_files.get(name)?, self.python.as_ref()?);
+        let controller = PythonController::new(name, file.clone(), pool.clone());
+        Some((Arc::new(controller), Language::Python))
     }
 }

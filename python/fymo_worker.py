@@ -1,0 +1,168 @@
+"""Fymo's Python worker: runs controllers for the Rust server, one call at a time.
+
+Protocol: frames on stdin and on a private copy of the original stdout, each a 4-byte
+big-endian length followed by that many bytes of UTF-8 JSON.
+
+    request:  {"id", "controller", "file", "call": "get"|"post", "request": {...}}
+    response: {"id", "ok": true, "result": {"kind": "props"|"status"|"redirect"|"not_found", ...}}
+              {"id", "ok": false, "error": {"kind": "exception"|"not_serializable"|"missing", ...}}
+
+File descriptor 1 is pointed at stderr before any controller runs, so print() and stray
+writes go to Fymo's log and can never corrupt the protocol. Standard library only.
+"""
+import dataclasses
+import datetime
+import decimal
+import enum
+import importlib.util
+import json
+import math
+import os
+import struct
+import sys
+import traceback
+import uuid
+
+_modules = {}  # file -> (mtime_ns, module)
+
+
+class NotSerializable(Exception):
+    def __init__(self, path, message):
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+def _sorted_if_possible(items):
+    try:
+        return sorted(items)
+    except TypeError:
+        return list(items)
+
+
+def to_json(value, path):
+    """Converts `value` to plain JSON data by the documented rules, or raises NotSerializable."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            raise NotSerializable(path, f"{value!r} has no JSON form")
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if isinstance(key, str):
+                name = key
+            elif key is None or isinstance(key, (int, float, bool)):
+                name = json.dumps(key)
+            else:
+                raise NotSerializable(path, f"dict key {key!r} of type {type(key).__name__} is not a string")
+            out[name] = to_json(item, f"{path}.{name}")
+        return out
+    if isinstance(value, (list, tuple)):
+        return [to_json(item, f"{path}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, (set, frozenset)):
+        return [to_json(item, f"{path}[{i}]") for i, item in enumerate(_sorted_if_possible(value))]
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return to_json(value.value, path)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_json({f.name: getattr(value, f.name) for f in dataclasses.fields(value)}, path)
+    raise NotSerializable(path, f"a value of type {type(value).__name__} is not JSON-serializable")
+
+
+def load(file):
+    """Imports a controller file, again whenever it changed on disk."""
+    mtime = os.stat(file).st_mtime_ns
+    cached = _modules.get(file)
+    if cached and cached[0] == mtime:
+        return cached[1]
+    name = "fymo_controller_" + str(abs(hash(file)))
+    spec = importlib.util.spec_from_file_location(name, file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    _modules[file] = (mtime, module)
+    return module
+
+
+def call(message):
+    module = load(message["file"])
+    request = message["request"]
+    if message["call"] == "post":
+        if not hasattr(module, "action"):
+            return {"kind": "missing", "message": "defines no `action(request)` for POST"}
+        result = module.action(request)
+    elif hasattr(module, "get_context"):
+        result = module.get_context(request)
+    elif hasattr(module, "getContext"):
+        result = module.getContext()
+    elif hasattr(module, "context"):
+        result = module.context
+    else:
+        return {"kind": "missing", "message": "defines none of get_context(request), getContext(), context"}
+    if result is None:
+        result = {}
+    if isinstance(result, dict) and "__fymo__" in result:
+        kind = result["__fymo__"]
+        if kind == "status":
+            return {"kind": "status", "status": result["status"], "props": to_json(result["props"], "props")}
+        if kind == "redirect":
+            return {"kind": "redirect", "location": result["location"], "status": result["status"]}
+        return {"kind": "not_found"}
+    if not isinstance(result, dict):
+        raise NotSerializable("props", f"a controller must return a dict of props, not {type(result).__name__}")
+    return {"kind": "props", "props": to_json(result, "props")}
+
+
+def read_exact(stream, n):
+    data = b""
+    while len(data) < n:
+        chunk = stream.read(n - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def main():
+    protocol = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)  # print() and stray writes now go to stderr (the log)
+    sys.stdout = sys.stderr
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    stdin = sys.stdin.buffer
+    while True:
+        header = read_exact(stdin, 4)
+        if header is None:
+            return
+        (length,) = struct.unpack(">I", header)
+        body = read_exact(stdin, length)
+        if body is None:
+            return
+        message = json.loads(body)
+        reply = {"id": message.get("id")}
+        try:
+            result = call(message)
+            if result.get("kind") == "missing":
+                reply.update(ok=False, error=result)
+            else:
+                reply.update(ok=True, result=result)
+        except NotSerializable as e:
+            reply.update(ok=False, error={"kind": "not_serializable", "path": e.path, "message": e.message})
+        except BaseException as e:  # SystemExit and KeyboardInterrupt too: the worker lives on
+            reply.update(ok=False, error={
+                "kind": "exception",
+                "message": f"{type(e).__name__}: {e}",
+                "traceback": traceback.format_exc(),
+            })
+        sys.stderr.flush()
+        data = json.dumps(reply, allow_nan=False).encode()
+        protocol.write(struct.pack(">I", len(data)) + data)
+
+
+if __name__ == "__main__":
+    main()

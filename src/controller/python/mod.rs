@@ -1,0 +1,14 @@
+//! Python controllers: `controllers/a/b.py` serves controller `a.b`, run by a supervised
+//! pool of long-lived `python3` processes speaking length-prefixed JSON over pipes.
+//!
+//! The Python side (`python/fymo_worker.py`, `python/fymo.py`) is embedded in the binary
+//! and written to `.fymo/python/` when the pool starts, so any app directory works.
+
+mod controller;
+mod discover;
+mod pool;
+mod protocol;
+
+pub use controller::PythonController;
+pub use discover::discover;
+pub use pool::{PythonConfig, PythonError, PythonPool};

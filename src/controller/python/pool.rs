@@ -1,0 +1,288 @@
+//! The supervised pool of Python worker processes.
+//!
+//! Calls go into one queue; each worker slot owns at most one process and takes the next
+//! call when free, so a slow controller holds up only its own slot. A process that
+//! crashes, overruns the timeout or breaks the protocol is killed and replaced before the
+//! slot's next call; the call that saw it fail gets a clear error.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+use super::protocol::{read_frame, write_frame, Call, Reply};
+
+const WORKER_SOURCE: &str = include_str!("../../../python/fymo_worker.py");
+const HELPER_SOURCE: &str = include_str!("../../../python/fymo.py");
+
+/// Pool settings.
+#[derive(Debug, Clone)]
+pub struct PythonConfig {
+    /// The interpreter.
+    pub python: PathBuf,
+    /// Number of worker processes.
+    pub workers: usize,
+    /// Longest a call may take before its worker is killed.
+    pub timeout: Duration,
+}
+
+impl Default for PythonConfig {
+    fn default() -> Self {
+        Self {
+            python: PathBuf::from("python3"),
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get().max(2)),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Why a Python call failed below the controller's own code.
+#[derive(Debug, thiserror::Error)]
+pub enum PythonError {
+    /// The worker did not answer in time; it was killed.
+    #[error("timed out after {0:?}; the worker was killed and replaced")]
+    Timeout(Duration),
+    /// The worker died during the call.
+    #[error("the Python worker died during the call ({0}); it was replaced")]
+    Died(String),
+    /// The worker wrote something that is not the protocol.
+    #[error("the Python worker broke the protocol ({0}); it was killed and replaced")]
+    Protocol(String),
+    /// The interpreter could not be started.
+    #[error("cannot start `{python}`: {message}")]
+    Spawn {
+        /// The interpreter.
+        python: String,
+        /// Why.
+        message: String,
+    },
+    /// The pool is shut down.
+    #[error("the Python pool is not running")]
+    Closed,
+}
+
+/// A worker's answer: the `result` object or the controller-level error.
+pub(crate) type CallResult = Result<Reply, PythonError>;
+
+struct Job {
+    controller: String,
+    file: String,
+    call: &'static str,
+    request: serde_json::Value,
+    reply: oneshot::Sender<CallResult>,
+}
+
+struct Shared {
+    config: PythonConfig,
+    script: PathBuf,
+    generation: AtomicU64,
+    next_id: AtomicU64,
+    jobs: Mutex<mpsc::UnboundedReceiver<Job>>,
+}
+
+/// Handle to the pool. Dropping the last handle stops the workers.
+#[derive(Clone)]
+pub struct PythonPool {
+    queue: mpsc::UnboundedSender<Job>,
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for PythonPool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PythonPool")
+            .field("config", &self.shared.config)
+            .finish()
+    }
+}
+
+impl PythonPool {
+    /// Writes the worker script under `<root>/.fymo/python/` and starts the workers.
+    /// Must be called inside a tokio runtime.
+    ///
+    /// # Errors
+    /// When the script cannot be written.
+    pub fn start(root: &Path, config: PythonConfig) -> std::io::Result<Self> {
+        let dir = root.join(".fymo").join("python");
+        std::fs::create_dir_all(&dir)?;
+        write_if_changed(&dir.join("fymo_worker.py"), WORKER_SOURCE)?;
+        write_if_changed(&dir.join("fymo.py"), HELPER_SOURCE)?;
+        let (queue, jobs) = mpsc::unbounded_channel();
+        let shared = Arc::new(Shared {
+            script: dir.join("fymo_worker.py"),
+            generation: AtomicU64::new(0),
+            next_id: AtomicU64::new(1),
+            jobs: Mutex::new(jobs),
+            config,
+        });
+        for slot in 0..shared.config.workers.max(1) {
+            tokio::spawn(run_slot(slot, shared.clone()));
+        }
+        Ok(Self { queue, shared })
+    }
+
+    /// Calls controller `name` in `file`: `get_context`/`getContext`/`context` for `get`,
+    /// `action` for `post`.
+    pub(crate) async fn call(
+        &self,
+        name: &str,
+        file: &Path,
+        call: &'static str,
+        request: serde_json::Value,
+    ) -> CallResult {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            controller: name.to_owned(),
+            file: file.to_string_lossy().into_owned(),
+            call,
+            request,
+            reply,
+        };
+        self.queue.send(job).map_err(|_| PythonError::Closed)?;
+        answer.await.map_err(|_| PythonError::Closed)?
+    }
+
+    /// Replaces every worker before its next call (used when controller code changed).
+    pub fn recycle(&self) {
+        self.shared.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &PythonConfig {
+        &self.shared.config
+    }
+}
+
+fn write_if_changed(path: &Path, contents: &str) -> std::io::Result<()> {
+    if std::fs::read_to_string(path).is_ok_and(|c| c == contents) {
+        return Ok(());
+    }
+    std::fs::write(path, contents)
+}
+
+/// One live interpreter.
+struct Worker {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: ChildStdout,
+    generation: u64,
+}
+
+impl Worker {
+    fn spawn(shared: &Shared, slot: usize) -> Result<Self, PythonError> {
+        let spawn_error = |e: std::io::Error| PythonError::Spawn {
+            python: shared.config.python.display().to_string(),
+            message: e.to_string(),
+        };
+        let mut child = Command::new(&shared.config.python)
+            .arg("-u")
+            .arg(&shared.script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(spawn_error)?;
+        let pid = child.id().unwrap_or_default();
+        let stderr = child.stderr.take().expect("piped stderr");
+        // print() and stray writes in controllers arrive here: log them, line by line.
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                tracing::info!(target: "fymo::python", pid, slot, "{line}");
+            }
+        });
+        tracing::debug!(target: "fymo::python", pid, slot, "python worker started");
+        Ok(Self {
+            stdin: child.stdin.take().expect("piped stdin"),
+            stdout: child.stdout.take().expect("piped stdout"),
+            child,
+            generation: shared.generation.load(Ordering::SeqCst),
+        })
+    }
+
+    async fn call(&mut self, shared: &Shared, job: &Job) -> CallResult {
+        let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+        let call = Call {
+            id,
+            controller: &job.controller,
+            file: &job.file,
+            call: job.call,
+            request: &job.request,
+        };
+        let payload = serde_json::to_vec(&call).expect("a call serializes");
+        let exchange = async {
+            write_frame(&mut self.stdin, &payload)
+                .await
+                .map_err(|e| self.died(e.to_string()))?;
+            match read_frame(&mut self.stdout).await {
+                Ok(Some(frame)) => {
+                    let reply: Reply = serde_json::from_slice(&frame)
+                        .map_err(|e| PythonError::Protocol(e.to_string()))?;
+                    if reply.id != id {
+                        return Err(PythonError::Protocol(format!(
+                            "answer to call {} while waiting for {id}",
+                            reply.id
+                        )));
+                    }
+                    Ok(reply)
+                }
+                Ok(None) => Err(self.died("end of output".into())),
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                    Err(PythonError::Protocol(e.to_string()))
+                }
+                Err(e) => Err(self.died(e.to_string())),
+            }
+        };
+        match tokio::time::timeout(shared.config.timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(PythonError::Timeout(shared.config.timeout)),
+        }
+    }
+
+    fn died(&mut self, fallback: String) -> PythonError {
+        match self.child.try_wait() {
+            Ok(Some(status)) => PythonError::Died(status.to_string()),
+            _ => PythonError::Died(fallback),
+        }
+    }
+}
+
+/// One slot of the pool: takes calls from the queue, keeps a worker alive for them.
+async fn run_slot(slot: usize, shared: Arc<Shared>) {
+    let mut worker: Option<Worker> = None;
+    loop {
+        if worker.is_none() {
+            worker = Worker::spawn(&shared, slot)
+                .inspect_err(|e| tracing::error!(target: "fymo::python", slot, error = %e, "python worker failed to start"))
+                .ok();
+        }
+        let job = { shared.jobs.lock().await.recv().await };
+        let Some(job) = job else { return };
+        let generation = shared.generation.load(Ordering::SeqCst);
+        if worker.as_ref().is_some_and(|w| w.generation != generation) {
+            worker = None;
+        }
+        let current = match worker.as_mut() {
+            Some(w) => w,
+            None => match Worker::spawn(&shared, slot) {
+                Ok(w) => worker.insert(w),
+                Err(e) => {
+                    let _ = job.reply.send(Err(e));
+                    continue;
+                }
+            },
+        };
+        let result = current.call(&shared, &job).await;
+        if let Err(e) = &result {
+            tracing::warn!(target: "fymo::python", slot, controller = %job.controller, error = %e, "replacing python worker");
+            worker = None; // kill_on_drop ends the process
+        }
+        let _ = job.reply.send(result);
+    }
+}
