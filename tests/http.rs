@@ -38,7 +38,7 @@ fn home_page_is_a_complete_document() {
         html.contains("<footer class=\"svelte-"),
         "layout wraps the page"
     );
-    assert!(html.contains("<script type=\"application/json\" id=\"__fymo_props\">{\"features\""));
+    assert!(html.contains("<script type=\"application/json\" id=\"__fymo_props\">{\"title\":\"Fymo demo\",\"features\""));
     assert!(html.contains("<script type=\"module\">\nimport { start } from \"/_fymo/fymo-client-"));
     assert!(html.contains("start(Page, Layout);"));
 }

@@ -191,10 +191,15 @@ impl Worker {
         let pid = child.id().unwrap_or_default();
         let stderr = child.stderr.take().expect("piped stderr");
         // print() and stray writes in controllers arrive here: log them, line by line.
+        // Bytes, not lines of text: a controller may write anything, and the pipe must be
+        // drained until the process ends or the worker would block (or see EPIPE).
         tokio::spawn(async move {
-            let mut lines = BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                tracing::info!(target: "fymo::python", pid, slot, "{line}");
+            let mut reader = BufReader::new(stderr);
+            let mut line = Vec::new();
+            while matches!(reader.read_until(b'\n', &mut line).await, Ok(n) if n > 0) {
+                let text = String::from_utf8_lossy(&line);
+                tracing::info!(target: "fymo::python", pid, slot, "{}", text.trim_end());
+                line.clear();
             }
         });
         tracing::debug!(target: "fymo::python", pid, slot, "python worker started");

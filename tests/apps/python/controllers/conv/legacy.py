@@ -1,0 +1,2 @@
+def getContext():
+    return {"convention": "getContext"}

@@ -1,0 +1,1 @@
+context = {"convention": "context", "items": [1, 2, 3]}

@@ -1,0 +1,2 @@
+def get_context(request):
+    return {"nested": {("a", "b"): 1}}

@@ -1,0 +1,3 @@
+def get_context(request):
+    while True:
+        pass

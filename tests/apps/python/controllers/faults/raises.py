@@ -1,0 +1,2 @@
+def get_context(request):
+    raise ValueError("the controller raised on purpose")

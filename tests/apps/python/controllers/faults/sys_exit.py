@@ -1,0 +1,5 @@
+import sys
+
+
+def get_context(request):
+    sys.exit(3)

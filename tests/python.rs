@@ -1,0 +1,238 @@
+//! Python controllers: calling conventions, request data, conversions, faults, reload,
+//! and concurrency across the worker pool.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{get, get_with, post_form, Reply, Server, TestApp, FYMO};
+use serde_json::{json, Value};
+
+fn start(args: &[&str]) -> (TestApp, Server) {
+    let app = TestApp::fixture("python");
+    app.build();
+    let mut all = vec!["--engines", "1", "--python-timeout-ms", "1500"];
+    all.extend_from_slice(args);
+    let server = Server::start(FYMO, &app, &all);
+    (app, server)
+}
+
+fn json_of(r: &Reply) -> Value {
+    serde_json::from_str(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.body))
+}
+
+#[test]
+fn each_calling_convention_is_served() {
+    let (_app, server) = start(&[]);
+    assert_eq!(
+        json_of(&get(&server.url("/conv/get_context"))),
+        json!({"convention": "get_context", "path": "/conv/get_context"})
+    );
+    assert_eq!(
+        json_of(&get(&server.url("/conv/legacy"))),
+        json!({"convention": "getContext"})
+    );
+    assert_eq!(
+        json_of(&get(&server.url("/conv/module"))),
+        json!({"convention": "context", "items": [1, 2, 3]})
+    );
+}
+
+#[test]
+fn params_query_headers_cookies_and_bodies_reach_python() {
+    let (_app, server) = start(&[]);
+    let r = get_with(
+        &server.url("/echo/42?q=search&n=1"),
+        &[
+            ("X-Test-Header", "yes"),
+            ("Cookie", "session=abc; theme=dark"),
+        ],
+    );
+    let v = json_of(&r);
+    assert_eq!(v["method"], "GET");
+    assert_eq!(v["params"], json!({"id": "42"}));
+    assert_eq!(v["query"], json!({"q": "search", "n": "1"}));
+    assert_eq!(v["cookies"], json!({"session": "abc", "theme": "dark"}));
+    assert_eq!(v["header"], "yes");
+
+    let v = json_of(&post_form(
+        &server.url("/echo/7"),
+        &[("name", "Ada"), ("note", "a & b")],
+    ));
+    assert_eq!(v["posted"], true, "POST calls action()");
+    assert_eq!(v["form"], json!({"name": "Ada", "note": "a & b"}));
+
+    let r = ureq::post(&server.url("/echo/8"))
+        .send_json(json!({"k": [1, 2]}))
+        .unwrap();
+    let v: Value = r.into_json().unwrap();
+    assert_eq!(v["json"], json!({"k": [1, 2]}));
+}
+
+#[test]
+fn python_page_renders_with_its_props() {
+    let (_app, server) = start(&[]);
+    let r = get(&server.url("/page/Grace"));
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body.contains("<h1 id=\"name\">Hi Grace from Python</h1>"),
+        "{}",
+        r.body
+    );
+}
+
+#[test]
+fn non_json_values_are_converted_by_the_documented_rules() {
+    let (_app, server) = start(&[]);
+    let v = json_of(&get(&server.url("/convert")));
+    assert_eq!(
+        v,
+        json!({
+            "when": "2024-05-06T07:08:09+00:00",
+            "day": "2024-05-06",
+            "price": "19.99",
+            "tags": ["a", "b", "c"],
+            "point": {"x": 1, "y": 2},
+            "pair": [1, "two"],
+            "color": "red",
+            "id": "12345678-1234-5678-1234-567812345678",
+            "counts": {"1": "one"},
+        })
+    );
+}
+
+#[test]
+fn response_helpers_redirect_status_and_not_found() {
+    let (_app, server) = start(&[]);
+    let r = get(&server.url("/respond/redirect"));
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/conv/module"));
+    let r = get(&server.url("/respond/status"));
+    assert_eq!(r.status, 418);
+    assert_eq!(json_of(&r), json!({"teapot": true}));
+    assert_eq!(get(&server.url("/respond/missing")).status, 404);
+}
+
+/// Each fault is contained: the request gets a clear error, the log says what happened,
+/// and the next request is served.
+#[test]
+fn faults_are_contained_and_the_next_request_succeeds() {
+    let (_app, server) = start(&["--python-workers", "1"]);
+    let cases = [
+        (
+            "/faults/raises",
+            500,
+            "ValueError: the controller raised on purpose",
+        ),
+        ("/faults/sys_exit", 500, "SystemExit: 3"),
+        ("/faults/os_exit", 500, "the Python worker died"),
+        ("/faults/forever", 504, "timed out"),
+        (
+            "/faults/bad_value",
+            500,
+            "not JSON-serializable at `props.items[1].blob`",
+        ),
+        (
+            "/faults/bad_key",
+            500,
+            "not JSON-serializable at `props.nested`",
+        ),
+    ];
+    for (path, status, logged) in cases {
+        let started = Instant::now();
+        let r = get(&server.url(path));
+        assert_eq!(r.status, status, "{path}: {}", r.body);
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{path} took {:?}",
+            started.elapsed()
+        );
+        assert!(
+            !r.body.contains("Traceback") && !r.body.contains("on purpose"),
+            "no details in production: {}",
+            r.body
+        );
+        let next = get(&server.url("/conv/module"));
+        assert_eq!(next.status, 200, "after {path}");
+        std::thread::sleep(Duration::from_millis(50));
+        let log = server.drain_log().join("\n");
+        assert!(
+            log.contains(logged),
+            "{path}: expected `{logged}` in the log:\n{log}"
+        );
+    }
+}
+
+#[test]
+fn traceback_goes_to_the_log() {
+    let (_app, server) = start(&[]);
+    assert_eq!(get(&server.url("/faults/raises")).status, 500);
+    std::thread::sleep(Duration::from_millis(50));
+    let log = server.drain_log().join("\n");
+    assert!(log.contains("Traceback (most recent call last)"), "{log}");
+    assert!(log.contains("faults/raises.py"), "{log}");
+}
+
+#[test]
+fn prints_and_stray_stdout_bytes_go_to_the_log_not_the_protocol() {
+    let (_app, server) = start(&["--python-workers", "1"]);
+    for _ in 0..3 {
+        let r = get(&server.url("/faults/garbage"));
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(json_of(&r), json!({"survived": true}));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let log = server.drain_log().join("\n");
+    assert!(log.contains("hello from print()"), "{log}");
+    assert!(log.contains("raw bytes on fd 1"), "{log}");
+}
+
+#[test]
+fn a_changed_python_file_is_served_on_the_next_request() {
+    let (app, server) = start(&["--python-workers", "2"]);
+    // Warm both workers so each has the old module imported.
+    for _ in 0..4 {
+        assert_eq!(json_of(&get(&server.url("/reload"))), json!({"version": 1}));
+    }
+    // Same size on purpose: the change is seen by mtime, not by length.
+    std::thread::sleep(Duration::from_millis(20));
+    app.write(
+        "controllers/reload.py",
+        "def get_context(request):\n    return {\"version\": 2}\n",
+    );
+    for _ in 0..4 {
+        assert_eq!(json_of(&get(&server.url("/reload"))), json!({"version": 2}));
+    }
+}
+
+#[test]
+fn calls_are_spread_over_the_pool() {
+    let workers = 4;
+    let (_app, server) = start(&["--python-workers", &workers.to_string()]);
+    // Let every worker start.
+    for _ in 0..workers {
+        get(&server.url("/sleep"));
+    }
+    let url = server.url("/sleep");
+    let started = Instant::now();
+    let handles: Vec<_> = (0..100)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || json_of(&get(&url))["pid"].as_u64().unwrap())
+        })
+        .collect();
+    let pids: std::collections::BTreeSet<u64> =
+        handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let took = started.elapsed();
+    let ideal = Duration::from_millis(100 * 50 / workers as u64);
+    println!("100 calls of 50 ms over {workers} workers: {took:?} (ideal {ideal:?})");
+    assert_eq!(pids.len(), workers, "every worker took calls");
+    assert!(
+        took >= ideal.mul_f64(0.9),
+        "faster than the pool allows: {took:?}"
+    );
+    assert!(
+        took <= ideal.mul_f64(2.0),
+        "calls were not spread over the pool: {took:?} vs {ideal:?}"
+    );
+}
