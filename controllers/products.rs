@@ -25,24 +25,15 @@ fn product(id: u32) -> Product {
 
 /// `GET /products?n=1000`: a list of `n` products (default 10, at most 10 000).
 pub(crate) async fn index(req: RequestContext) -> Result<Outcome, BoxError> {
-    let n: u32 = req
-        .query("n")
-        .map(str::parse)
-        .transpose()?
-        .unwrap_or(10)
-        .min(10_000);
+    let n: u32 = req.query("n").map(str::parse).transpose()?.unwrap_or(10).min(10_000);
     let products: Vec<Product> = (1..=n).map(product).collect();
-    Ok(Outcome::props(
-        serde_json::json!({ "products": products, "total": n }),
-    )?)
+    Ok(Outcome::props(serde_json::json!({ "products": products, "total": n }))?)
 }
 
 /// `GET /products/{id}`: one product; 404 for ids that are not numbers or out of range.
 pub(crate) async fn show(req: RequestContext) -> Result<Outcome, BoxError> {
     match req.param("id").and_then(|id| id.parse::<u32>().ok()) {
-        Some(id) if (1..=10_000).contains(&id) => Ok(Outcome::props(
-            serde_json::json!({ "product": product(id) }),
-        )?),
+        Some(id) if (1..=10_000).contains(&id) => Ok(Outcome::props(serde_json::json!({ "product": product(id) }))?),
         _ => Ok(Outcome::NotFound),
     }
 }

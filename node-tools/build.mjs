@@ -5,11 +5,13 @@
 //   manifest.json          component name -> DOM entry, CSS files, chunk imports
 // Progress and errors go to stdout as JSON lines ({"event": ...}) for the Rust side to print.
 //
-// usage: node build.mjs --root APP_DIR [--out DIR]
+// usage: node build.mjs --root APP_DIR [--out DIR] [--serve-stdin]
+//   --serve-stdin: stay alive and rebuild incrementally for each `build` line on stdin (fymo dev)
 import { mkdir, readdir, rm, writeFile, readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
 import * as esbuild from 'esbuild';
 import { sveltePlugin } from './svelte-plugin.mjs';
 
@@ -19,15 +21,18 @@ const jsDir = path.resolve(here, '../js');
 const emit = (event) => process.stdout.write(JSON.stringify(event) + '\n');
 
 function parseArgs(argv) {
-	const args = { root: process.cwd(), out: null };
+	const args = { root: process.cwd(), out: null, serve: false };
 	for (let i = 0; i < argv.length; i++) {
 		if (argv[i] === '--root') args.root = path.resolve(argv[++i]);
 		else if (argv[i] === '--out') args.out = path.resolve(argv[++i]);
+		else if (argv[i] === '--serve-stdin') args.serve = true;
 		else throw new Error(`unknown argument ${argv[i]}`);
 	}
 	args.out ??= path.join(args.root, '.fymo', 'build');
 	return args;
 }
+
+const { root, out, serve } = parseArgs(process.argv.slice(2));
 
 async function findTemplates(dir, base = dir) {
 	let entries;
@@ -70,8 +75,8 @@ function ssrEntry(templatesDir, templates) {
 	].join('\n');
 }
 
-async function buildSsr({ templatesDir, templates, out }) {
-	await esbuild.build({
+function ssrOptions({ templatesDir, templates, out, cache }) {
+	return {
 		stdin: { contents: ssrEntry(templatesDir, templates), resolveDir: here, sourcefile: 'fymo-ssr-entry.js' },
 		bundle: true,
 		nodePaths: [path.join(here, 'node_modules')],
@@ -83,19 +88,17 @@ async function buildSsr({ templatesDir, templates, out }) {
 		alias: { 'node:async_hooks': path.join(jsDir, 'shims/async_hooks.js') },
 		define: { 'process.env.NODE_ENV': '"production"' },
 		outfile: path.join(out, 'ssr.js'),
-		plugins: [sveltePlugin({ generate: 'server', filenameOf: filenameOf(templatesDir) })],
+		plugins: [sveltePlugin({ generate: 'server', filenameOf: filenameOf(templatesDir), cache })],
 		logLevel: 'silent'
-	});
+	};
 }
 
-async function buildClient({ templatesDir, templates, out }) {
-	const clientDir = path.join(out, 'client');
-	const entryPoints = [
-		{ in: path.join(jsDir, 'client.js'), out: 'fymo-client' },
-		...templates.map((t) => ({ in: path.join(templatesDir, t), out: `pages/${nameOf(t)}` }))
-	];
-	const result = await esbuild.build({
-		entryPoints,
+function clientOptions({ templatesDir, templates, out, cache }) {
+	return {
+		entryPoints: [
+			{ in: path.join(jsDir, 'client.js'), out: 'fymo-client' },
+			...templates.map((t) => ({ in: path.join(templatesDir, t), out: `pages/${nameOf(t)}` }))
+		],
 		bundle: true,
 		nodePaths: [path.join(here, 'node_modules')],
 		splitting: true,
@@ -108,12 +111,11 @@ async function buildClient({ templatesDir, templates, out }) {
 		chunkNames: 'chunks/[name]-[hash]',
 		assetNames: 'assets/[name]-[hash]',
 		define: { 'process.env.NODE_ENV': '"production"' },
-		outdir: clientDir,
+		outdir: path.join(out, 'client'),
 		metafile: true,
-		plugins: [sveltePlugin({ generate: 'client', filenameOf: filenameOf(templatesDir) })],
+		plugins: [sveltePlugin({ generate: 'client', filenameOf: filenameOf(templatesDir), cache })],
 		logLevel: 'silent'
-	});
-	return manifestFrom(result.metafile, clientDir, templatesDir);
+	};
 }
 
 /** Maps each entry to its file, CSS and transitive static chunk imports (for modulepreload). */
@@ -145,38 +147,74 @@ function manifestFrom(metafile, clientDir, templatesDir) {
 	return { client, components };
 }
 
-async function versionOf(out, files) {
+async function hashOf(out, files) {
 	const hash = createHash('sha256');
 	for (const f of files) hash.update(f).update(await readFile(path.join(out, f)));
 	return hash.digest('hex').slice(0, 16);
 }
 
-const { root, out } = parseArgs(process.argv.slice(2));
+/**
+ * Keeps esbuild contexts alive between builds (incremental rebuilds) and a cache of
+ * Svelte compile results, so a rebuild after one edit recompiles one template.
+ * The contexts are recreated when templates are added or removed.
+ */
+class Builder {
+	constructor(root, out) {
+		this.root = root;
+		this.out = out;
+		this.templatesDir = path.join(root, 'templates');
+		this.cache = { server: new Map(), client: new Map() };
+		this.key = null;
+		this.contexts = null;
+	}
 
-async function main() {
-	const started = performance.now();
-	const templatesDir = path.join(root, 'templates');
-	const templates = await findTemplates(templatesDir);
-	emit({ event: 'templates', count: templates.length });
+	async build() {
+		const started = performance.now();
+		const templates = await findTemplates(this.templatesDir);
+		emit({ event: 'templates', count: templates.length });
+		const key = templates.join('\n');
+		if (key !== this.key) {
+			await this.dispose();
+			const opts = { templatesDir: this.templatesDir, templates, out: this.out };
+			this.contexts = {
+				ssr: await esbuild.context(ssrOptions({ ...opts, cache: this.cache.server })),
+				client: await esbuild.context(clientOptions({ ...opts, cache: this.cache.client }))
+			};
+			this.key = key;
+		}
+		await mkdir(this.out, { recursive: true });
+		const timed = async (ctx) => {
+			const t = performance.now();
+			const result = await ctx.rebuild();
+			return { result, ms: Math.round(performance.now() - t) };
+		};
+		const [ssr, client] = await Promise.all([timed(this.contexts.ssr), timed(this.contexts.client)]);
+		emit({ event: 'ssr', file: 'ssr.js', ms: ssr.ms });
+		const { client: runtime, components } = manifestFrom(client.result.metafile, path.join(this.out, 'client'), this.templatesDir);
+		emit({ event: 'client', entries: Object.keys(components).length, ms: client.ms });
 
-	await rm(out, { recursive: true, force: true });
-	await mkdir(out, { recursive: true });
+		const hashed = [runtime.file, ...Object.values(components).flatMap((c) => [c.file, ...c.css])].sort();
+		const ssrHash = await hashOf(this.out, ['ssr.js']);
+		const manifest = {
+			version: await hashOf(this.out, ['ssr.js', ...hashed.map((f) => 'client/' + f)]),
+			ssr: 'ssr.js',
+			ssrHash,
+			client: runtime,
+			components
+		};
+		await writeFile(path.join(this.out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+		emit({ event: 'done', manifest: path.join(this.out, 'manifest.json'), ms: Math.round(performance.now() - started) });
+	}
 
-	let t = performance.now();
-	await buildSsr({ templatesDir, templates, out });
-	emit({ event: 'ssr', file: 'ssr.js', ms: Math.round(performance.now() - t) });
-
-	t = performance.now();
-	const { client, components } = await buildClient({ templatesDir, templates, out });
-	emit({ event: 'client', entries: Object.keys(components).length, ms: Math.round(performance.now() - t) });
-
-	const hashed = [client.file, ...Object.values(components).map((c) => c.file)].sort();
-	const manifest = { version: await versionOf(out, ['ssr.js', ...hashed.map((f) => 'client/' + f)]), ssr: 'ssr.js', client, components };
-	await writeFile(path.join(out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
-	emit({ event: 'done', manifest: path.join(out, 'manifest.json'), ms: Math.round(performance.now() - started) });
+	async dispose() {
+		if (!this.contexts) return;
+		await Promise.all([this.contexts.ssr.dispose(), this.contexts.client.dispose()]);
+		this.contexts = null;
+		this.key = null;
+	}
 }
 
-main().catch((e) => {
+function reportError(e) {
 	for (const err of e.errors ?? [{ text: String(e.stack ?? e) }]) {
 		emit({
 			event: 'error',
@@ -189,5 +227,47 @@ main().catch((e) => {
 			frame: err.detail?.frame ?? null
 		});
 	}
-	process.exit(1);
-});
+}
+
+/** One build, then exit: `fymo build`. */
+async function once() {
+	await rm(out, { recursive: true, force: true });
+	const builder = new Builder(root, out);
+	try {
+		await builder.build();
+	} finally {
+		await builder.dispose();
+	}
+}
+
+/**
+ * Long-lived mode for `fymo dev`: one build per `build` line on stdin, each ending with
+ * `done` or `failed`. Old hashed files stay on disk so in-flight pages keep loading.
+ */
+async function serveStdin() {
+	await rm(out, { recursive: true, force: true });
+	const builder = new Builder(root, out);
+	let queue = Promise.resolve();
+	const lines = createInterface({ input: process.stdin });
+	lines.on('line', (line) => {
+		if (line.trim() !== 'build') return;
+		queue = queue.then(async () => {
+			try {
+				await builder.build();
+			} catch (e) {
+				reportError(e);
+				emit({ event: 'failed' });
+			}
+		});
+	});
+	lines.on('close', () => queue.then(() => builder.dispose()).then(() => process.exit(0)));
+}
+
+if (serve) {
+	serveStdin();
+} else {
+	once().catch((e) => {
+		reportError(e);
+		process.exit(1);
+	});
+}

@@ -7,11 +7,13 @@ import { compile } from 'svelte/compiler';
 const CSS_NS = 'fymo-svelte-css';
 
 /**
- * @param {{ generate: 'server' | 'client', filenameOf: (abs: string) => string }} options
+ * @param {{ generate: 'server' | 'client', filenameOf: (abs: string) => string, cache?: Map<string, any> }} options
  *   `filenameOf` maps an absolute path to the stable name passed to the compiler; the
  *   scoped-CSS hash derives from it, so it must not depend on where the app lives.
+ *   `cache` keeps compile results by path across rebuilds; an unchanged source is not
+ *   compiled again.
  */
-export function sveltePlugin({ generate, filenameOf }) {
+export function sveltePlugin({ generate, filenameOf, cache = new Map() }) {
 	const styles = new Map();
 	return {
 		name: 'fymo-svelte',
@@ -19,11 +21,16 @@ export function sveltePlugin({ generate, filenameOf }) {
 			build.onLoad({ filter: /\.svelte$/ }, async (args) => {
 				const source = await readFile(args.path, 'utf8');
 				const filename = filenameOf(args.path);
-				let result;
-				try {
-					result = compile(source, { filename, generate, css: 'external', dev: false });
-				} catch (e) {
-					return { errors: [compileError(e, args.path, source)] };
+				let result = cache.get(args.path);
+				if (result?.source !== source) {
+					try {
+						result = compile(source, { filename, generate, css: 'external', dev: false });
+					} catch (e) {
+						cache.delete(args.path);
+						return { errors: [compileError(e, args.path, source)] };
+					}
+					result.source = source;
+					cache.set(args.path, result);
 				}
 				let code = result.js.code;
 				if (generate === 'client' && result.css?.code) {

@@ -59,8 +59,6 @@ impl AppBuilder {
 
     /// Finishes the definition.
     pub fn build(self) -> App {
-        App {
-            controllers: self.controllers,
-        }
+        App { controllers: self.controllers }
     }
 }

@@ -24,6 +24,7 @@ pub mod build;
 pub mod cli;
 pub mod config;
 pub mod controller;
+pub mod dev;
 pub mod document;
 pub mod engine;
 pub mod render;

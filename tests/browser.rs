@@ -15,9 +15,7 @@ fn demo_pages_hydrate_in_chromium() {
         "Chromium not found at {chromium}: install it with `apt-get install -y chromium` (scripts/test does)"
     );
     assert!(
-        repo()
-            .join("tests/browser/node_modules/playwright-core")
-            .is_dir(),
+        repo().join("tests/browser/node_modules/playwright-core").is_dir(),
         "playwright-core missing: run `npm ci` in tests/browser (scripts/test does)"
     );
     let app = TestApp::demo();
@@ -32,9 +30,6 @@ fn demo_pages_hydrate_in_chromium() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");
-    assert!(
-        out.status.success(),
-        "browser checks failed:\n{stdout}\n{stderr}"
-    );
+    assert!(out.status.success(), "browser checks failed:\n{stdout}\n{stderr}");
     assert_eq!(stdout.matches("ok - ").count(), 4, "{stdout}");
 }

@@ -28,12 +28,8 @@ fn infinite_loop_answers_500_within_the_deadline_and_serving_continues() {
         assert_eq!(ok.status, 200);
         assert!(ok.body.contains("still serving"));
     }
-    let health: serde_json::Value =
-        serde_json::from_str(&get(&server.url("/_fymo/health")).body).unwrap();
-    assert!(
-        health["engines"]["recycled"].as_u64().unwrap() >= 2,
-        "{health}"
-    );
+    let health: serde_json::Value = serde_json::from_str(&get(&server.url("/_fymo/health")).body).unwrap();
+    assert!(health["engines"]["recycled"].as_u64().unwrap() >= 2, "{health}");
     std::thread::sleep(Duration::from_millis(100));
     let log = server.drain_log().join("\n");
     assert!(log.contains("render of `loop` was interrupted"), "{log}");
@@ -66,30 +62,18 @@ fn dev_errors_show_the_details() {
 #[test]
 fn template_syntax_error_fails_the_build_with_file_line_column() {
     let app = TestApp::fixture("faults");
-    app.write(
-        "templates/broken.svelte",
-        "<script>\n\tlet x = 1;\n</script>\n\n<p>{x</p>\n",
-    );
+    app.write("templates/broken.svelte", "<script>\n\tlet x = 1;\n</script>\n\n<p>{x</p>\n");
     let (code, _out, err) = app.run(FYMO, &["build"]);
     assert_eq!(code, 1, "{err}");
-    assert!(
-        err.contains("templates/broken.svelte:5:"),
-        "file:line:column in: {err}"
-    );
-    assert!(
-        err.contains("5: <p>{x</p>") || err.contains("<p>{x</p>"),
-        "code frame in: {err}"
-    );
+    assert!(err.contains("templates/broken.svelte:5:"), "file:line:column in: {err}");
+    assert!(err.contains("5: <p>{x</p>") || err.contains("<p>{x</p>"), "code frame in: {err}");
 }
 
 #[test]
 fn malformed_routes_yml_is_refused_with_file_and_line() {
     let app = TestApp::fixture("faults");
     app.build();
-    app.write(
-        "routes.yml",
-        "routes:\n  /ok: ok\n  /x:\n    controler: ok\n",
-    );
+    app.write("routes.yml", "routes:\n  /ok: ok\n  /x:\n    controler: ok\n");
     let (code, _out, err) = app.run(FYMO, &["serve", "--port", "0"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("routes.yml:3:"), "{err}");
@@ -104,8 +88,5 @@ fn malformed_routes_yml_is_refused_with_file_and_line() {
     app.write("routes.yml", "routes:\n  /ok: ok\n  /gone: no.such.page\n");
     let (code, _, err) = app.run(FYMO, &["routes"]);
     assert_eq!(code, 2, "{err}");
-    assert!(
-        err.contains("routes.yml:3: `no.such.page` has neither a controller nor a template"),
-        "{err}"
-    );
+    assert!(err.contains("routes.yml:3: `no.such.page` has neither a controller nor a template"), "{err}");
 }

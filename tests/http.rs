@@ -26,19 +26,15 @@ fn home_page_is_a_complete_document() {
     assert!(r.header("x-request-id").is_some());
     let html = &r.body;
     assert!(html.starts_with("<!doctype html>"), "{html}");
-    assert!(
-        html.contains("<title>Fymo demo</title>"),
-        "svelte:head output in head"
-    );
+    assert!(html.contains("<title>Fymo demo</title>"), "svelte:head output in head");
     let head_end = html.find("</head>").unwrap();
     assert!(html[..head_end].contains("<title>Fymo demo</title>"));
     assert!(html.contains("<div id=\"__fymo\" style=\"display:contents\">"));
     assert!(html.contains("<li>Svelte 5 SSR in QuickJS</li>"));
+    assert!(html.contains("<footer class=\"svelte-"), "layout wraps the page");
     assert!(
-        html.contains("<footer class=\"svelte-"),
-        "layout wraps the page"
+        html.contains("<script type=\"application/json\" id=\"__fymo_props\">{\"title\":\"Fymo demo\",\"features\"")
     );
-    assert!(html.contains("<script type=\"application/json\" id=\"__fymo_props\">{\"title\":\"Fymo demo\",\"features\""));
     assert!(html.contains("<script type=\"module\">\nimport { start } from \"/_fymo/fymo-client-"));
     assert!(html.contains("start(Page, Layout);"));
 }
@@ -57,27 +53,17 @@ fn list_page_has_css_and_modulepreload_links_that_resolve() {
         .filter(|h| h.starts_with("/_fymo/"))
         .collect();
     assert!(links.iter().any(|l| l.ends_with(".css")), "{links:?}");
-    assert!(
-        links.iter().filter(|l| l.ends_with(".js")).count() >= 3,
-        "{links:?}"
-    );
+    assert!(links.iter().filter(|l| l.ends_with(".js")).count() >= 3, "{links:?}");
     for link in links {
         let asset = get(&server.url(link));
         assert_eq!(asset.status, 200, "{link}");
-        let expected = if link.ends_with(".css") {
-            "text/css"
-        } else {
-            "text/javascript"
-        };
+        let expected = if link.ends_with(".css") { "text/css" } else { "text/javascript" };
         assert!(
             asset.header("content-type").unwrap().starts_with(expected),
             "{link}: {:?}",
             asset.header("content-type")
         );
-        assert_eq!(
-            asset.header("cache-control"),
-            Some("public, max-age=31536000, immutable")
-        );
+        assert_eq!(asset.header("cache-control"), Some("public, max-age=31536000, immutable"));
         assert!(asset.header("etag").is_some());
     }
 }
@@ -88,11 +74,7 @@ fn detail_page_reads_the_path_param_and_404s_unknown_ids() {
     let r = get(&server.url("/products/42"));
     assert_eq!(r.status, 200);
     assert!(r.body.contains("<h1>Product 42</h1>"));
-    assert!(
-        r.body
-            .contains("Product 42 is a fine &lt;thing> &amp; worth every cent."),
-        "text escaped"
-    );
+    assert!(r.body.contains("Product 42 is a fine &lt;thing> &amp; worth every cent."), "text escaped");
     assert_eq!(get(&server.url("/products/99999")).status, 404);
     assert_eq!(get(&server.url("/products/abc")).status, 404);
 }
@@ -120,10 +102,7 @@ fn assets_cannot_escape_the_build_directory() {
     ] {
         let r = get(&server.url(path));
         assert_eq!(r.status, 404, "{path} must not be served");
-        assert!(
-            !r.body.contains("\"components\"") && !r.body.contains("root: home"),
-            "{path}"
-        );
+        assert!(!r.body.contains("\"components\"") && !r.body.contains("root: home"), "{path}");
     }
 }
 
@@ -131,15 +110,7 @@ fn assets_cannot_escape_the_build_directory() {
 fn assets_support_etag_revalidation_and_compression() {
     let server = server();
     let page = get(&server.url("/products"));
-    let js = page
-        .body
-        .split("import Page from \"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let js = page.body.split("import Page from \"").nth(1).unwrap().split('"').next().unwrap().to_owned();
     let first = get(&server.url(&js));
     let etag = first.header("etag").unwrap().to_owned();
     let again = get_with(&server.url(&js), &[("If-None-Match", &etag)]);
@@ -175,10 +146,7 @@ fn route_without_template_is_a_json_endpoint() {
 #[test]
 fn accept_json_returns_navigation_data() {
     let server = server();
-    let r = get_with(
-        &server.url("/products/3"),
-        &[("Accept", "application/json")],
-    );
+    let r = get_with(&server.url("/products/3"), &[("Accept", "application/json")]);
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(v["component"], "products/show");
     assert_eq!(v["layout"], "layouts/main");
@@ -191,39 +159,16 @@ fn accept_json_returns_navigation_data() {
 fn hostile_props_cannot_close_the_script_and_round_trip() {
     let server = server();
     let hostile = "</script><script>alert(1)</script>";
-    let url = format!(
-        "{}?name={}",
-        server.url("/hello"),
-        urlencode(&format!("{hostile}\u{2028}x\u{2029}"))
-    );
+    let url = format!("{}?name={}", server.url("/hello"), urlencode(&format!("{hostile}\u{2028}x\u{2029}")));
     let r = get(&url);
     assert_eq!(r.status, 200);
     assert!(!r.body.contains("<script>alert(1)"), "no injected script");
-    assert_eq!(
-        r.body.matches("</script>").count(),
-        2,
-        "only the props and module scripts close"
-    );
-    let props = r
-        .body
-        .split("id=\"__fymo_props\">")
-        .nth(1)
-        .unwrap()
-        .split("</script>")
-        .next()
-        .unwrap();
+    assert_eq!(r.body.matches("</script>").count(), 2, "only the props and module scripts close");
+    let props = r.body.split("id=\"__fymo_props\">").nth(1).unwrap().split("</script>").next().unwrap();
     assert!(!props.contains('\u{2028}') && !props.contains('\u{2029}'));
     let v: serde_json::Value = serde_json::from_str(props).unwrap();
-    assert_eq!(
-        v["name"],
-        format!("{hostile}\u{2028}x\u{2029}"),
-        "round-trips exactly"
-    );
-    assert!(
-        r.body
-            .contains("&lt;/script>&lt;script>alert(1)&lt;/script>"),
-        "escaped in the HTML too"
-    );
+    assert_eq!(v["name"], format!("{hostile}\u{2028}x\u{2029}"), "round-trips exactly");
+    assert!(r.body.contains("&lt;/script>&lt;script>alert(1)&lt;/script>"), "escaped in the HTML too");
 }
 
 #[test]
@@ -233,15 +178,8 @@ fn controller_error_is_a_500_with_request_id_and_no_details() {
     assert_eq!(r.status, 500);
     let id = r.header("x-request-id").unwrap().to_owned();
     assert!(r.body.contains(&id), "request id on the page");
-    assert!(
-        !r.body.contains("on purpose"),
-        "details stay in the log in production"
-    );
-    assert_eq!(
-        get(&server.url("/")).status,
-        200,
-        "other pages keep working"
-    );
+    assert!(!r.body.contains("on purpose"), "details stay in the log in production");
+    assert_eq!(get(&server.url("/")).status, 200, "other pages keep working");
 }
 
 #[test]
@@ -261,13 +199,5 @@ fn route_with_layout_disabled_has_no_layout() {
 }
 
 fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }

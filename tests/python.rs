@@ -28,14 +28,8 @@ fn each_calling_convention_is_served() {
         json_of(&get(&server.url("/conv/get_context"))),
         json!({"convention": "get_context", "path": "/conv/get_context"})
     );
-    assert_eq!(
-        json_of(&get(&server.url("/conv/legacy"))),
-        json!({"convention": "getContext"})
-    );
-    assert_eq!(
-        json_of(&get(&server.url("/conv/module"))),
-        json!({"convention": "context", "items": [1, 2, 3]})
-    );
+    assert_eq!(json_of(&get(&server.url("/conv/legacy"))), json!({"convention": "getContext"}));
+    assert_eq!(json_of(&get(&server.url("/conv/module"))), json!({"convention": "context", "items": [1, 2, 3]}));
 }
 
 #[test]
@@ -43,10 +37,7 @@ fn params_query_headers_cookies_and_bodies_reach_python() {
     let (_app, server) = start(&[]);
     let r = get_with(
         &server.url("/echo/42?q=search&n=1"),
-        &[
-            ("X-Test-Header", "yes"),
-            ("Cookie", "session=abc; theme=dark"),
-        ],
+        &[("X-Test-Header", "yes"), ("Cookie", "session=abc; theme=dark")],
     );
     let v = json_of(&r);
     assert_eq!(v["method"], "GET");
@@ -55,16 +46,11 @@ fn params_query_headers_cookies_and_bodies_reach_python() {
     assert_eq!(v["cookies"], json!({"session": "abc", "theme": "dark"}));
     assert_eq!(v["header"], "yes");
 
-    let v = json_of(&post_form(
-        &server.url("/echo/7"),
-        &[("name", "Ada"), ("note", "a & b")],
-    ));
+    let v = json_of(&post_form(&server.url("/echo/7"), &[("name", "Ada"), ("note", "a & b")]));
     assert_eq!(v["posted"], true, "POST calls action()");
     assert_eq!(v["form"], json!({"name": "Ada", "note": "a & b"}));
 
-    let r = ureq::post(&server.url("/echo/8"))
-        .send_json(json!({"k": [1, 2]}))
-        .unwrap();
+    let r = ureq::post(&server.url("/echo/8")).send_json(json!({"k": [1, 2]})).unwrap();
     let v: Value = r.into_json().unwrap();
     assert_eq!(v["json"], json!({"k": [1, 2]}));
 }
@@ -74,11 +60,7 @@ fn python_page_renders_with_its_props() {
     let (_app, server) = start(&[]);
     let r = get(&server.url("/page/Grace"));
     assert_eq!(r.status, 200);
-    assert!(
-        r.body.contains("<h1 id=\"name\">Hi Grace from Python</h1>"),
-        "{}",
-        r.body
-    );
+    assert!(r.body.contains("<h1 id=\"name\">Hi Grace from Python</h1>"), "{}", r.body);
 }
 
 #[test]
@@ -119,34 +101,18 @@ fn response_helpers_redirect_status_and_not_found() {
 fn faults_are_contained_and_the_next_request_succeeds() {
     let (_app, server) = start(&["--python-workers", "1"]);
     let cases = [
-        (
-            "/faults/raises",
-            500,
-            "ValueError: the controller raised on purpose",
-        ),
+        ("/faults/raises", 500, "ValueError: the controller raised on purpose"),
         ("/faults/sys_exit", 500, "SystemExit: 3"),
         ("/faults/os_exit", 500, "the Python worker died"),
         ("/faults/forever", 504, "timed out"),
-        (
-            "/faults/bad_value",
-            500,
-            "not JSON-serializable at `props.items[1].blob`",
-        ),
-        (
-            "/faults/bad_key",
-            500,
-            "not JSON-serializable at `props.nested`",
-        ),
+        ("/faults/bad_value", 500, "not JSON-serializable at `props.items[1].blob`"),
+        ("/faults/bad_key", 500, "not JSON-serializable at `props.nested`"),
     ];
     for (path, status, logged) in cases {
         let started = Instant::now();
         let r = get(&server.url(path));
         assert_eq!(r.status, status, "{path}: {}", r.body);
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "{path} took {:?}",
-            started.elapsed()
-        );
+        assert!(started.elapsed() < Duration::from_secs(10), "{path} took {:?}", started.elapsed());
         assert!(
             !r.body.contains("Traceback") && !r.body.contains("on purpose"),
             "no details in production: {}",
@@ -156,10 +122,7 @@ fn faults_are_contained_and_the_next_request_succeeds() {
         assert_eq!(next.status, 200, "after {path}");
         std::thread::sleep(Duration::from_millis(50));
         let log = server.drain_log().join("\n");
-        assert!(
-            log.contains(logged),
-            "{path}: expected `{logged}` in the log:\n{log}"
-        );
+        assert!(log.contains(logged), "{path}: expected `{logged}` in the log:\n{log}");
     }
 }
 
@@ -196,10 +159,7 @@ fn a_changed_python_file_is_served_on_the_next_request() {
     }
     // Same size on purpose: the change is seen by mtime, not by length.
     std::thread::sleep(Duration::from_millis(20));
-    app.write(
-        "controllers/reload.py",
-        "def get_context(request):\n    return {\"version\": 2}\n",
-    );
+    app.write("controllers/reload.py", "def get_context(request):\n    return {\"version\": 2}\n");
     for _ in 0..4 {
         assert_eq!(json_of(&get(&server.url("/reload"))), json!({"version": 2}));
     }
@@ -221,18 +181,11 @@ fn calls_are_spread_over_the_pool() {
             std::thread::spawn(move || json_of(&get(&url))["pid"].as_u64().unwrap())
         })
         .collect();
-    let pids: std::collections::BTreeSet<u64> =
-        handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let pids: std::collections::BTreeSet<u64> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     let took = started.elapsed();
     let ideal = Duration::from_millis(100 * 50 / workers as u64);
     println!("100 calls of 50 ms over {workers} workers: {took:?} (ideal {ideal:?})");
     assert_eq!(pids.len(), workers, "every worker took calls");
-    assert!(
-        took >= ideal.mul_f64(0.9),
-        "faster than the pool allows: {took:?}"
-    );
-    assert!(
-        took <= ideal.mul_f64(2.0),
-        "calls were not spread over the pool: {took:?} vs {ideal:?}"
-    );
+    assert!(took >= ideal.mul_f64(0.9), "faster than the pool allows: {took:?}");
+    assert!(took <= ideal.mul_f64(2.0), "calls were not spread over the pool: {took:?} vs {ideal:?}");
 }

@@ -12,16 +12,9 @@ use fymo::build::Manifest;
 use fymo::engine::{EnginePool, PoolConfig, QuickJs, RenderJob, Rendered};
 
 fn reference(fixtures: &std::path::Path) -> BTreeMap<String, Rendered> {
-    let out = Command::new("node")
-        .arg(repo().join("tests/ssr/reference.mjs"))
-        .arg(fixtures)
-        .output()
-        .expect("running node");
-    assert!(
-        out.status.success(),
-        "reference renderer failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out =
+        Command::new("node").arg(repo().join("tests/ssr/reference.mjs")).arg(fixtures).output().expect("running node");
+    assert!(out.status.success(), "reference renderer failed:\n{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("reference output is JSON")
 }
 
@@ -33,33 +26,18 @@ fn fymo_renders_every_fixture_byte_identical_to_node() {
     app.build();
 
     let expected = reference(&fixtures);
-    assert!(
-        expected.len() >= 40,
-        "at least 40 fixtures, found {}",
-        expected.len()
-    );
+    assert!(expected.len() >= 40, "at least 40 fixtures, found {}", expected.len());
 
     let manifest = Manifest::load(&app.root().join(".fymo/build")).unwrap();
-    let pool = EnginePool::start(
-        QuickJs,
-        manifest.ssr_source().unwrap(),
-        PoolConfig {
-            size: 2,
-            ..PoolConfig::default()
-        },
-    )
-    .unwrap();
+    let pool =
+        EnginePool::start(QuickJs, manifest.ssr_source().unwrap(), PoolConfig { size: 2, ..PoolConfig::default() })
+            .unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut mismatches = Vec::new();
     for (name, want) in &expected {
-        let props = std::fs::read_to_string(fixtures.join(format!("{name}.json")))
-            .unwrap_or_else(|_| "{}".into());
+        let props = std::fs::read_to_string(fixtures.join(format!("{name}.json"))).unwrap_or_else(|_| "{}".into());
         let props: serde_json::Value = serde_json::from_str(&props).unwrap();
-        let job = RenderJob {
-            page: name.clone(),
-            layout: None,
-            props_json: props.to_string(),
-        };
+        let job = RenderJob { page: name.clone(), layout: None, props_json: props.to_string() };
         match runtime.block_on(pool.render(job)) {
             Ok(got) if &got == want => {}
             Ok(got) => mismatches.push(format!(

@@ -24,6 +24,9 @@ pub struct Manifest {
     pub version: String,
     /// The SSR bundle, relative to the build directory.
     pub ssr: String,
+    /// Content hash of the SSR bundle alone (unchanged by CSS-only edits).
+    #[serde(rename = "ssrHash", default)]
+    pub ssr_hash: String,
     /// Fymo's client runtime.
     pub client: Entry,
     /// Every component by name (`products/show`).
@@ -61,12 +64,9 @@ impl Manifest {
     /// A missing or malformed manifest.
     pub fn load(dir: &Path) -> Result<Self, ManifestError> {
         let path = dir.join("manifest.json");
-        let text = std::fs::read_to_string(&path).map_err(|source| ManifestError::Read {
-            path: path.clone(),
-            source,
-        })?;
-        let mut manifest: Self =
-            serde_json::from_str(&text).map_err(|source| ManifestError::Parse { path, source })?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|source| ManifestError::Read { path: path.clone(), source })?;
+        let mut manifest: Self = serde_json::from_str(&text).map_err(|source| ManifestError::Parse { path, source })?;
         manifest.dir = dir.to_owned();
         Ok(manifest)
     }
@@ -78,6 +78,25 @@ impl Manifest {
     pub fn ssr_source(&self) -> Result<String, ManifestError> {
         let path = self.dir.join(&self.ssr);
         std::fs::read_to_string(&path).map_err(|source| ManifestError::Read { path, source })
+    }
+
+    /// Whether `next` differs from `self` only in CSS (same SSR bundle, same modules):
+    /// then a browser can swap stylesheets instead of reloading.
+    pub fn css_only_change(&self, next: &Self) -> bool {
+        fn modules(m: &Manifest) -> Vec<(&String, &String, &Vec<String>)> {
+            let mut files: Vec<_> = m.components.iter().map(|(k, e)| (k, &e.file, &e.imports)).collect();
+            files.push((&m.client.file, &m.client.file, &m.client.imports));
+            files
+        }
+        self.ssr_hash == next.ssr_hash && modules(self) == modules(next) && self.version != next.version
+    }
+
+    /// Every CSS file of the build.
+    pub fn css_files(&self) -> Vec<String> {
+        let mut files: Vec<String> = self.components.values().flat_map(|e| e.css.iter().cloned()).collect();
+        files.sort();
+        files.dedup();
+        files
     }
 
     /// The directory served under `/_fymo/`.

@@ -5,7 +5,7 @@ mod manifest;
 mod node_tools;
 
 pub use manifest::{Entry, Manifest, ManifestError};
-pub use node_tools::{build, BuildError, BuildEvent, BuildOptions, CompileError, NodeTools};
+pub use node_tools::{build, BuildError, BuildEvent, BuildOptions, CompileError, DevBuilder, NodeTools};
 
 use std::path::{Path, PathBuf};
 

@@ -67,6 +67,8 @@ pub enum BuildEvent {
         /// Total milliseconds.
         ms: u64,
     },
+    /// A long-lived build failed (its errors came before).
+    Failed,
     /// A compile error (the build fails).
     Error(CompileError),
 }
@@ -124,13 +126,7 @@ impl NodeTools {
 
     /// Whether its npm packages are installed.
     pub fn is_installed(&self) -> bool {
-        ["svelte", "esbuild"].iter().all(|p| {
-            self.dir
-                .join("node_modules")
-                .join(p)
-                .join("package.json")
-                .is_file()
-        })
+        ["svelte", "esbuild"].iter().all(|p| self.dir.join("node_modules").join(p).join("package.json").is_file())
     }
 
     /// Installs node-tools' packages from the lockfile (`npm ci`) when they are missing.
@@ -141,10 +137,7 @@ impl NodeTools {
         if self.is_installed() {
             return Ok(());
         }
-        eprintln!(
-            "fymo: installing node-tools packages (npm ci in {})",
-            self.dir.display()
-        );
+        eprintln!("fymo: installing node-tools packages (npm ci in {})", self.dir.display());
         let what = "npm ci".to_owned();
         let status = Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
@@ -152,10 +145,7 @@ impl NodeTools {
             .stdout(Stdio::inherit())
             .stderr(Stdio::inherit())
             .status()
-            .map_err(|source| BuildError::Tool {
-                what: what.clone(),
-                source,
-            })?;
+            .map_err(|source| BuildError::Tool { what: what.clone(), source })?;
         if !status.success() {
             return Err(BuildError::Failed { what, status });
         }
@@ -170,38 +160,29 @@ pub struct BuildOptions {
     pub node_tools: NodeTools,
 }
 
+fn node_command(root: &Path, tools: &NodeTools) -> Command {
+    let mut command = Command::new("node");
+    command.arg(tools.dir.join("build.mjs")).arg("--root").arg(root).arg("--out").arg(super::output_dir(root));
+    command
+}
+
 /// Compiles the app at `root` into `.fymo/build/`, reporting each event to `progress`.
 ///
 /// # Errors
 /// Compile errors (with file:line:column and a code frame), or Node/npm failures.
-pub fn build(
-    root: &Path,
-    options: &BuildOptions,
-    mut progress: impl FnMut(&BuildEvent),
-) -> Result<(), BuildError> {
+pub fn build(root: &Path, options: &BuildOptions, mut progress: impl FnMut(&BuildEvent)) -> Result<(), BuildError> {
     let tools = &options.node_tools;
     tools.ensure_installed()?;
     let what = format!("node {}", tools.dir.join("build.mjs").display());
-    let mut child = Command::new("node")
-        .arg(tools.dir.join("build.mjs"))
-        .arg("--root")
-        .arg(root)
-        .arg("--out")
-        .arg(super::output_dir(root))
+    let mut child = node_command(root, tools)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .map_err(|source| BuildError::Tool {
-            what: what.clone(),
-            source,
-        })?;
+        .map_err(|source| BuildError::Tool { what: what.clone(), source })?;
     let stdout = child.stdout.take().expect("piped stdout");
     let mut errors = Vec::new();
     for line in BufReader::new(stdout).lines() {
-        let line = line.map_err(|source| BuildError::Tool {
-            what: what.clone(),
-            source,
-        })?;
+        let line = line.map_err(|source| BuildError::Tool { what: what.clone(), source })?;
         match serde_json::from_str::<BuildEvent>(&line) {
             Ok(BuildEvent::Error(e)) => errors.push(e),
             Ok(event) => progress(&event),
@@ -209,10 +190,7 @@ pub fn build(
             Err(_) => eprintln!("{line}"),
         }
     }
-    let status = child.wait().map_err(|source| BuildError::Tool {
-        what: what.clone(),
-        source,
-    })?;
+    let status = child.wait().map_err(|source| BuildError::Tool { what: what.clone(), source })?;
     if !errors.is_empty() {
         return Err(BuildError::Compile(errors));
     }
@@ -220,4 +198,74 @@ pub fn build(
         return Err(BuildError::Failed { what, status });
     }
     Ok(())
+}
+
+/// A long-lived node-tools process for `fymo dev`: esbuild contexts and Svelte compile
+/// results stay warm between builds, so a rebuild after one edit is incremental.
+pub struct DevBuilder {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    events: std::io::Lines<BufReader<std::process::ChildStdout>>,
+}
+
+impl std::fmt::Debug for DevBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevBuilder").field("pid", &self.child.id()).finish()
+    }
+}
+
+impl DevBuilder {
+    /// Starts node-tools in `--serve-stdin` mode for the app at `root`.
+    ///
+    /// # Errors
+    /// When npm or node cannot run.
+    pub fn start(root: &Path, options: &BuildOptions) -> Result<Self, BuildError> {
+        options.node_tools.ensure_installed()?;
+        let mut child = node_command(root, &options.node_tools)
+            .arg("--serve-stdin")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|source| BuildError::Tool { what: "node build.mjs --serve-stdin".into(), source })?;
+        Ok(Self {
+            stdin: child.stdin.take().expect("piped stdin"),
+            events: BufReader::new(child.stdout.take().expect("piped stdout")).lines(),
+            child,
+        })
+    }
+
+    /// Runs one build and waits for its end, reporting events to `progress`.
+    ///
+    /// # Errors
+    /// Compile errors, or the node process gone.
+    pub fn build(&mut self, mut progress: impl FnMut(&BuildEvent)) -> Result<(), BuildError> {
+        use std::io::Write;
+        let gone = |source| BuildError::Tool { what: "node-tools (dev)".into(), source };
+        self.stdin.write_all(b"build\n").and_then(|()| self.stdin.flush()).map_err(gone)?;
+        let mut errors = Vec::new();
+        loop {
+            let Some(line) = self.events.next() else {
+                return Err(gone(std::io::Error::other("node-tools exited")));
+            };
+            let line = line.map_err(gone)?;
+            match serde_json::from_str::<BuildEvent>(&line) {
+                Ok(BuildEvent::Error(e)) => errors.push(e),
+                Ok(BuildEvent::Failed) => return Err(BuildError::Compile(errors)),
+                Ok(event @ BuildEvent::Done { .. }) => {
+                    progress(&event);
+                    return Ok(());
+                }
+                Ok(event) => progress(&event),
+                Err(_) => eprintln!("{line}"),
+            }
+        }
+    }
+}
+
+impl Drop for DevBuilder {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

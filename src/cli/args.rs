@@ -33,6 +33,8 @@ pub enum LogFormat {
 pub enum Command {
     /// Compile templates into .fymo/build/.
     Build,
+    /// Build, serve, watch and reload: the development server.
+    Dev(ServeArgs),
     /// Serve the app (builds first if there is no build output).
     Serve(ServeArgs),
     /// Print the route table.

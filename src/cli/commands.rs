@@ -2,14 +2,15 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
 use super::args::{Args, Command, LogFormat, ServeArgs};
 use super::Failure;
-use crate::build::{self, BuildError, BuildEvent, BuildOptions};
+use crate::build::{self, BuildError, BuildEvent, BuildOptions, DevBuilder};
 use crate::controller::python::PythonConfig;
+use crate::dev::{self, Changes, DevHub, Reloader};
 use crate::engine::{Limits, PoolConfig};
 use crate::server::{self, Site, SiteError, SiteOptions};
 use crate::App;
@@ -24,6 +25,7 @@ pub(super) fn run(app: App, args: Args) -> Result<(), Failure> {
     match args.command {
         Command::Build => build_app(&root),
         Command::Serve(serve) => serve_app(app, &root, &serve),
+        Command::Dev(serve) => dev_app(app, &root, &serve),
         Command::Routes => print_routes(&app, &root),
     }
 }
@@ -31,9 +33,7 @@ pub(super) fn run(app: App, args: Args) -> Result<(), Failure> {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("FYMO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
@@ -46,11 +46,8 @@ fn build_app(root: &Path) -> Result<(), Failure> {
         BuildEvent::Templates { count } => eprintln!("  templates   {count} found"),
         BuildEvent::Ssr { ms } => eprintln!("  ssr bundle  {ms} ms"),
         BuildEvent::Client { entries, ms } => eprintln!("  client      {entries} entries, {ms} ms"),
-        BuildEvent::Done { ms } => eprintln!(
-            "  done        {ms} ms -> {}",
-            build::output_dir(root).display()
-        ),
-        BuildEvent::Error(_) => {}
+        BuildEvent::Done { ms } => eprintln!("  done        {ms} ms -> {}", build::output_dir(root).display()),
+        BuildEvent::Error(_) | BuildEvent::Failed => {}
     })
     .map_err(|e| match e {
         BuildError::Compile(_) => Failure::runtime(anyhow::anyhow!("build failed:\n{e}")),
@@ -58,10 +55,7 @@ fn build_app(root: &Path) -> Result<(), Failure> {
     })
 }
 
-fn serve_app(app: App, root: &Path, args: &ServeArgs) -> Result<(), Failure> {
-    if !build::output_dir(root).join("manifest.json").is_file() {
-        build_app(root)?;
-    }
+fn site_options(root: &Path, args: &ServeArgs) -> SiteOptions {
     let mut pool = PoolConfig {
         max_renders: args.max_renders,
         limits: Limits {
@@ -73,45 +67,81 @@ fn serve_app(app: App, root: &Path, args: &ServeArgs) -> Result<(), Failure> {
     if let Some(n) = args.engines {
         pool.size = n.max(1);
     }
-    let mut python = PythonConfig {
-        timeout: Duration::from_millis(args.python_timeout_ms),
-        ..PythonConfig::default()
-    };
+    let mut python = PythonConfig { timeout: Duration::from_millis(args.python_timeout_ms), ..PythonConfig::default() };
     if let Some(p) = &args.python {
         python.python = p.clone();
     }
     if let Some(n) = args.python_workers {
         python.workers = n.max(1);
     }
-    let options = SiteOptions {
-        root: root.to_owned(),
-        pool,
-        python,
-        dev: args.dev_errors,
-    };
+    SiteOptions { root: root.to_owned(), pool, python, dev: args.dev_errors, live_reload: false }
+}
+
+fn site_failure(e: SiteError) -> Failure {
+    match e {
+        SiteError::Config(_) | SiteError::Shell(_) | SiteError::NotBuilt { .. } => Failure::config(e),
+        other => Failure::runtime(other),
+    }
+}
+
+fn serve_app(app: App, root: &Path, args: &ServeArgs) -> Result<(), Failure> {
+    if !build::output_dir(root).join("manifest.json").is_file() {
+        build_app(root)?;
+    }
+    let options = site_options(root, args);
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
     let site = {
         let _context = runtime.enter(); // the Python pool spawns its workers on this runtime
-        Site::load(&app, options).map_err(|e| match e {
-            SiteError::Config(_) | SiteError::Shell(_) | SiteError::NotBuilt { .. } => {
-                Failure::config(e)
-            }
-            other => Failure::runtime(other),
-        })?
+        Site::load(&app, options).map_err(site_failure)?
     };
-    runtime.block_on(async move {
-        let addr = format!("{}:{}", args.host, args.port);
-        let listener = tokio::net::TcpListener::bind(&addr)
-            .await
-            .with_context(|| format!("binding {addr}"))
-            .map_err(Failure::runtime)?;
-        let local = listener.local_addr().map_err(Failure::runtime)?;
-        let stats = site.pool.stats();
-        tracing::info!(target: "fymo::server", "listening on http://{local} ({} routes, {} {} engines)", site.routes.routes().len(), stats.size, stats.engine);
-        server::serve(listener, Arc::new(site), shutdown_signal())
-            .await
-            .map_err(Failure::runtime)
-    })
+    let banner = format!(
+        "{} routes, {} {} engines",
+        site.routes.routes().len(),
+        site.pool.stats().size,
+        site.pool.stats().engine
+    );
+    runtime.block_on(listen(args, server::AppState::new(site), banner))
+}
+
+async fn listen(args: &ServeArgs, state: server::AppState, banner: String) -> Result<(), Failure> {
+    let addr = format!("{}:{}", args.host, args.port);
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("binding {addr}"))
+        .map_err(Failure::runtime)?;
+    let local = listener.local_addr().map_err(Failure::runtime)?;
+    tracing::info!(target: "fymo::server", "listening on http://{local} ({banner})");
+    server::serve(listener, state, shutdown_signal()).await.map_err(Failure::runtime)
+}
+
+/// `fymo dev`: one long-lived node-tools process, a watcher, and a site swapped whole
+/// after each good rebuild. Errors go to the overlay and the terminal; the server stays up.
+fn dev_app(app: App, root: &Path, args: &ServeArgs) -> Result<(), Failure> {
+    let mut options = site_options(root, args);
+    options.dev = true;
+    options.live_reload = true;
+    let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
+    let state =
+        server::AppState { site: Arc::new(arc_swap::ArcSwapOption::empty()), dev: Some(Arc::new(DevHub::default())) };
+    let builder = DevBuilder::start(root, &BuildOptions::default()).map_err(Failure::runtime)?;
+    let mut reloader = Reloader::new(app, options, builder, state.clone(), runtime.handle().clone());
+    let started = Instant::now();
+    let first = reloader.apply(&Changes::all());
+    dev::report(&Changes::all(), &first, started);
+    let (watcher, changes) = dev::watch(root).map_err(Failure::runtime)?;
+    std::thread::Builder::new()
+        .name("fymo-reload".into())
+        .spawn(move || {
+            let _watcher = watcher;
+            while let Ok(batch) = changes.recv() {
+                let started = Instant::now();
+                let result = reloader.apply(&batch);
+                dev::report(&batch, &result, started);
+            }
+        })
+        .map_err(Failure::runtime)?;
+    let routes = state.site.load().as_ref().map_or(0, |s| s.routes.routes().len());
+    runtime.block_on(listen(args, state, format!("fymo dev, {routes} routes, watching {}", root.display())))
 }
 
 async fn shutdown_signal() {
@@ -131,11 +161,7 @@ fn print_routes(app: &App, root: &Path) -> Result<(), Failure> {
         .iter()
         .map(|r| {
             [
-                r.methods
-                    .iter()
-                    .map(|m| m.as_str())
-                    .collect::<Vec<_>>()
-                    .join(","),
+                r.methods.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(","),
                 r.pattern.clone(),
                 r.name.clone(),
                 r.controller.map_or_else(|| "-".into(), |l| l.to_string()),
@@ -155,11 +181,7 @@ fn print_routes(app: &App, root: &Path) -> Result<(), Failure> {
         }
     }
     for row in std::iter::once(&header).chain(&rows) {
-        let line: Vec<String> = row
-            .iter()
-            .zip(widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
+        let line: Vec<String> = row.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
         println!("{}", line.join("  ").trim_end());
     }
     Ok(())

@@ -24,17 +24,11 @@ pub struct Failure {
 
 impl Failure {
     pub(crate) fn config(error: impl Into<anyhow::Error>) -> Self {
-        Self {
-            code: 2,
-            error: error.into(),
-        }
+        Self { code: 2, error: error.into() }
     }
 
     pub(crate) fn runtime(error: impl Into<anyhow::Error>) -> Self {
-        Self {
-            code: 1,
-            error: error.into(),
-        }
+        Self { code: 1, error: error.into() }
     }
 }
 

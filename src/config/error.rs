@@ -36,11 +36,7 @@ pub enum ConfigError {
 impl ConfigError {
     /// A mistake at `line` of `file`.
     pub fn at(file: impl Into<PathBuf>, line: usize, message: impl Into<String>) -> Self {
-        Self::At {
-            file: file.into(),
-            line,
-            message: message.into(),
-        }
+        Self::At { file: file.into(), line, message: message.into() }
     }
 
     /// The line the error points at, if any.

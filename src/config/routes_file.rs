@@ -111,10 +111,8 @@ impl RoutesFile {
     /// A missing file, a YAML error, an unknown key or a value of the wrong shape, as a
     /// [`ConfigError`] naming the file and line.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            file: path.to_owned(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { file: path.to_owned(), source })?;
         Self::parse(path, &text)
     }
 
@@ -146,11 +144,7 @@ impl RoutesFile {
             };
             search_from = line;
             let Value::String(path) = key else {
-                return Err(ConfigError::at(
-                    file,
-                    line,
-                    "a route's key must be a path string like `/about`",
-                ));
+                return Err(ConfigError::at(file, line, "a route's key must be a path string like `/about`"));
             };
             let spec = route_spec(value, file, line, &path)?;
             routes.push(RouteEntry { path, spec, line });
@@ -173,19 +167,11 @@ impl RoutesFile {
     }
 }
 
-fn route_spec(
-    value: Value,
-    file: &Path,
-    line: usize,
-    path: &str,
-) -> Result<RouteSpec, ConfigError> {
+fn route_spec(value: Value, file: &Path, line: usize, path: &str) -> Result<RouteSpec, ConfigError> {
     match value {
-        Value::String(controller) => Ok(RouteSpec {
-            controller,
-            template: None,
-            methods: Vec::new(),
-            layout: LayoutChoice::Inherit,
-        }),
+        Value::String(controller) => {
+            Ok(RouteSpec { controller, template: None, methods: Vec::new(), layout: LayoutChoice::Inherit })
+        }
         Value::Mapping(_) => {
             let long: RawLong = serde_yaml::from_value(value)
                 .map_err(|e| ConfigError::at(file, line, format!("route `{path}`: {e}")))?;
@@ -207,11 +193,7 @@ fn route_spec(
     }
 }
 
-fn layout_choice(
-    value: Option<Value>,
-    file: &Path,
-    line: usize,
-) -> Result<LayoutChoice, ConfigError> {
+fn layout_choice(value: Option<Value>, file: &Path, line: usize) -> Result<LayoutChoice, ConfigError> {
     match value {
         None => Ok(LayoutChoice::Inherit),
         Some(Value::Null) => Ok(LayoutChoice::Disabled),
@@ -219,10 +201,7 @@ fn layout_choice(
         Some(other) => Err(ConfigError::at(
             file,
             line,
-            format!(
-                "`layout` must be a template path or null, found {}",
-                kind(&other)
-            ),
+            format!("`layout` must be a template path or null, found {}", kind(&other)),
         )),
     }
 }
@@ -246,14 +225,8 @@ struct Lines<'a>(&'a str);
 impl Lines<'_> {
     /// 1-based line of `key:` (plain or quoted) at or after line `from`; `from.max(1)` if absent.
     fn of_key(&self, key: &str, from: usize) -> usize {
-        let candidates = [
-            format!("{key}:"),
-            format!("\"{key}\":"),
-            format!("'{key}':"),
-        ];
-        self.find(from, |t| {
-            candidates.iter().any(|c| t.starts_with(c.as_str()))
-        })
+        let candidates = [format!("{key}:"), format!("\"{key}\":"), format!("'{key}':")];
+        self.find(from, |t| candidates.iter().any(|c| t.starts_with(c.as_str())))
     }
 
     /// 1-based line of a list item or inline list containing `item`.
@@ -292,10 +265,7 @@ mod tests {
         assert_eq!(file.routes[1].line, 5);
         assert_eq!(file.routes[1].spec.methods, ["GET", "POST"]);
         assert_eq!(file.routes[1].spec.layout, LayoutChoice::Disabled);
-        assert_eq!(
-            file.layout,
-            LayoutChoice::Template("layouts/main.svelte".into())
-        );
+        assert_eq!(file.layout, LayoutChoice::Template("layouts/main.svelte".into()));
     }
 
     #[test]

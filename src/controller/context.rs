@@ -55,14 +55,7 @@ fn method_str<S: serde::Serializer>(method: &Method, s: S) -> Result<S::Ok, S::E
 }
 
 fn headers_map<S: serde::Serializer>(headers: &HeaderMap, s: S) -> Result<S::Ok, S::Error> {
-    let map: BTreeMap<&str, String> = headers
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let map: BTreeMap<&str, String> =
+        headers.iter().map(|(k, v)| (k.as_str(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
     map.serialize(s)
 }

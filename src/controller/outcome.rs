@@ -34,10 +34,7 @@ impl Outcome {
 
     /// A 303 redirect to `location`.
     pub fn redirect(location: impl Into<String>) -> Self {
-        Self::Redirect {
-            location: location.into(),
-            status: StatusCode::SEE_OTHER,
-        }
+        Self::Redirect { location: location.into(), status: StatusCode::SEE_OTHER }
     }
 }
 

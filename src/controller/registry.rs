@@ -51,13 +51,11 @@ where
         let name = self.name.clone();
         let fut = (self.f)(request);
         Box::pin(async move {
-            fut.await
-                .map(Into::into)
-                .map_err(|e| ControllerError::Failed {
-                    controller: name,
-                    source: e.into(),
-                    trace: None,
-                })
+            fut.await.map(Into::into).map_err(|e| ControllerError::Failed {
+                controller: name,
+                source: e.into(),
+                trace: None,
+            })
         })
     }
 }
@@ -70,9 +68,7 @@ pub struct Registry {
 
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Registry")
-            .field("rust", &self.rust.keys().collect::<Vec<_>>())
-            .finish()
+        f.debug_struct("Registry").field("rust", &self.rust.keys().collect::<Vec<_>>()).finish()
     }
 }
 
@@ -85,10 +81,7 @@ impl Registry {
         O: Into<Outcome>,
         E: Into<BoxError>,
     {
-        let controller = FnController {
-            name: name.to_owned(),
-            f,
-        };
+        let controller = FnController { name: name.to_owned(), f };
         self.rust.insert(name.to_owned(), Arc::new(controller));
     }
 

@@ -17,12 +17,13 @@ pub const ASSET_PREFIX: &str = "/_fymo/";
 #[derive(Debug, Clone)]
 pub struct Document {
     shell: Shell,
+    live_reload: bool,
 }
 
 impl Document {
-    /// A document builder around `shell`.
-    pub fn new(shell: Shell) -> Self {
-        Self { shell }
+    /// A document builder around `shell`; `live_reload` adds the dev client.
+    pub fn new(shell: Shell, live_reload: bool) -> Self {
+        Self { shell, live_reload }
     }
 
     /// Assembles the page: CSS and modulepreload links, Svelte's head, the body inside the
@@ -35,27 +36,20 @@ impl Document {
         rendered: &Rendered,
         props: &serde_json::Value,
     ) -> String {
-        let entries: Vec<_> = layout
-            .into_iter()
-            .chain(std::iter::once(page))
-            .filter_map(|c| manifest.components.get(c))
-            .collect();
+        let entries: Vec<_> =
+            layout.into_iter().chain(std::iter::once(page)).filter_map(|c| manifest.components.get(c)).collect();
         let mut head = String::new();
         let mut seen = std::collections::BTreeSet::new();
         for css in entries.iter().flat_map(|e| &e.css) {
             if seen.insert(css) {
-                head.push_str(&format!(
-                    "<link rel=\"stylesheet\" href=\"{ASSET_PREFIX}{css}\">\n"
-                ));
+                head.push_str(&format!("<link rel=\"stylesheet\" href=\"{ASSET_PREFIX}{css}\">\n"));
             }
         }
         let client = &manifest.client;
         let modules = std::iter::once(client).chain(entries.iter().copied());
         for file in modules.flat_map(|e| std::iter::once(&e.file).chain(&e.imports)) {
             if seen.insert(file) {
-                head.push_str(&format!(
-                    "<link rel=\"modulepreload\" href=\"{ASSET_PREFIX}{file}\">\n"
-                ));
+                head.push_str(&format!("<link rel=\"modulepreload\" href=\"{ASSET_PREFIX}{file}\">\n"));
             }
         }
         head.push_str(&rendered.head);
@@ -63,10 +57,7 @@ impl Document {
         let import = |e: &crate::build::Entry| format!("{ASSET_PREFIX}{}", e.file);
         let page_url = manifest.components.get(page).map(import);
         let layout_url = layout.and_then(|l| manifest.components.get(l)).map(import);
-        let mut body = format!(
-            "<div id=\"__fymo\" style=\"display:contents\">{}</div>\n",
-            rendered.body
-        );
+        let mut body = format!("<div id=\"__fymo\" style=\"display:contents\">{}</div>\n", rendered.body);
         body.push_str(&format!(
             "<script type=\"application/json\" id=\"__fymo_props\">{}</script>\n",
             serialize_props(props)
@@ -78,6 +69,9 @@ impl Document {
                 layout_url.as_ref().map(|u| format!("import Layout from \"{u}\";\n")).unwrap_or_default(),
                 if layout_url.is_some() { ", Layout" } else { "" },
             ));
+        }
+        if self.live_reload {
+            body.push_str(&format!("\n<script type=\"module\" src=\"{}\"></script>", crate::dev::CLIENT_PATH));
         }
         self.shell.fill(&head, &body)
     }

@@ -28,14 +28,8 @@ mod tests {
     fn hostile_values_cannot_close_the_script() {
         let props = json!({"x": "</script><script>alert(1)</script>", "y": "a\u{2028}b\u{2029}", "z": "&amp;"});
         let out = serialize_props(&props);
-        assert!(
-            !out.contains('<') && !out.contains('>') && !out.contains('&'),
-            "{out}"
-        );
-        assert!(
-            !out.contains('\u{2028}') && !out.contains('\u{2029}'),
-            "{out}"
-        );
+        assert!(!out.contains('<') && !out.contains('>') && !out.contains('&'), "{out}");
+        assert!(!out.contains('\u{2028}') && !out.contains('\u{2029}'), "{out}");
         let back: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(back, props, "escaping must round-trip");
     }

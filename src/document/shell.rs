@@ -67,40 +67,21 @@ impl Shell {
     }
 
     fn parse(file: &Path, text: &str) -> Result<Self, ShellError> {
-        let bad = || ShellError::Placeholders {
-            file: file.to_owned(),
-        };
+        let bad = || ShellError::Placeholders { file: file.to_owned() };
         let (before_head, rest) = text.split_once(HEAD).ok_or_else(bad)?;
         let (between, after_body) = rest.split_once(BODY).ok_or_else(bad)?;
-        if [before_head, between, after_body]
-            .iter()
-            .any(|p| p.contains(HEAD) || p.contains(BODY))
-        {
+        if [before_head, between, after_body].iter().any(|p| p.contains(HEAD) || p.contains(BODY)) {
             return Err(bad());
         }
-        Ok(Self {
-            before_head: before_head.to_owned(),
-            between: between.to_owned(),
-            after_body: after_body.to_owned(),
-        })
+        Ok(Self { before_head: before_head.to_owned(), between: between.to_owned(), after_body: after_body.to_owned() })
     }
 
     /// The shell with `head` and `body` in place.
     pub fn fill(&self, head: &str, body: &str) -> String {
         let mut out = String::with_capacity(
-            self.before_head.len()
-                + head.len()
-                + self.between.len()
-                + body.len()
-                + self.after_body.len(),
+            self.before_head.len() + head.len() + self.between.len() + body.len() + self.after_body.len(),
         );
-        for part in [
-            &self.before_head[..],
-            head,
-            &self.between,
-            body,
-            &self.after_body,
-        ] {
+        for part in [&self.before_head[..], head, &self.between, body, &self.after_body] {
             out.push_str(part);
         }
         out
@@ -113,11 +94,7 @@ mod tests {
 
     #[test]
     fn fills_placeholders_and_refuses_a_shell_without_them() {
-        let shell = Shell::parse(
-            Path::new("app.html"),
-            "<h>%fymo.head%</h><b>%fymo.body%</b>",
-        )
-        .unwrap();
+        let shell = Shell::parse(Path::new("app.html"), "<h>%fymo.head%</h><b>%fymo.body%</b>").unwrap();
         assert_eq!(shell.fill("H", "B"), "<h>H</h><b>B</b>");
         assert!(Shell::parse(Path::new("app.html"), "<b>%fymo.body%</b>").is_err());
         assert!(Shell::parse(Path::new("app.html"), "%fymo.body%%fymo.head%").is_err());

@@ -45,10 +45,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            deadline: Duration::from_secs(2),
-            memory_bytes: 256 * 1024 * 1024,
-        }
+        Self { deadline: Duration::from_secs(2), memory_bytes: 256 * 1024 * 1024 }
     }
 }
 
@@ -97,10 +94,7 @@ pub enum EngineError {
 impl EngineError {
     /// Whether the instance that produced this error must be discarded.
     pub fn poisons_instance(&self) -> bool {
-        matches!(
-            self,
-            Self::Timeout { .. } | Self::OutOfMemory { .. } | Self::Load { .. }
-        )
+        matches!(self, Self::Timeout { .. } | Self::OutOfMemory { .. } | Self::Load { .. })
     }
 
     /// The JavaScript stack, when the engine reported one.
@@ -119,11 +113,7 @@ pub trait EngineBackend: Send + Sync + 'static {
 
     /// Creates an instance and evaluates `bundle` (the SSR bundle's source) in it.
     /// Called on the pool thread that will own the instance.
-    fn instantiate(
-        &self,
-        bundle: &str,
-        limits: Limits,
-    ) -> Result<Box<dyn EngineInstance>, EngineError>;
+    fn instantiate(&self, bundle: &str, limits: Limits) -> Result<Box<dyn EngineInstance>, EngineError>;
 }
 
 /// One engine instance, owned by one thread.

@@ -75,20 +75,14 @@ pub struct EnginePool {
 
 impl std::fmt::Debug for EnginePool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EnginePool")
-            .field("stats", &self.stats())
-            .finish()
+        f.debug_struct("EnginePool").field("stats", &self.stats()).finish()
     }
 }
 
 impl EnginePool {
     /// Starts the pool's threads. Each evaluates `bundle` once; a bundle that fails to
     /// load is reported here rather than on the first request.
-    pub fn start(
-        backend: impl EngineBackend,
-        bundle: String,
-        config: PoolConfig,
-    ) -> Result<Self, EngineError> {
+    pub fn start(backend: impl EngineBackend, bundle: String, config: PoolConfig) -> Result<Self, EngineError> {
         // Fail fast: one trial instance proves the bundle loads.
         backend.instantiate(&bundle, config.limits)?;
         let (queue, tasks) = crossbeam_channel::unbounded();
@@ -113,18 +107,14 @@ impl EnginePool {
     /// Renders on the next free instance.
     pub async fn render(&self, job: RenderJob) -> Result<Rendered, EngineError> {
         let (reply, answer) = oneshot::channel();
-        self.queue
-            .send(Task { job, reply })
-            .map_err(|_| EngineError::PoolClosed)?;
+        self.queue.send(Task { job, reply }).map_err(|_| EngineError::PoolClosed)?;
         answer.await.map_err(|_| EngineError::PoolClosed)?
     }
 
     /// Swaps in a new SSR bundle. In-flight renders finish on the old one; each
     /// instance is rebuilt before its next render.
     pub fn reload(&self, bundle: String) -> Result<(), EngineError> {
-        self.shared
-            .backend
-            .instantiate(&bundle, self.shared.config.limits)?;
+        self.shared.backend.instantiate(&bundle, self.shared.config.limits)?;
         let mut current = self.shared.bundle.write().expect("bundle lock");
         *current = (current.0 + 1, Arc::from(bundle));
         Ok(())
@@ -171,8 +161,7 @@ fn run_thread(shared: &Shared, tasks: &Receiver<Task>) {
         shared.renders.fetch_add(1, Ordering::Relaxed);
         current.renders += 1;
         let poisoned = result.as_ref().is_err_and(EngineError::poisons_instance);
-        let worn_out =
-            shared.config.max_renders > 0 && current.renders >= shared.config.max_renders;
+        let worn_out = shared.config.max_renders > 0 && current.renders >= shared.config.max_renders;
         let _ = task.reply.send(result);
         if poisoned || worn_out {
             tracing::debug!(target: "fymo::engine", poisoned, worn_out, "recycling engine instance");
@@ -187,11 +176,7 @@ struct Slot {
     instance: Box<dyn EngineInstance>,
 }
 
-fn ensure_instance(
-    shared: &Shared,
-    slot: &mut Option<Slot>,
-    first: &mut bool,
-) -> Result<(), EngineError> {
+fn ensure_instance(shared: &Shared, slot: &mut Option<Slot>, first: &mut bool) -> Result<(), EngineError> {
     let (generation, bundle) = current_bundle(shared);
     if slot.as_ref().is_some_and(|s| s.generation == generation) {
         return Ok(());
@@ -204,10 +189,6 @@ fn ensure_instance(
     if !std::mem::take(first) {
         shared.recycled.fetch_add(1, Ordering::Relaxed);
     }
-    *slot = Some(Slot {
-        generation,
-        renders: 0,
-        instance,
-    });
+    *slot = Some(Slot { generation, renders: 0, instance });
     Ok(())
 }

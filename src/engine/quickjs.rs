@@ -17,11 +17,7 @@ impl EngineBackend for QuickJs {
         "quickjs"
     }
 
-    fn instantiate(
-        &self,
-        bundle: &str,
-        limits: Limits,
-    ) -> Result<Box<dyn EngineInstance>, EngineError> {
+    fn instantiate(&self, bundle: &str, limits: Limits) -> Result<Box<dyn EngineInstance>, EngineError> {
         Ok(Box::new(Instance::new(bundle, limits)?))
     }
 }
@@ -36,19 +32,14 @@ struct Instance {
 
 impl Instance {
     fn new(bundle: &str, limits: Limits) -> Result<Self, EngineError> {
-        let load_error = |message: String| EngineError::Load {
-            message,
-            stack: None,
-        };
+        let load_error = |message: String| EngineError::Load { message, stack: None };
         let runtime = Runtime::new().map_err(|e| load_error(e.to_string()))?;
         runtime.set_memory_limit(limits.memory_bytes);
         runtime.set_max_stack_size(4 * 1024 * 1024);
         let deadline: Rc<Cell<Option<Instant>>> = Rc::default();
         let watched = deadline.clone();
         // Polled by QuickJS while it runs code: returning true raises an uncatchable error.
-        runtime.set_interrupt_handler(Some(Box::new(move || {
-            watched.get().is_some_and(|d| Instant::now() >= d)
-        })));
+        runtime.set_interrupt_handler(Some(Box::new(move || watched.get().is_some_and(|d| Instant::now() >= d))));
         let context = Context::full(&runtime).map_err(|e| load_error(e.to_string()))?;
         context.with(|ctx| {
             ctx.eval::<(), _>(bundle).map_err(|e| {
@@ -56,12 +47,7 @@ impl Instance {
                 EngineError::Load { message, stack }
             })
         })?;
-        Ok(Self {
-            context,
-            runtime,
-            deadline,
-            limits,
-        })
+        Ok(Self { context, runtime, deadline, limits })
     }
 
     fn drain_jobs(&self) {
@@ -73,20 +59,14 @@ impl EngineInstance for Instance {
     fn render(&mut self, job: &RenderJob, deadline: Instant) -> Result<Rendered, EngineError> {
         let started = Instant::now();
         self.deadline.set(Some(deadline));
-        let result = self
-            .context
-            .with(|ctx| -> Result<String, (String, Option<String>)> {
-                let call = || -> rquickjs::Result<String> {
-                    let host: Object = ctx.globals().get("__fymo")?;
-                    let render: Function = host.get("render")?;
-                    render.call((
-                        job.page.as_str(),
-                        job.layout.as_deref(),
-                        job.props_json.as_str(),
-                    ))
-                };
-                call().map_err(|e| exception(&ctx, e))
-            });
+        let result = self.context.with(|ctx| -> Result<String, (String, Option<String>)> {
+            let call = || -> rquickjs::Result<String> {
+                let host: Object = ctx.globals().get("__fymo")?;
+                let render: Function = host.get("render")?;
+                render.call((job.page.as_str(), job.layout.as_deref(), job.props_json.as_str()))
+            };
+            call().map_err(|e| exception(&ctx, e))
+        });
         self.drain_jobs();
         self.deadline.set(None);
         match result {
@@ -95,21 +75,13 @@ impl EngineInstance for Instance {
                 message: format!("the SSR host returned malformed output: {e}"),
                 stack: None,
             }),
-            Err(_) if Instant::now() >= deadline => Err(EngineError::Timeout {
-                page: job.page.clone(),
-                after: started.elapsed(),
-            }),
-            Err((message, _)) if message.contains("out of memory") => {
-                Err(EngineError::OutOfMemory {
-                    page: job.page.clone(),
-                    limit_bytes: self.limits.memory_bytes,
-                })
+            Err(_) if Instant::now() >= deadline => {
+                Err(EngineError::Timeout { page: job.page.clone(), after: started.elapsed() })
             }
-            Err((message, stack)) => Err(EngineError::Exception {
-                page: job.page.clone(),
-                message,
-                stack,
-            }),
+            Err((message, _)) if message.contains("out of memory") => {
+                Err(EngineError::OutOfMemory { page: job.page.clone(), limit_bytes: self.limits.memory_bytes })
+            }
+            Err((message, stack)) => Err(EngineError::Exception { page: job.page.clone(), message, stack }),
         }
     }
 }
@@ -131,9 +103,6 @@ fn exception(ctx: &Ctx<'_>, error: rquickjs::Error) -> (String, Option<String>) 
         };
         return (message, stack.filter(|s| !s.trim().is_empty()));
     }
-    let text = value
-        .as_string()
-        .and_then(|s| s.to_string().ok())
-        .unwrap_or_else(|| format!("{value:?}"));
+    let text = value.as_string().and_then(|s| s.to_string().ok()).unwrap_or_else(|| format!("{value:?}"));
     (text, None)
 }

@@ -51,10 +51,7 @@ fn component_of(name: &str) -> String {
 
 /// `layouts/main.svelte` -> `layouts/main`.
 fn component_of_template(template: &str) -> String {
-    template
-        .trim_start_matches('/')
-        .trim_end_matches(".svelte")
-        .to_owned()
+    template.trim_start_matches('/').trim_end_matches(".svelte").to_owned()
 }
 
 struct Resolver<'a> {
@@ -85,23 +82,14 @@ impl Resolver<'_> {
                     Err(ConfigError::at(
                         self.file,
                         line,
-                        format!(
-                            "layout `{t}` not found (looked for {})",
-                            self.templates.join(t).display()
-                        ),
+                        format!("layout `{t}` not found (looked for {})", self.templates.join(t).display()),
                     ))
                 }
             }
         }
     }
 
-    fn route(
-        &self,
-        pattern: &str,
-        name: &str,
-        template: Option<&str>,
-        line: usize,
-    ) -> Result<Route, ConfigError> {
+    fn route(&self, pattern: &str, name: &str, template: Option<&str>, line: usize) -> Result<Route, ConfigError> {
         let controller = (self.controller_of)(name);
         let page = match template {
             Some(t) => {
@@ -110,10 +98,7 @@ impl Resolver<'_> {
                     return Err(ConfigError::at(
                         self.file,
                         line,
-                        format!(
-                            "template `{t}` not found (looked for {})",
-                            self.templates.join(t).display()
-                        ),
+                        format!("template `{t}` not found (looked for {})", self.templates.join(t).display()),
                     ));
                 }
                 Some(component)
@@ -126,9 +111,7 @@ impl Resolver<'_> {
                 line,
                 format!(
                     "`{name}` has neither a controller nor a template (looked for {})",
-                    self.templates
-                        .join(format!("{}.svelte", component_of(name)))
-                        .display()
+                    self.templates.join(format!("{}.svelte", component_of(name))).display()
                 ),
             ));
         }
@@ -155,11 +138,7 @@ impl RouteTable {
         root: &Path,
         controller_of: &dyn Fn(&str) -> Option<Language>,
     ) -> Result<Self, ConfigError> {
-        let resolver = Resolver {
-            file: &file.file,
-            templates: root.join("templates"),
-            controller_of,
-        };
+        let resolver = Resolver { file: &file.file, templates: root.join("templates"), controller_of };
         let default_layout = resolver.layout(&file.layout, &None, 1)?;
         let mut routes = Vec::new();
         let with_layout = |mut r: Route| {
@@ -184,12 +163,8 @@ impl RouteTable {
             )?));
         }
         for entry in &file.routes {
-            let mut route = resolver.route(
-                &entry.path,
-                &entry.spec.controller,
-                entry.spec.template.as_deref(),
-                entry.line,
-            )?;
+            let mut route =
+                resolver.route(&entry.path, &entry.spec.controller, entry.spec.template.as_deref(), entry.line)?;
             route.layout = resolver.layout(&entry.spec.layout, &default_layout, entry.line)?;
             if !entry.spec.methods.is_empty() {
                 route.methods = entry
@@ -197,9 +172,8 @@ impl RouteTable {
                     .methods
                     .iter()
                     .map(|m| {
-                        parse_method(m).ok_or_else(|| {
-                            ConfigError::at(&file.file, entry.line, format!("unknown method `{m}`"))
-                        })
+                        parse_method(m)
+                            .ok_or_else(|| ConfigError::at(&file.file, entry.line, format!("unknown method `{m}`")))
                     })
                     .collect::<Result<_, _>>()?;
             }
@@ -212,29 +186,18 @@ impl RouteTable {
         let mut matcher = matchit::Router::new();
         for (index, route) in routes.iter().enumerate() {
             if !route.pattern.starts_with('/') {
-                return Err(ConfigError::at(
-                    file,
-                    route.line,
-                    format!("path `{}` must start with `/`", route.pattern),
-                ));
+                return Err(ConfigError::at(file, route.line, format!("path `{}` must start with `/`", route.pattern)));
             }
             if let Some(earlier) = routes[..index].iter().find(|r| r.pattern == route.pattern) {
                 return Err(ConfigError::at(
                     file,
                     route.line,
-                    format!(
-                        "duplicate path `{}` (already defined on line {})",
-                        route.pattern, earlier.line
-                    ),
+                    format!("duplicate path `{}` (already defined on line {})", route.pattern, earlier.line),
                 ));
             }
-            matcher.insert(route.pattern.as_str(), index).map_err(|e| {
-                ConfigError::at(
-                    file,
-                    route.line,
-                    format!("bad path pattern `{}`: {e}", route.pattern),
-                )
-            })?;
+            matcher
+                .insert(route.pattern.as_str(), index)
+                .map_err(|e| ConfigError::at(file, route.line, format!("bad path pattern `{}`: {e}", route.pattern)))?;
         }
         Ok(Self { routes, matcher })
     }
@@ -245,19 +208,9 @@ impl RouteTable {
         let params = found
             .params
             .iter()
-            .map(|(k, v)| {
-                (
-                    k.to_owned(),
-                    percent_encoding::percent_decode_str(v)
-                        .decode_utf8_lossy()
-                        .into_owned(),
-                )
-            })
+            .map(|(k, v)| (k.to_owned(), percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned()))
             .collect();
-        Some(Matched {
-            route: &self.routes[*found.value],
-            params,
-        })
+        Some(Matched { route: &self.routes[*found.value], params })
     }
 
     /// All routes in declaration order.
@@ -267,24 +220,13 @@ impl RouteTable {
 
     /// Every component a route renders (pages and layouts).
     pub fn components(&self) -> impl Iterator<Item = &str> {
-        self.routes
-            .iter()
-            .flat_map(|r| r.page.iter().chain(r.layout.iter()))
-            .map(String::as_str)
+        self.routes.iter().flat_map(|r| r.page.iter().chain(r.layout.iter())).map(String::as_str)
     }
 }
 
 fn parse_method(m: &str) -> Option<Method> {
     let method = Method::from_bytes(m.to_ascii_uppercase().as_bytes()).ok()?;
-    [
-        Method::GET,
-        Method::POST,
-        Method::PUT,
-        Method::PATCH,
-        Method::DELETE,
-    ]
-    .contains(&method)
-    .then_some(method)
+    [Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE].contains(&method).then_some(method)
 }
 
 #[cfg(test)]
@@ -301,26 +243,15 @@ mod tests {
         dir
     }
 
-    fn table(
-        dir: &tempfile::TempDir,
-        yaml: &str,
-        controllers: &[&str],
-    ) -> Result<RouteTable, ConfigError> {
+    fn table(dir: &tempfile::TempDir, yaml: &str, controllers: &[&str]) -> Result<RouteTable, ConfigError> {
         let file = RoutesFile::parse(&dir.path().join("routes.yml"), yaml)?;
-        RouteTable::build(&file, dir.path(), &|n| {
-            controllers.contains(&n).then_some(Language::Rust)
-        })
+        RouteTable::build(&file, dir.path(), &|n| controllers.contains(&n).then_some(Language::Rust))
     }
 
     #[test]
     fn resolves_root_resources_and_explicit_routes() {
-        let dir = app(&[
-            "home.svelte",
-            "posts/index.svelte",
-            "posts/show.svelte",
-            "layouts/main.svelte",
-            "docs/page.svelte",
-        ]);
+        let dir =
+            app(&["home.svelte", "posts/index.svelte", "posts/show.svelte", "layouts/main.svelte", "docs/page.svelte"]);
         let t = table(
             &dir,
             "root: home\nresources: [posts]\nroutes:\n  /docs/{*path}: docs.page\n  /api/ping:\n    controller: api.ping\n    methods: [get, post]\n    layout: null\nlayout: layouts/main.svelte\n",
@@ -353,26 +284,14 @@ mod tests {
         let dir = app(&[]);
         let err = table(&dir, "routes:\n  /a: nothing.here\n", &[]).unwrap_err();
         assert_eq!(err.line(), Some(2));
-        assert!(
-            err.to_string()
-                .contains("neither a controller nor a template"),
-            "{err}"
-        );
+        assert!(err.to_string().contains("neither a controller nor a template"), "{err}");
     }
 
     #[test]
     fn explicit_missing_template_is_refused() {
         let dir = app(&[]);
-        let err = table(
-            &dir,
-            "routes:\n  /a:\n    controller: a\n    template: gone.svelte\n",
-            &["a"],
-        )
-        .unwrap_err();
-        assert!(
-            err.to_string().contains("template `gone.svelte` not found"),
-            "{err}"
-        );
+        let err = table(&dir, "routes:\n  /a:\n    controller: a\n    template: gone.svelte\n", &["a"]).unwrap_err();
+        assert!(err.to_string().contains("template `gone.svelte` not found"), "{err}");
     }
 
     #[test]
@@ -380,12 +299,7 @@ mod tests {
         let dir = app(&["a.svelte"]);
         let err = table(&dir, "routes:\n  /x/{id:\n    controller: a\n", &[]).unwrap_err();
         assert!(err.to_string().contains("bad path pattern"), "{err}");
-        let err = table(
-            &dir,
-            "routes:\n  /x:\n    controller: a\n    methods: [FETCH]\n",
-            &[],
-        )
-        .unwrap_err();
+        let err = table(&dir, "routes:\n  /x:\n    controller: a\n    methods: [FETCH]\n", &[]).unwrap_err();
         assert!(err.to_string().contains("unknown method `FETCH`"), "{err}");
         let err = table(&dir, "routes:\n  x: a\n", &[]).unwrap_err();
         assert!(err.to_string().contains("must start with `/`"), "{err}");

@@ -70,20 +70,15 @@ impl Assets {
     /// The response for `path` (relative to `/_fymo/`), honouring `If-None-Match`.
     pub fn respond(&self, path: &str, request_headers: &HeaderMap) -> Option<Response<Body>> {
         let asset = self.files.get(path)?;
-        let fresh = request_headers.get(header::IF_NONE_MATCH).is_some_and(|v| {
-            v.as_bytes()
-                .split(|b| *b == b',')
-                .any(|t| t.trim_ascii() == asset.etag.as_bytes())
-        });
-        let builder = Response::builder()
-            .header(header::ETAG, asset.etag.clone())
-            .header(header::CACHE_CONTROL, IMMUTABLE);
+        let fresh = request_headers
+            .get(header::IF_NONE_MATCH)
+            .is_some_and(|v| v.as_bytes().split(|b| *b == b',').any(|t| t.trim_ascii() == asset.etag.as_bytes()));
+        let builder =
+            Response::builder().header(header::ETAG, asset.etag.clone()).header(header::CACHE_CONTROL, IMMUTABLE);
         let response = if fresh {
             builder.status(StatusCode::NOT_MODIFIED).body(Body::empty())
         } else {
-            builder
-                .header(header::CONTENT_TYPE, asset.content_type.clone())
-                .body(Body::from(asset.bytes.clone()))
+            builder.header(header::CONTENT_TYPE, asset.content_type.clone()).body(Body::from(asset.bytes.clone()))
         };
         Some(response.expect("valid static response"))
     }
@@ -105,14 +100,12 @@ impl Asset {
         bytes.hash(&mut hasher);
         Ok(Self {
             content_type: HeaderValue::from_str(&content_type).expect("mime is a valid header"),
-            etag: HeaderValue::from_str(&format!("\"{:016x}\"", hasher.finish()))
-                .expect("hex is a valid header"),
+            etag: HeaderValue::from_str(&format!("\"{:016x}\"", hasher.finish())).expect("hex is a valid header"),
             bytes,
         })
     }
 }
 
 fn is_text(mime: &mime_guess::Mime) -> bool {
-    mime.type_() == mime_guess::mime::TEXT
-        || matches!(mime.subtype().as_str(), "javascript" | "json")
+    mime.type_() == mime_guess::mime::TEXT || matches!(mime.subtype().as_str(), "javascript" | "json")
 }

@@ -20,22 +20,15 @@ pub(super) struct Failure {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// The error page for `failure`.
-pub(super) fn error_response(
-    failure: &Failure,
-    request_id: &str,
-    dev: bool,
-    wants_json: bool,
-) -> Response<Body> {
+pub(super) fn error_response(failure: &Failure, request_id: &str, dev: bool, wants_json: bool) -> Response<Body> {
     let reason = failure.status.canonical_reason().unwrap_or("Error");
     let (content_type, body) = if wants_json {
-        let mut value = serde_json::json!({ "error": reason, "status": failure.status.as_u16(), "request_id": request_id });
+        let mut value =
+            serde_json::json!({ "error": reason, "status": failure.status.as_u16(), "request_id": request_id });
         if dev {
             value["kind"] = failure.kind.into();
             value["detail"] = failure.detail.clone().into();
@@ -47,11 +40,7 @@ pub(super) fn error_response(
                 "<h2>{} error</h2>\n<pre>{}</pre>\n{}",
                 failure.kind,
                 escape(&failure.detail),
-                failure
-                    .trace
-                    .as_deref()
-                    .map(|t| format!("<pre>{}</pre>\n", escape(t)))
-                    .unwrap_or_default()
+                failure.trace.as_deref().map(|t| format!("<pre>{}</pre>\n", escape(t))).unwrap_or_default()
             )
         } else {
             String::new()

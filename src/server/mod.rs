@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use arc_swap::ArcSwapOption;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
@@ -18,6 +19,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use tower_http::compression::CompressionLayer;
 
+use crate::dev::{self, DevHub};
+
 pub use assets::Assets;
 pub use site::{load_routes, Site, SiteError, SiteOptions};
 
@@ -25,47 +28,75 @@ pub use site::{load_routes, Site, SiteError, SiteOptions};
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-/// The axum router for `site`.
-pub fn router(site: Arc<Site>) -> Router {
-    Router::new()
-        .route("/_fymo/health", get(health))
-        .route("/_fymo/{*path}", get(asset))
+/// What the handlers share: the current site (swapped whole by `fymo dev` after a
+/// rebuild; in-flight requests keep the one they started with) and, in development,
+/// the dev hub.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The current site; `None` only in development while the first build is broken.
+    pub site: Arc<ArcSwapOption<Site>>,
+    /// Live reload and overlay state (development only).
+    pub dev: Option<Arc<DevHub>>,
+}
+
+impl AppState {
+    /// State for serving `site` in production.
+    pub fn new(site: Site) -> Self {
+        Self { site: Arc::new(ArcSwapOption::from_pointee(site)), dev: None }
+    }
+}
+
+/// The axum router for `state`.
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new().route("/_fymo/health", get(health)).route("/_fymo/{*path}", get(asset));
+    if let Some(hub) = &state.dev {
+        let dev_routes = Router::new()
+            .route("/_fymo/dev/events", get(dev::events))
+            .with_state(hub.clone())
+            .route(dev::CLIENT_PATH, get(dev_client));
+        router = router.merge(dev_routes);
+    }
+    router
         .fallback(respond::respond)
-        .with_state(site)
+        .with_state(state)
         .layer(CompressionLayer::new())
         .layer(middleware::from_fn(request_id))
 }
 
-/// Serves `site` on `listener` until `shutdown` resolves, then drains.
+async fn dev_client() -> Response<Body> {
+    Response::builder()
+        .header("content-type", "text/javascript; charset=utf-8")
+        .header("cache-control", "no-cache")
+        .body(Body::from(dev::CLIENT_JS))
+        .expect("valid response")
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves, then drains.
 ///
 /// # Errors
 /// I/O errors of the listener.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    site: Arc<Site>,
+    state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(site))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
 }
 
-async fn health(State(site): State<Arc<Site>>) -> Json<serde_json::Value> {
-    Json(serde_json::json!({
+async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, StatusCode> {
+    let site = state.site.load_full().ok_or(StatusCode::SERVICE_UNAVAILABLE)?;
+    Ok(Json(serde_json::json!({
         "status": "ok",
         "version": site.manifest.version,
         "pid": std::process::id(),
         "engines": site.pool.stats(),
         "routes": site.routes.routes().len(),
-    }))
+    })))
 }
 
-async fn asset(
-    State(site): State<Arc<Site>>,
-    Path(path): Path<String>,
-    headers: HeaderMap,
-) -> Response<Body> {
-    site.assets.respond(&path, &headers).unwrap_or_else(|| {
+async fn asset(State(state): State<AppState>, Path(path): Path<String>, headers: HeaderMap) -> Response<Body> {
+    let site = state.site.load_full();
+    site.and_then(|s| s.assets.respond(&path, &headers)).unwrap_or_else(|| {
         Response::builder()
             .status(StatusCode::NOT_FOUND)
             .header("content-type", "text/plain; charset=utf-8")
@@ -84,19 +115,9 @@ async fn request_id(mut request: Request<Body>, next: Next) -> Response<Body> {
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         .map(str::to_owned)
-        .unwrap_or_else(|| {
-            format!(
-                "{:x}-{:x}",
-                std::process::id(),
-                NEXT_ID.fetch_add(1, Ordering::Relaxed)
-            )
-        });
+        .unwrap_or_else(|| format!("{:x}-{:x}", std::process::id(), NEXT_ID.fetch_add(1, Ordering::Relaxed)));
     let method = request.method().clone();
     let uri = request.uri().clone();
     request.extensions_mut().insert(RequestId(id.clone()));

@@ -46,29 +46,19 @@ pub(super) async fn context(
         .filter_map(Result::ok)
         .map(|c| (c.name().to_owned(), c.value().to_owned()))
         .collect();
-    let content_type = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_ascii_lowercase();
+    let content_type =
+        parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
     let mut form = BTreeMap::new();
     let mut json = None;
-    if content_type.starts_with("application/x-www-form-urlencoded")
-        || content_type.starts_with("application/json")
-    {
-        let bytes = axum::body::to_bytes(body, BODY_LIMIT)
-            .await
-            .map_err(|e| BodyError::Read(e.to_string()))?;
+    if content_type.starts_with("application/x-www-form-urlencoded") || content_type.starts_with("application/json") {
+        let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|e| BodyError::Read(e.to_string()))?;
         if content_type.starts_with("application/json") {
             if !bytes.is_empty() {
                 json = Some(serde_json::from_slice(&bytes).map_err(BodyError::Json)?);
             }
         } else {
-            form = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-                .unwrap_or_default()
-                .into_iter()
-                .collect();
+            form =
+                serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes).unwrap_or_default().into_iter().collect();
         }
     }
     Ok(RequestContext {

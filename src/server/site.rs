@@ -24,8 +24,10 @@ pub struct SiteOptions {
     pub pool: PoolConfig,
     /// Python worker pool settings.
     pub python: PythonConfig,
-    /// Development mode: error details in responses.
+    /// Error details in responses (development).
     pub dev: bool,
+    /// Include the dev client (live reload, overlay) in pages.
+    pub live_reload: bool,
 }
 
 /// Why a site could not start.
@@ -82,9 +84,7 @@ pub struct Site {
 
 impl std::fmt::Debug for Site {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Site")
-            .field("root", &self.options.root)
-            .finish_non_exhaustive()
+        f.debug_struct("Site").field("root", &self.options.root).finish_non_exhaustive()
     }
 }
 
@@ -96,16 +96,10 @@ impl std::fmt::Debug for Site {
 pub fn load_routes(root: &Path, controllers: &Registry) -> Result<RouteTable, ConfigError> {
     let file = RoutesFile::load(&root.join("routes.yml"))?;
     let python_files = python::discover(root);
-    RouteTable::build(&file, root, &|name| {
-        language_of(name, controllers, &python_files)
-    })
+    RouteTable::build(&file, root, &|name| language_of(name, controllers, &python_files))
 }
 
-fn language_of(
-    name: &str,
-    rust: &Registry,
-    python: &BTreeMap<String, PathBuf>,
-) -> Option<Language> {
+fn language_of(name: &str, rust: &Registry, python: &BTreeMap<String, PathBuf>) -> Option<Language> {
     if rust.rust(name).is_some() {
         Some(Language::Rust)
     } else {
@@ -120,6 +114,21 @@ impl Site {
     /// # Errors
     /// See [`SiteError`]; nothing is served half-configured.
     pub fn load(app: &App, options: SiteOptions) -> Result<Self, SiteError> {
+        Self::load_reusing(None, app, options, false)
+    }
+
+    /// Loads the app again after a change, keeping `previous`'s engine pool (reloaded
+    /// with the new SSR bundle only when it changed) and Python pool (recycled when
+    /// `python_changed`). Nothing of `previous` changes if this fails.
+    ///
+    /// # Errors
+    /// As [`Site::load`].
+    pub fn load_reusing(
+        previous: Option<&Site>,
+        app: &App,
+        options: SiteOptions,
+        python_changed: bool,
+    ) -> Result<Self, SiteError> {
         let root = &options.root;
         let routes = load_routes(root, app.controllers())?;
         let manifest = Manifest::load(&build::output_dir(root))?;
@@ -134,14 +143,26 @@ impl Site {
                 }
             }
         }
-        let document = Document::new(Shell::load(root)?);
+        let document = Document::new(Shell::load(root)?, options.live_reload);
         let assets = Assets::load(&manifest.client_dir())?;
-        let pool = EnginePool::start(QuickJs, manifest.ssr_source()?, options.pool)?;
+        let pool = match previous {
+            Some(p) if p.manifest.ssr_hash == manifest.ssr_hash && !manifest.ssr_hash.is_empty() => p.pool.clone(),
+            Some(p) => {
+                p.pool.reload(manifest.ssr_source()?)?;
+                p.pool.clone()
+            }
+            None => EnginePool::start(QuickJs, manifest.ssr_source()?, options.pool)?,
+        };
         let python_files = python::discover(root);
-        let python = if python_files.is_empty() {
-            None
-        } else {
-            Some(PythonPool::start(root, options.python.clone())?)
+        let python = match previous.and_then(|p| p.python.clone()) {
+            Some(pool) => {
+                if python_changed {
+                    pool.recycle();
+                }
+                Some(pool)
+            }
+            None if python_files.is_empty() => None,
+            None => Some(PythonPool::start(root, options.python.clone())?),
         };
         Ok(Self {
             python_files,

@@ -66,12 +66,7 @@ impl TestApp {
 
     /// Runs `<bin> --root <dir> <args>` and returns (exit code, stdout, stderr).
     pub fn run(&self, bin: &str, args: &[&str]) -> (i32, String, String) {
-        let out = Command::new(bin)
-            .arg("--root")
-            .arg(self.root())
-            .args(args)
-            .output()
-            .unwrap();
+        let out = Command::new(bin).arg("--root").arg(self.root()).args(args).output().unwrap();
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -99,10 +94,15 @@ pub struct Server {
 impl Server {
     /// Starts `<bin> --root <app> serve --port 0 <args>` and waits for its address.
     pub fn start(bin: &str, app: &TestApp, args: &[&str]) -> Self {
+        Self::start_command(bin, app, "serve", args)
+    }
+
+    /// Starts `<bin> --root <app> <command> --port 0 <args>` and waits for its address.
+    pub fn start_command(bin: &str, app: &TestApp, command: &str, args: &[&str]) -> Self {
         let mut child = Command::new(bin)
             .arg("--root")
             .arg(app.root())
-            .args(["serve", "--host", "127.0.0.1", "--port", "0"])
+            .args([command, "--host", "127.0.0.1", "--port", "0"])
             .args(args)
             .env("NO_COLOR", "1")
             .env("FYMO_LOG", "info")
@@ -127,11 +127,7 @@ impl Server {
                 Ok(line) => {
                     if let Some(rest) = line.split("listening on http://").nth(1) {
                         let addr = rest.split_whitespace().next().unwrap().to_owned();
-                        return Self {
-                            child,
-                            base: format!("http://{addr}"),
-                            log,
-                        };
+                        return Self { child, base: format!("http://{addr}"), log };
                     }
                     seen.push(line);
                 }
@@ -170,18 +166,12 @@ pub struct Reply {
 
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 }
 
 fn agent() -> ureq::Agent {
-    ureq::AgentBuilder::new()
-        .redirects(0)
-        .timeout(Duration::from_secs(30))
-        .build()
+    ureq::AgentBuilder::new().redirects(0).timeout(Duration::from_secs(30)).build()
 }
 
 fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
@@ -199,11 +189,7 @@ fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
             (n, v)
         })
         .collect();
-    Reply {
-        status,
-        headers,
-        body: response.into_string().unwrap_or_default(),
-    }
+    Reply { status, headers, body: response.into_string().unwrap_or_default() }
 }
 
 /// GET with extra headers.
@@ -222,4 +208,41 @@ pub fn get(url: &str) -> Reply {
 /// POST a form.
 pub fn post_form(url: &str, fields: &[(&str, &str)]) -> Reply {
     reply(agent().post(url).send_form(fields))
+}
+
+/// Events from `/_fymo/dev/events`, read on a background thread.
+pub struct EventStream {
+    rx: mpsc::Receiver<serde_json::Value>,
+}
+
+impl EventStream {
+    pub fn connect(server: &Server) -> Self {
+        let response = ureq::get(&server.url("/_fymo/dev/events")).call().expect("event stream");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let reader = BufReader::new(response.into_reader());
+            for line in reader.lines().map_while(Result::ok) {
+                if let Some(data) = line.strip_prefix("data: ") {
+                    if tx.send(serde_json::from_str(data).unwrap()).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        let stream = Self { rx };
+        stream.wait("hello");
+        stream
+    }
+
+    /// The next event of type `kind`, skipping others; panics after 30 s.
+    pub fn wait(&self, kind: &str) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let remaining = deadline.saturating_duration_since(std::time::Instant::now());
+            let event = self.rx.recv_timeout(remaining).unwrap_or_else(|_| panic!("no `{kind}` event within 30 s"));
+            if event["type"] == kind {
+                return event;
+            }
+        }
+    }
 }

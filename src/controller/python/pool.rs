@@ -94,9 +94,7 @@ pub struct PythonPool {
 
 impl std::fmt::Debug for PythonPool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PythonPool")
-            .field("config", &self.shared.config)
-            .finish()
+        f.debug_struct("PythonPool").field("config", &self.shared.config).finish()
     }
 }
 
@@ -135,13 +133,7 @@ impl PythonPool {
         request: serde_json::Value,
     ) -> CallResult {
         let (reply, answer) = oneshot::channel();
-        let job = Job {
-            controller: name.to_owned(),
-            file: file.to_string_lossy().into_owned(),
-            call,
-            request,
-            reply,
-        };
+        let job = Job { controller: name.to_owned(), file: file.to_string_lossy().into_owned(), call, request, reply };
         self.queue.send(job).map_err(|_| PythonError::Closed)?;
         answer.await.map_err(|_| PythonError::Closed)?
     }
@@ -213,22 +205,14 @@ impl Worker {
 
     async fn call(&mut self, shared: &Shared, job: &Job) -> CallResult {
         let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-        let call = Call {
-            id,
-            controller: &job.controller,
-            file: &job.file,
-            call: job.call,
-            request: &job.request,
-        };
+        let call = Call { id, controller: &job.controller, file: &job.file, call: job.call, request: &job.request };
         let payload = serde_json::to_vec(&call).expect("a call serializes");
         let exchange = async {
-            write_frame(&mut self.stdin, &payload)
-                .await
-                .map_err(|e| self.died(e.to_string()))?;
+            write_frame(&mut self.stdin, &payload).await.map_err(|e| self.died(e.to_string()))?;
             match read_frame(&mut self.stdout).await {
                 Ok(Some(frame)) => {
-                    let reply: Reply = serde_json::from_slice(&frame)
-                        .map_err(|e| PythonError::Protocol(e.to_string()))?;
+                    let reply: Reply =
+                        serde_json::from_slice(&frame).map_err(|e| PythonError::Protocol(e.to_string()))?;
                     if reply.id != id {
                         return Err(PythonError::Protocol(format!(
                             "answer to call {} while waiting for {id}",
@@ -238,9 +222,7 @@ impl Worker {
                     Ok(reply)
                 }
                 Ok(None) => Err(self.died("end of output".into())),
-                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                    Err(PythonError::Protocol(e.to_string()))
-                }
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Err(PythonError::Protocol(e.to_string())),
                 Err(e) => Err(self.died(e.to_string())),
             }
         };
@@ -264,7 +246,9 @@ async fn run_slot(slot: usize, shared: Arc<Shared>) {
     loop {
         if worker.is_none() {
             worker = Worker::spawn(&shared, slot)
-                .inspect_err(|e| tracing::error!(target: "fymo::python", slot, error = %e, "python worker failed to start"))
+                .inspect_err(
+                    |e| tracing::error!(target: "fymo::python", slot, error = %e, "python worker failed to start"),
+                )
                 .ok();
         }
         let job = { shared.jobs.lock().await.recv().await };

@@ -41,10 +41,7 @@ pub(crate) struct ReplyError {
 }
 
 /// Writes one frame.
-pub(crate) async fn write_frame(
-    w: &mut (impl AsyncWriteExt + Unpin),
-    payload: &[u8],
-) -> std::io::Result<()> {
+pub(crate) async fn write_frame(w: &mut (impl AsyncWriteExt + Unpin), payload: &[u8]) -> std::io::Result<()> {
     let len = u32::try_from(payload.len()).map_err(|_| std::io::Error::other("frame too large"))?;
     let mut buf = Vec::with_capacity(payload.len() + 4);
     buf.extend_from_slice(&len.to_be_bytes());
@@ -54,9 +51,7 @@ pub(crate) async fn write_frame(
 }
 
 /// Reads one frame; `Ok(None)` at a clean end of stream.
-pub(crate) async fn read_frame(
-    r: &mut (impl AsyncReadExt + Unpin),
-) -> std::io::Result<Option<Vec<u8>>> {
+pub(crate) async fn read_frame(r: &mut (impl AsyncReadExt + Unpin)) -> std::io::Result<Option<Vec<u8>>> {
     let mut header = [0u8; 4];
     match r.read_exact(&mut header).await {
         Ok(_) => {}

@@ -1,0 +1,61 @@
+//! The added cost of one Python controller call, in microseconds: sequential calls
+//! through the worker pool (serialize the request, two pipe hops, import cache hit, JSON
+//! back) beside a Rust controller doing the same work in-process, in the same run.
+
+use std::time::{Duration, Instant};
+
+use fymo::controller::python::{PythonConfig, PythonController, PythonPool};
+use fymo::controller::{Controller, Registry, RequestContext};
+use fymo::Outcome;
+
+const CALLS: usize = 5_000;
+
+fn percentiles(mut samples: Vec<Duration>) -> (f64, f64, f64) {
+    samples.sort();
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    let at = |q: f64| us(samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)]);
+    (at(0.5), at(0.99), us(samples.iter().sum::<Duration>()) / samples.len() as f64)
+}
+
+async fn measure(controller: &dyn Controller) -> Vec<Duration> {
+    let request = RequestContext { path: "/bench".into(), ..RequestContext::default() };
+    for _ in 0..200 {
+        controller.call(request.clone()).await.unwrap();
+    }
+    let mut samples = Vec::with_capacity(CALLS);
+    for _ in 0..CALLS {
+        let started = Instant::now();
+        let outcome = controller.call(request.clone()).await.unwrap();
+        samples.push(started.elapsed());
+        assert!(matches!(outcome, Outcome::Props(_)));
+    }
+    samples
+}
+
+fn main() {
+    let app = tempfile::tempdir().unwrap();
+    let file = app.path().join("controllers/bench.py");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, "def get_context(request):\n    return {\"title\": \"hello\", \"items\": [1, 2, 3]}\n")
+        .unwrap();
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let config = PythonConfig { workers: 1, ..PythonConfig::default() };
+        let pool = PythonPool::start(app.path(), config).unwrap();
+        let python = PythonController::new("bench", file, pool);
+        let mut registry = Registry::default();
+        registry.add("bench", |_req: RequestContext| async {
+            Ok::<_, fymo::BoxError>(serde_json::json!({"title": "hello", "items": [1, 2, 3]}))
+        });
+        let rust = registry.rust("bench").unwrap();
+
+        let (rp50, rp99, rmean) = percentiles(measure(rust.as_ref()).await);
+        let (pp50, pp99, pmean) = percentiles(measure(&python).await);
+        println!("{CALLS} sequential calls each, one Python worker");
+        println!("{:<10}{:>12}{:>12}{:>12}", "controller", "p50 µs", "p99 µs", "mean µs");
+        println!("{:<10}{rp50:>12.1}{rp99:>12.1}{rmean:>12.1}", "rust");
+        println!("{:<10}{pp50:>12.1}{pp99:>12.1}{pmean:>12.1}", "python");
+        println!("added cost of one Python call: {:.1} µs at p50 (target < 150 µs)", pp50 - rp50);
+    });
+}

@@ -1,0 +1,121 @@
+//! `fymo dev` on a copy of the demo app: edits to templates, CSS, Python controllers and
+//! routes.yml are served after the rebuild event; a broken template or routes.yml gives
+//! the overlay and an error event, and fixing it brings the page back.
+
+mod common;
+
+use common::{get, EventStream, Server, TestApp, DEMO};
+
+fn dev_server() -> (TestApp, Server) {
+    let app = TestApp::demo();
+    let server = Server::start_command(DEMO, &app, "dev", &["--engines", "1", "--python-workers", "1"]);
+    (app, server)
+}
+
+fn edit(app: &TestApp, rel: &str, from: &str, to: &str) {
+    let path = app.root().join(rel);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{rel} does not contain {from:?}");
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn pages_carry_the_dev_client_and_edits_are_served_after_the_rebuild() {
+    let (app, server) = dev_server();
+    let events = EventStream::connect(&server);
+    let page = get(&server.url("/counter"));
+    assert!(page.body.contains("<script type=\"module\" src=\"/_fymo/dev/client.js\"></script>"));
+    assert_eq!(get(&server.url("/_fymo/dev/client.js")).status, 200);
+
+    // A template.
+    edit(&app, "templates/counter.svelte", "<h1>Counter</h1>", "<h1>Counter, edited</h1>");
+    events.wait("reload");
+    assert!(get(&server.url("/counter")).body.contains("<h1>Counter, edited</h1>"));
+
+    // A CSS block only: a css event naming the new stylesheet, served with the new rule.
+    edit(&app, "templates/products/show.svelte", "font-size: 1.5rem;", "font-size: 2.25rem;");
+    let css = events.wait("css");
+    let file = css["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f.as_str().unwrap().starts_with("pages/products/show-"))
+        .unwrap();
+    let sheet = get(&server.url(&format!("/_fymo/{}", file.as_str().unwrap())));
+    assert!(sheet.body.contains("font-size:2.25rem") || sheet.body.contains("font-size: 2.25rem"), "{}", sheet.body);
+    assert!(get(&server.url("/products/1")).body.contains(file.as_str().unwrap()), "the page links the new sheet");
+
+    // A Python controller.
+    edit(&app, "controllers/greetings/show.py", "\"name\": name,", "\"name\": name + \" (edited)\",");
+    events.wait("reload");
+    assert!(get(&server.url("/greet/Ada")).body.contains("Hello, Ada (edited)."));
+
+    // routes.yml: a new route.
+    edit(&app, "routes.yml", "  /hello: hello\n", "  /hello: hello\n  /hi: hello\n");
+    events.wait("reload");
+    let hi = get(&server.url("/hi?name=Bo"));
+    assert_eq!(hi.status, 200);
+    assert!(hi.body.contains("Bo"));
+}
+
+#[test]
+fn a_broken_template_shows_the_overlay_until_it_is_fixed() {
+    let (app, server) = dev_server();
+    let events = EventStream::connect(&server);
+    edit(&app, "templates/home.svelte", "<h1>{title}</h1>", "<h1>{title</h1>");
+    let error = events.wait("error");
+    assert_eq!(error["kind"], "compile");
+    assert_eq!(error["file"], "templates/home.svelte");
+    assert!(error["line"].as_u64().unwrap() > 0 && error["column"].as_u64().unwrap() > 0, "{error}");
+    assert!(error["frame"].as_str().unwrap().contains("<h1>{title</h1>"), "{error}");
+
+    for path in ["/", "/counter"] {
+        let page = get(&server.url(path));
+        assert_eq!(page.status, 500);
+        assert!(page.body.contains("id=\"fymo-error\" data-kind=\"compile\""), "{}", page.body);
+        assert!(page.body.contains("templates/home.svelte:"), "{}", page.body);
+        assert!(page.body.contains("/_fymo/dev/client.js"), "the overlay reloads itself once fixed");
+    }
+    edit(&app, "templates/home.svelte", "<h1>{title</h1>", "<h1>{title}</h1>");
+    events.wait("reload");
+    let page = get(&server.url("/"));
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("<h1>Fymo demo</h1>"));
+}
+
+#[test]
+fn a_broken_routes_file_shows_the_overlay_with_its_line_until_fixed() {
+    let (app, server) = dev_server();
+    let events = EventStream::connect(&server);
+    edit(&app, "routes.yml", "  /hello: hello\n", "  /hello: hello\n  /oops:\n    contoller: hello\n");
+    let error = events.wait("error");
+    assert_eq!(error["kind"], "routes");
+    assert_eq!(error["file"], "routes.yml");
+    assert!(error["message"].as_str().unwrap().contains("contoller"), "{error}");
+    let page = get(&server.url("/"));
+    assert!(page.body.contains("data-kind=\"routes\""), "{}", page.body);
+    assert!(page.body.contains("routes.yml:"), "{}", page.body);
+
+    edit(&app, "routes.yml", "    contoller: hello\n", "    controller: hello\n");
+    events.wait("reload");
+    assert_eq!(get(&server.url("/oops")).status, 200);
+}
+
+#[test]
+fn controller_errors_show_the_overlay_with_the_traceback() {
+    let (app, server) = dev_server();
+    let events = EventStream::connect(&server);
+    edit(
+        &app,
+        "controllers/greetings/show.py",
+        "    name = request[\"params\"][\"name\"]\n",
+        "    name = request[\"params\"][\"name\"]\n    raise RuntimeError(\"boom in dev\")\n",
+    );
+    events.wait("reload");
+    let page = get(&server.url("/greet/x"));
+    assert_eq!(page.status, 500);
+    assert!(page.body.contains("data-kind=\"controller\""), "{}", page.body);
+    assert!(page.body.contains("RuntimeError: boom in dev"), "{}", page.body);
+    assert!(page.body.contains("Traceback (most recent call last)"), "{}", page.body);
+    assert!(page.body.contains("greetings/show.py"), "{}", page.body);
+}
