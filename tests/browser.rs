@@ -7,8 +7,8 @@ use std::process::Command;
 
 use common::{repo, Server, TestApp, DEMO};
 
-#[test]
-fn demo_pages_hydrate_in_chromium() {
+/// Runs a browser script with `args`; asserts it passed `checks` checks.
+fn run_browser_script(script: &str, args: &[&std::ffi::OsStr], checks: usize) {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     assert!(
         std::path::Path::new(&chromium).exists(),
@@ -18,12 +18,9 @@ fn demo_pages_hydrate_in_chromium() {
         repo().join("tests/browser/node_modules/playwright-core").is_dir(),
         "playwright-core missing: run `npm ci` in tests/browser (scripts/test does)"
     );
-    let app = TestApp::demo();
-    app.build();
-    let server = Server::start(DEMO, &app, &["--engines", "2"]);
     let out = Command::new("node")
-        .arg(repo().join("tests/browser/hydration.mjs"))
-        .arg(&server.base)
+        .arg(repo().join("tests/browser").join(script))
+        .args(args)
         .env("CHROMIUM", &chromium)
         .output()
         .expect("running node");
@@ -31,5 +28,20 @@ fn demo_pages_hydrate_in_chromium() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");
     assert!(out.status.success(), "browser checks failed:\n{stdout}\n{stderr}");
-    assert_eq!(stdout.matches("ok - ").count(), 4, "{stdout}");
+    assert_eq!(stdout.matches("ok - ").count(), checks, "{stdout}");
+}
+
+#[test]
+fn demo_pages_hydrate_in_chromium() {
+    let app = TestApp::demo();
+    app.build();
+    let server = Server::start(DEMO, &app, &["--engines", "2"]);
+    run_browser_script("hydration.mjs", &[server.base.as_ref()], 4);
+}
+
+#[test]
+fn dev_server_reloads_and_swaps_css_in_chromium() {
+    let app = TestApp::demo();
+    let server = Server::start_command(DEMO, &app, "dev", &["--engines", "1", "--python-workers", "1"]);
+    run_browser_script("dev.mjs", &[server.base.as_ref(), app.root().as_os_str()], 3);
 }

@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// `fymo dev` in a real browser: a template edit reloads the page by itself, a CSS-only
+// edit restyles it without a reload (a window marker survives), and a compile error
+// shows the overlay in the open page until the file is fixed.
+//
+// usage: node tests/browser/dev.mjs BASE_URL APP_DIR
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+const [base, appDir] = process.argv.slice(2);
+if (!base || !appDir) throw new Error('usage: dev.mjs BASE_URL APP_DIR');
+
+const browser = await chromium.launch({
+	executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+	args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
+});
+
+function edit(rel, from, to) {
+	const file = path.join(appDir, rel);
+	const text = readFileSync(file, 'utf8');
+	assert.ok(text.includes(from), `${rel} contains ${from}`);
+	writeFileSync(file, text.replace(from, to));
+}
+
+/** Opens `url` and waits until the dev client's event stream is connected. */
+async function open(page, url) {
+	await page.goto(base + url);
+	await page.waitForFunction(() => window.__fymoDev?.source.readyState === 1, null, { timeout: 15000 });
+}
+
+let failed = false;
+async function check(name, fn) {
+	const page = await browser.newPage();
+	try {
+		await fn(page);
+		console.log(`ok - ${name}`);
+	} catch (e) {
+		failed = true;
+		console.log(`not ok - ${name}\n${e.stack}`);
+	} finally {
+		await page.close();
+	}
+}
+
+await check('a template edit reloads the page by itself', async (page) => {
+	await open(page, '/counter');
+	await page.evaluate(() => (window.__marker = 'before'));
+	edit('templates/counter.svelte', '<h1>Counter</h1>', '<h1>Counter (live)</h1>');
+	await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'Counter (live)', null, { timeout: 15000 });
+	assert.equal(await page.evaluate(() => window.__marker), undefined, 'the page was reloaded');
+});
+
+await check('a CSS-only edit restyles without a reload', async (page) => {
+	await open(page, '/products/3');
+	const size = () => page.evaluate(() => getComputedStyle(document.querySelector('.price')).fontSize);
+	assert.equal(await size(), '24px');
+	await page.evaluate(() => (window.__marker = 'kept'));
+	edit('templates/products/show.svelte', 'font-size: 1.5rem;', 'font-size: 3rem;');
+	await page.waitForFunction(() => getComputedStyle(document.querySelector('.price')).fontSize === '48px', null, { timeout: 15000 });
+	assert.equal(await page.evaluate(() => window.__marker), 'kept', 'no reload happened');
+});
+
+await check('a compile error shows the overlay until fixed', async (page) => {
+	await open(page, '/');
+	edit('templates/home.svelte', '<h1>{title}</h1>', '<h1>{title</h1>');
+	await page.waitForSelector('#fymo-dev-overlay', { timeout: 15000 });
+	const text = await page.textContent('#fymo-dev-overlay');
+	assert.match(text, /compile error/);
+	assert.match(text, /templates\/home\.svelte:\d+:\d+/);
+	edit('templates/home.svelte', '<h1>{title</h1>', '<h1>{title}</h1>');
+	await page.waitForFunction(() => !document.getElementById('fymo-dev-overlay') && document.querySelector('h1')?.textContent === 'Fymo demo', null, { timeout: 15000 });
+});
+
+await browser.close();
+process.exit(failed ? 1 : 0);
