@@ -64,6 +64,9 @@ struct Shared {
     busy: AtomicUsize,
     renders: AtomicU64,
     recycled: AtomicU64,
+    /// Each thread reports the first instance it builds of a new generation here, so a
+    /// reload learns whether the new bundle loads without evaluating it one extra time.
+    loaded: Sender<(u64, Result<(), EngineError>)>,
 }
 
 /// Handle to the pool; cheap to clone. Threads stop when the last handle drops.
@@ -71,6 +74,9 @@ struct Shared {
 pub struct EnginePool {
     queue: Sender<Task>,
     shared: Arc<Shared>,
+    /// One per thread: wakes it to rebuild its instance right after a reload.
+    wakers: Arc<Vec<Sender<()>>>,
+    loaded: Arc<std::sync::Mutex<Receiver<(u64, Result<(), EngineError>)>>>,
 }
 
 impl std::fmt::Debug for EnginePool {
@@ -86,6 +92,7 @@ impl EnginePool {
         // Fail fast: one trial instance proves the bundle loads.
         backend.instantiate(&bundle, config.limits)?;
         let (queue, tasks) = crossbeam_channel::unbounded();
+        let (loaded_tx, loaded) = crossbeam_channel::unbounded();
         let shared = Arc::new(Shared {
             backend: Box::new(backend),
             config,
@@ -93,15 +100,19 @@ impl EnginePool {
             busy: AtomicUsize::new(0),
             renders: AtomicU64::new(0),
             recycled: AtomicU64::new(0),
+            loaded: loaded_tx,
         });
+        let mut wakers = Vec::new();
         for index in 0..config.size.max(1) {
             let (shared, tasks) = (shared.clone(), tasks.clone());
+            let (waker, wake) = crossbeam_channel::unbounded();
+            wakers.push(waker);
             thread::Builder::new()
                 .name(format!("fymo-engine-{index}"))
-                .spawn(move || run_thread(&shared, &tasks))
+                .spawn(move || run_thread(&shared, &tasks, &wake))
                 .expect("spawning an engine thread");
         }
-        Ok(Self { queue, shared })
+        Ok(Self { queue, shared, wakers: Arc::new(wakers), loaded: Arc::new(std::sync::Mutex::new(loaded)) })
     }
 
     /// Renders on the next free instance.
@@ -111,13 +122,42 @@ impl EnginePool {
         answer.await.map_err(|_| EngineError::PoolClosed)?
     }
 
-    /// Swaps in a new SSR bundle. In-flight renders finish on the old one; each
-    /// instance is rebuilt before its next render.
+    /// Swaps in a new SSR bundle: every thread rebuilds its instance at once (renders in
+    /// flight finish on the old one), and this returns when the first new instance is up.
+    /// A bundle that fails to load is rolled back and its error returned.
+    ///
+    /// # Errors
+    /// The new bundle's load error.
     pub fn reload(&self, bundle: String) -> Result<(), EngineError> {
-        self.shared.backend.instantiate(&bundle, self.shared.config.limits)?;
-        let mut current = self.shared.bundle.write().expect("bundle lock");
-        *current = (current.0 + 1, Arc::from(bundle));
-        Ok(())
+        let loaded = self.loaded.lock().expect("reload lock");
+        while loaded.try_recv().is_ok() {} // reports of earlier generations
+        let (generation, previous) = {
+            let mut current = self.shared.bundle.write().expect("bundle lock");
+            let previous = current.1.clone();
+            *current = (current.0 + 1, Arc::from(bundle));
+            (current.0, previous)
+        };
+        self.wake_all();
+        loop {
+            match loaded.recv() {
+                Ok((g, Ok(()))) if g == generation => return Ok(()),
+                Ok((g, Err(e))) if g == generation => {
+                    let mut current = self.shared.bundle.write().expect("bundle lock");
+                    *current = (current.0 + 1, previous);
+                    drop(current);
+                    self.wake_all();
+                    return Err(e);
+                }
+                Ok(_) => {}
+                Err(_) => return Err(EngineError::PoolClosed),
+            }
+        }
+    }
+
+    fn wake_all(&self) {
+        for waker in self.wakers.iter() {
+            let _ = waker.send(());
+        }
     }
 
     /// Current counters.
@@ -141,15 +181,24 @@ fn current_bundle(shared: &Shared) -> (u64, Arc<str>) {
 
 /// One pool thread: owns at most one instance and rebuilds it ahead of the next task,
 /// so a recycle costs the next request nothing.
-fn run_thread(shared: &Shared, tasks: &Receiver<Task>) {
+fn run_thread(shared: &Shared, tasks: &Receiver<Task>, wake: &Receiver<()>) {
     let mut slot: Option<Slot> = None;
-    let mut first = true;
+    let mut built = None;
     loop {
-        let _ = ensure_instance(shared, &mut slot, &mut first);
-        let Ok(task) = tasks.recv() else { return };
+        let _ = ensure_instance(shared, &mut slot, &mut built);
+        let task = crossbeam_channel::select! {
+            recv(tasks) -> task => match task {
+                Ok(task) => task,
+                Err(_) => return,
+            },
+            recv(wake) -> woken => match woken {
+                Ok(()) => continue, // a reload: rebuild now, not on the next request
+                Err(_) => return,
+            },
+        };
         // A reload may have happened while this thread waited; a failed start earlier
         // is retried here so the request gets the real error.
-        if let Err(e) = ensure_instance(shared, &mut slot, &mut first) {
+        if let Err(e) = ensure_instance(shared, &mut slot, &mut built) {
             let _ = task.reply.send(Err(e));
             continue;
         }
@@ -176,19 +225,68 @@ struct Slot {
     instance: Box<dyn EngineInstance>,
 }
 
-fn ensure_instance(shared: &Shared, slot: &mut Option<Slot>, first: &mut bool) -> Result<(), EngineError> {
+/// Builds the thread's instance if it has none or an old generation. `built` is the
+/// generation this thread last built (or tried to).
+fn ensure_instance(shared: &Shared, slot: &mut Option<Slot>, built: &mut Option<u64>) -> Result<(), EngineError> {
     let (generation, bundle) = current_bundle(shared);
     if slot.as_ref().is_some_and(|s| s.generation == generation) {
         return Ok(());
     }
     *slot = None;
-    let instance = shared
-        .backend
-        .instantiate(&bundle, shared.config.limits)
+    let result = shared.backend.instantiate(&bundle, shared.config.limits);
+    if built.is_some_and(|b| b != generation) {
+        let _ = shared.loaded.send((generation, result.as_ref().map(|_| ()).map_err(Clone::clone)));
+    }
+    let first = built.replace(generation).is_none();
+    let instance = result
         .inspect_err(|e| tracing::error!(target: "fymo::engine", error = %e, "engine instance failed to start"))?;
-    if !std::mem::take(first) {
+    if !first {
         shared.recycled.fetch_add(1, Ordering::Relaxed);
     }
     *slot = Some(Slot { generation, renders: 0, instance });
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::QuickJs;
+
+    fn bundle(body: &str) -> String {
+        format!(
+            "globalThis.__fymo = {{ render: (page, layout, props) => JSON.stringify({{ head: '', body: {body:?} + JSON.parse(props).n }}) }};"
+        )
+    }
+
+    fn render(pool: &EnginePool, n: u32) -> Result<Rendered, EngineError> {
+        let job = RenderJob { page: "p".into(), layout: None, props_json: format!("{{\"n\":{n}}}") };
+        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(pool.render(job))
+    }
+
+    #[test]
+    fn reload_swaps_the_bundle_and_rolls_back_a_broken_one() {
+        let config = PoolConfig { size: 2, max_renders: 3, limits: Limits::default() };
+        let pool = EnginePool::start(QuickJs, bundle("a"), config).unwrap();
+        assert_eq!(render(&pool, 1).unwrap().body, "a1");
+        pool.reload(bundle("b")).unwrap();
+        for n in 0..8 {
+            assert_eq!(render(&pool, n).unwrap().body, format!("b{n}"), "every instance, also recycled ones");
+        }
+        let err = pool.reload("throw new Error('broken bundle')".into()).unwrap_err();
+        assert!(matches!(&err, EngineError::Load { message, .. } if message.contains("broken bundle")), "{err}");
+        assert_eq!(render(&pool, 9).unwrap().body, "b9", "the previous bundle keeps serving");
+        assert!(pool.stats().recycled >= 2, "{:?}", pool.stats());
+    }
+
+    #[test]
+    fn a_throwing_render_keeps_the_instance_and_props_do_not_leak() {
+        let leaky = "let seen = 0; globalThis.__fymo = { render: (p, l, props) => { seen++; const v = JSON.parse(props); if (v.fail) throw new TypeError('bad props'); return JSON.stringify({ head: '', body: String(v.n ?? 'none') }); } };";
+        let pool = EnginePool::start(QuickJs, leaky.into(), PoolConfig { size: 1, ..PoolConfig::default() }).unwrap();
+        let job = |props: &str| RenderJob { page: "p".into(), layout: None, props_json: props.into() };
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        assert_eq!(rt.block_on(pool.render(job("{\"n\":1}"))).unwrap().body, "1");
+        let err = rt.block_on(pool.render(job("{\"fail\":true}"))).unwrap_err();
+        assert!(matches!(&err, EngineError::Exception { message, .. } if message == "TypeError: bad props"), "{err}");
+        assert_eq!(rt.block_on(pool.render(job("{}"))).unwrap().body, "none", "no props carried over");
+    }
 }

@@ -34,6 +34,15 @@ impl Assets {
     /// # Errors
     /// I/O errors while walking or reading.
     pub fn load(dir: &Path) -> std::io::Result<Self> {
+        Self::load_reusing(dir, None)
+    }
+
+    /// As [`Assets::load`], taking files of the same name from `previous` instead of
+    /// reading them again: names carry content hashes, so the same name is the same file.
+    ///
+    /// # Errors
+    /// I/O errors while walking or reading.
+    pub fn load_reusing(dir: &Path, previous: Option<&Assets>) -> std::io::Result<Self> {
         let mut files = HashMap::new();
         let mut stack = vec![dir.to_owned()];
         while let Some(current) = stack.pop() {
@@ -51,7 +60,11 @@ impl Assets {
                     .map(|c| c.as_os_str().to_string_lossy())
                     .collect::<Vec<_>>()
                     .join("/");
-                files.insert(key, Asset::read(&path)?);
+                let asset = match previous.and_then(|p| p.files.get(&key)) {
+                    Some(known) => known.clone(),
+                    None => Asset::read(&path)?,
+                };
+                files.insert(key, asset);
             }
         }
         Ok(Self { files })

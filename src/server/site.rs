@@ -144,7 +144,7 @@ impl Site {
             }
         }
         let document = Document::new(Shell::load(root)?, options.live_reload);
-        let assets = Assets::load(&manifest.client_dir())?;
+        let assets = Assets::load_reusing(&manifest.client_dir(), previous.map(|p| &p.assets))?;
         let pool = match previous {
             Some(p) if p.manifest.ssr_hash == manifest.ssr_hash && !manifest.ssr_hash.is_empty() => p.pool.clone(),
             Some(p) => {
