@@ -66,8 +66,11 @@ struct Shared {
     recycled: AtomicU64,
     /// Each thread reports the first instance it builds of a new generation here, so a
     /// reload learns whether the new bundle loads without evaluating it one extra time.
-    loaded: Sender<(u64, Result<(), EngineError>)>,
+    loaded: Sender<LoadReport>,
 }
+
+/// A thread's report of building an instance of a generation.
+type LoadReport = (u64, Result<(), EngineError>);
 
 /// Handle to the pool; cheap to clone. Threads stop when the last handle drops.
 #[derive(Clone)]
@@ -76,7 +79,7 @@ pub struct EnginePool {
     shared: Arc<Shared>,
     /// One per thread: wakes it to rebuild its instance right after a reload.
     wakers: Arc<Vec<Sender<()>>>,
-    loaded: Arc<std::sync::Mutex<Receiver<(u64, Result<(), EngineError>)>>>,
+    loaded: Arc<std::sync::Mutex<Receiver<LoadReport>>>,
 }
 
 impl std::fmt::Debug for EnginePool {
