@@ -29,6 +29,7 @@ pub mod document;
 pub mod engine;
 pub mod render;
 pub mod router;
+pub mod serve;
 pub mod server;
 
 pub use app::{App, AppBuilder};

@@ -50,6 +50,27 @@ pub struct ServeArgs {
     /// Port to listen on (0 picks a free one).
     #[arg(long, default_value_t = 8000)]
     pub port: u16,
+    /// `HOST:PORT` or `unix:/path`; overrides --host and --port.
+    #[arg(long)]
+    pub bind: Option<crate::serve::Bind>,
+    /// Prefork worker processes (`serve` only); without it, one process serves.
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Seconds a worker may go without a heartbeat before it is killed and replaced.
+    #[arg(long, default_value_t = 30)]
+    pub timeout: u64,
+    /// Seconds stopping workers may take to finish their requests.
+    #[arg(long, default_value_t = 30)]
+    pub graceful_timeout: u64,
+    /// Recycle a worker after this many requests (0 = never).
+    #[arg(long, default_value_t = 0)]
+    pub max_requests: u64,
+    /// Add up to this many requests to --max-requests, per worker.
+    #[arg(long, default_value_t = 0)]
+    pub max_requests_jitter: u64,
+    /// Write the master's pid to this file.
+    #[arg(long)]
+    pub pid: Option<PathBuf>,
     /// Engine instances (threads); default one per core.
     #[arg(long)]
     pub engines: Option<usize>,

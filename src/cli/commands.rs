@@ -12,6 +12,7 @@ use crate::build::{self, BuildError, BuildEvent, BuildOptions, DevBuilder};
 use crate::controller::python::PythonConfig;
 use crate::dev::{self, Changes, DevHub, Reloader};
 use crate::engine::{Limits, PoolConfig};
+use crate::serve::{self, Arbiter, ArbiterConfig, Bind, BoundListener, Ended, WorkerEnv};
 use crate::server::{self, Site, SiteError, SiteOptions};
 use crate::App;
 
@@ -84,9 +85,38 @@ fn site_failure(e: SiteError) -> Failure {
     }
 }
 
+fn bind_of(args: &ServeArgs) -> Bind {
+    args.bind.clone().unwrap_or_else(|| Bind::Tcp(format!("{}:{}", args.host, args.port)))
+}
+
 fn serve_app(app: App, root: &Path, args: &ServeArgs) -> Result<(), Failure> {
+    if let Some(env) = WorkerEnv::from_env() {
+        // A prefork worker: the master already checked the app and bound the socket.
+        std::process::exit(serve::run_worker(&app, site_options(root, args), &env));
+    }
     if !build::output_dir(root).join("manifest.json").is_file() {
         build_app(root)?;
+    }
+    let listener = BoundListener::bind(&bind_of(args))
+        .with_context(|| format!("binding {:?}", bind_of(args)))
+        .map_err(Failure::runtime)?;
+    if let Some(workers) = args.workers {
+        // Catch configuration mistakes here, once, rather than in every worker.
+        server::load_routes(root, app.controllers()).map_err(Failure::config)?;
+        let config = ArbiterConfig {
+            workers,
+            timeout: Duration::from_secs(args.timeout),
+            graceful_timeout: Duration::from_secs(args.graceful_timeout),
+            max_requests: args.max_requests,
+            max_requests_jitter: args.max_requests_jitter,
+            pid_file: args.pid.clone(),
+            worker_args: std::env::args_os().skip(1).collect(),
+        };
+        let arbiter = Arbiter::new(config, listener).map_err(Failure::runtime)?;
+        return match arbiter.run() {
+            Ended::Stopped => Ok(()),
+            Ended::BootFailed => Err(Failure::runtime(anyhow::anyhow!("workers failed to boot the app"))),
+        };
     }
     let options = site_options(root, args);
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
@@ -100,18 +130,14 @@ fn serve_app(app: App, root: &Path, args: &ServeArgs) -> Result<(), Failure> {
         site.pool.stats().size,
         site.pool.stats().engine
     );
-    runtime.block_on(listen(args, server::AppState::new(site), banner))
+    runtime.block_on(listen(listener, server::AppState::new(site), banner))
 }
 
-async fn listen(args: &ServeArgs, state: server::AppState, banner: String) -> Result<(), Failure> {
-    let addr = format!("{}:{}", args.host, args.port);
-    let listener = tokio::net::TcpListener::bind(&addr)
-        .await
-        .with_context(|| format!("binding {addr}"))
-        .map_err(Failure::runtime)?;
-    let local = listener.local_addr().map_err(Failure::runtime)?;
-    tracing::info!(target: "fymo::server", "listening on http://{local} ({banner})");
-    server::serve(listener, state, shutdown_signal()).await.map_err(Failure::runtime)
+async fn listen(listener: BoundListener, state: server::AppState, banner: String) -> Result<(), Failure> {
+    let url = listener.url();
+    let listener = listener.into_async().map_err(Failure::runtime)?;
+    tracing::info!(target: "fymo::server", "listening on {url} ({banner})");
+    server::serve(listener, server::router(state), shutdown_signal()).await.map_err(Failure::runtime)
 }
 
 /// `fymo dev`: one long-lived node-tools process, a watcher, and a site swapped whole
@@ -121,8 +147,11 @@ fn dev_app(app: App, root: &Path, args: &ServeArgs) -> Result<(), Failure> {
     options.dev = true;
     options.live_reload = true;
     let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
-    let state =
-        server::AppState { site: Arc::new(arc_swap::ArcSwapOption::empty()), dev: Some(Arc::new(DevHub::default())) };
+    let state = server::AppState {
+        site: Arc::new(arc_swap::ArcSwapOption::empty()),
+        dev: Some(Arc::new(DevHub::default())),
+        worker: None,
+    };
     let builder = DevBuilder::start(root, &BuildOptions::default()).map_err(Failure::runtime)?;
     let mut reloader = Reloader::new(app, options, builder, state.clone(), runtime.handle().clone());
     let started = Instant::now();
@@ -141,7 +170,8 @@ fn dev_app(app: App, root: &Path, args: &ServeArgs) -> Result<(), Failure> {
         })
         .map_err(Failure::runtime)?;
     let routes = state.site.load().as_ref().map_or(0, |s| s.routes.routes().len());
-    runtime.block_on(listen(args, state, format!("fymo dev, {routes} routes, watching {}", root.display())))
+    let listener = BoundListener::bind(&bind_of(args)).map_err(Failure::runtime)?;
+    runtime.block_on(listen(listener, state, format!("fymo dev, {routes} routes, watching {}", root.display())))
 }
 
 async fn shutdown_signal() {

@@ -20,6 +20,7 @@ use axum::{Json, Router};
 use tower_http::compression::CompressionLayer;
 
 use crate::dev::{self, DevHub};
+use crate::serve::{draining, AsyncListener};
 
 pub use assets::Assets;
 pub use site::{load_routes, Site, SiteError, SiteOptions};
@@ -37,12 +38,14 @@ pub struct AppState {
     pub site: Arc<ArcSwapOption<Site>>,
     /// Live reload and overlay state (development only).
     pub dev: Option<Arc<DevHub>>,
+    /// The prefork worker number, when this process is one.
+    pub worker: Option<u32>,
 }
 
 impl AppState {
     /// State for serving `site` in production.
     pub fn new(site: Site) -> Self {
-        Self { site: Arc::new(ArcSwapOption::from_pointee(site)), dev: None }
+        Self { site: Arc::new(ArcSwapOption::from_pointee(site)), dev: None, worker: None }
     }
 }
 
@@ -71,16 +74,26 @@ async fn dev_client() -> Response<Body> {
         .expect("valid response")
 }
 
-/// Serves `state` on `listener` until `shutdown` resolves, then drains.
+/// Serves `app` (see [`router`]) on `listener` until `shutdown` resolves; then stops
+/// accepting and drains the requests in flight (see [`crate::serve::Draining`]).
 ///
 /// # Errors
 /// I/O errors of the listener.
 pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: AppState,
+    listener: AsyncListener,
+    app: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    match listener {
+        AsyncListener::Tcp(l) => {
+            let (l, shutdown) = draining(l, shutdown);
+            axum::serve(l, app).with_graceful_shutdown(shutdown).await
+        }
+        AsyncListener::Unix(l) => {
+            let (l, shutdown) = draining(l, shutdown);
+            axum::serve(l, app).with_graceful_shutdown(shutdown).await
+        }
+    }
 }
 
 async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, StatusCode> {
@@ -89,6 +102,7 @@ async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>
         "status": "ok",
         "version": site.manifest.version,
         "pid": std::process::id(),
+        "worker": state.worker,
         "engines": site.pool.stats(),
         "routes": site.routes.routes().len(),
     })))

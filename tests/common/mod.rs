@@ -140,6 +140,23 @@ impl Server {
         }
     }
 
+    /// The server process id (the master, with `--workers`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits for the process to exit, up to `limit`; its exit code.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<i32> {
+        let deadline = std::time::Instant::now() + limit;
+        while std::time::Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status.code().unwrap_or(-1));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -244,5 +261,93 @@ impl EventStream {
                 return event;
             }
         }
+    }
+}
+
+/// Sends `signal` (e.g. "HUP") to `pid` with kill(1).
+pub fn signal(pid: u32, signal: &str) {
+    let status = Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status().unwrap();
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
+/// Child processes of `pid`, from /proc.
+pub fn children_of(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        // pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        let ppid: u32 = after.split(' ').nth(1).unwrap().parse().unwrap();
+        if ppid == pid {
+            found.push(child);
+        }
+    }
+    found.sort_unstable();
+    found
+}
+
+/// Polls `check` every 100 ms for up to `limit`.
+pub fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < deadline {
+        if check() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    check()
+}
+
+/// A steady, bounded load: `threads` loops of GET `url`, one new connection per
+/// request (so a worker that stops accepting never strands a kept-alive connection).
+pub struct Load {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handles: Vec<std::thread::JoinHandle<(u64, Vec<String>)>>,
+}
+
+/// What a load saw.
+#[derive(Debug)]
+pub struct LoadReport {
+    pub ok: u64,
+    pub failures: Vec<String>,
+}
+
+impl Load {
+    pub fn start(url: &str, threads: usize) -> Self {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let handles = (0..threads)
+            .map(|_| {
+                let (url, stop) = (url.to_owned(), stop.clone());
+                std::thread::spawn(move || {
+                    let agent =
+                        ureq::AgentBuilder::new().max_idle_connections(0).timeout(Duration::from_secs(30)).build();
+                    let (mut ok, mut failures) = (0, Vec::new());
+                    let started = std::time::Instant::now();
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed)
+                        && started.elapsed() < Duration::from_secs(120)
+                    {
+                        match agent.get(&url).call() {
+                            Ok(r) if r.status() == 200 => ok += 1,
+                            Ok(r) => failures.push(format!("status {}", r.status())),
+                            Err(e) => failures.push(e.to_string()),
+                        }
+                    }
+                    (ok, failures)
+                })
+            })
+            .collect();
+        Self { stop, handles }
+    }
+
+    pub fn finish(self) -> LoadReport {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut report = LoadReport { ok: 0, failures: Vec::new() };
+        for h in self.handles {
+            let (ok, failures) = h.join().unwrap();
+            report.ok += ok;
+            report.failures.extend(failures);
+        }
+        report
     }
 }

@@ -1,0 +1,144 @@
+//! The listening socket: bound once (by the master, or the single process) and
+//! inherited by prefork workers as a file descriptor, so every worker accepts from the
+//! same kernel queue and a worker going away never refuses a connection.
+
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use nix::fcntl::{fcntl, FcntlArg, FdFlag};
+
+/// Where to listen: `HOST:PORT` or `unix:/path`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Bind {
+    /// A TCP address.
+    Tcp(String),
+    /// A Unix socket path.
+    Unix(PathBuf),
+}
+
+impl FromStr for Bind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.strip_prefix("unix:") {
+            Some("") => Err("`unix:` needs a path, e.g. unix:/run/fymo.sock".into()),
+            Some(path) => Ok(Self::Unix(PathBuf::from(path))),
+            None if s.contains(':') => Ok(Self::Tcp(s.to_owned())),
+            None => Err(format!("`{s}` is neither HOST:PORT nor unix:PATH")),
+        }
+    }
+}
+
+/// A bound, listening socket (blocking std type, fit to hand to child processes).
+#[derive(Debug)]
+pub enum BoundListener {
+    /// TCP.
+    Tcp(std::net::TcpListener),
+    /// Unix socket, with its path (empty when inherited).
+    Unix(std::os::unix::net::UnixListener, PathBuf),
+}
+
+/// The async listener a server runs on.
+#[derive(Debug)]
+pub enum AsyncListener {
+    /// TCP.
+    Tcp(tokio::net::TcpListener),
+    /// Unix socket.
+    Unix(tokio::net::UnixListener),
+}
+
+impl BoundListener {
+    /// Binds `bind` (a stale Unix socket file is replaced).
+    ///
+    /// # Errors
+    /// When the address is in use or not allowed.
+    pub fn bind(bind: &Bind) -> std::io::Result<Self> {
+        match bind {
+            Bind::Tcp(addr) => Ok(Self::Tcp(std::net::TcpListener::bind(addr)?)),
+            Bind::Unix(path) => {
+                if path.exists() {
+                    std::fs::remove_file(path)?;
+                }
+                Ok(Self::Unix(std::os::unix::net::UnixListener::bind(path)?, path.clone()))
+            }
+        }
+    }
+
+    /// `http://HOST:PORT` or `unix:/path`, for logs.
+    pub fn url(&self) -> String {
+        match self {
+            Self::Tcp(l) => l.local_addr().map_or_else(|_| "http://?".into(), |a| format!("http://{a}")),
+            Self::Unix(_, path) => format!("unix:{}", path.display()),
+        }
+    }
+
+    /// `tcp` or `unix`: how a worker must adopt the inherited descriptor.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Tcp(_) => "tcp",
+            Self::Unix(..) => "unix",
+        }
+    }
+
+    /// Clears close-on-exec so child processes inherit the socket; returns its number.
+    ///
+    /// # Errors
+    /// When `fcntl` fails.
+    pub fn share_with_children(&self) -> std::io::Result<RawFd> {
+        let fd = match self {
+            Self::Tcp(l) => l.as_fd(),
+            Self::Unix(l, _) => l.as_fd(),
+        };
+        fcntl(fd, FcntlArg::F_SETFD(FdFlag::empty())).map_err(std::io::Error::from)?;
+        Ok(fd.as_raw_fd())
+    }
+
+    /// Adopts the socket a prefork master passed down as descriptor `fd`.
+    ///
+    /// # Errors
+    /// An unknown `kind`, or a descriptor that is not a socket.
+    #[allow(unsafe_code)]
+    pub fn inherit(fd: RawFd, kind: &str) -> std::io::Result<Self> {
+        // SAFETY: the master opened `fd` for this process and nothing else in it owns or
+        // closes that number; it is adopted exactly once, at start-up.
+        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+        // Our own children (Python workers, node) must not hold the socket open.
+        fcntl(owned.as_fd(), FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).map_err(std::io::Error::from)?;
+        match kind {
+            "tcp" => Ok(Self::Tcp(owned.into())),
+            "unix" => Ok(Self::Unix(owned.into(), PathBuf::new())),
+            other => Err(std::io::Error::other(format!("unknown inherited listener kind `{other}`"))),
+        }
+    }
+
+    /// Converts into a tokio listener; call inside a runtime.
+    ///
+    /// # Errors
+    /// When the socket cannot be registered with the runtime.
+    pub fn into_async(self) -> std::io::Result<AsyncListener> {
+        match self {
+            Self::Tcp(l) => {
+                l.set_nonblocking(true)?;
+                Ok(AsyncListener::Tcp(tokio::net::TcpListener::from_std(l)?))
+            }
+            Self::Unix(l, _) => {
+                l.set_nonblocking(true)?;
+                Ok(AsyncListener::Unix(tokio::net::UnixListener::from_std(l)?))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_bind_addresses() {
+        assert_eq!("127.0.0.1:8000".parse(), Ok(Bind::Tcp("127.0.0.1:8000".into())));
+        assert_eq!("unix:/tmp/f.sock".parse(), Ok(Bind::Unix("/tmp/f.sock".into())));
+        assert!("unix:".parse::<Bind>().is_err());
+        assert!("localhost".parse::<Bind>().is_err());
+    }
+}
