@@ -157,3 +157,20 @@ fn a_worker_that_cannot_boot_stops_the_master() {
     let code = server.wait_exit(Duration::from_secs(30));
     assert_eq!(code, Some(1), "the master halts instead of respawning forever");
 }
+
+#[test]
+fn a_worker_that_stops_heartbeating_is_killed_and_replaced() {
+    let app = built_demo();
+    let server = prefork(&app, "2", &["--timeout", "2"]);
+    let before = children_of(server.pid());
+    signal(before[1], "STOP"); // frozen: no heartbeat, no requests
+    assert!(
+        eventually(Duration::from_secs(20), || {
+            let now = children_of(server.pid());
+            now.len() == 2 && !now.contains(&before[1])
+        }),
+        "the frozen worker was not replaced: {:?}",
+        children_of(server.pid())
+    );
+    assert_eq!(get(&server.url("/")).status, 200);
+}
