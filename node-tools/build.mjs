@@ -7,13 +7,13 @@
 //
 // usage: node build.mjs --root APP_DIR [--out DIR] [--serve-stdin]
 //   --serve-stdin: stay alive and rebuild incrementally for each `build` line on stdin (fymo dev)
-import { mkdir, readdir, rm, writeFile, readFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile, readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import * as esbuild from 'esbuild';
-import { sveltePlugin } from './svelte-plugin.mjs';
+import { Mirror, walk } from './mirror.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const jsDir = path.resolve(here, '../js');
@@ -34,40 +34,15 @@ function parseArgs(argv) {
 
 const { root, out, serve } = parseArgs(process.argv.slice(2));
 
-async function findTemplates(dir, base = dir) {
-	let entries;
-	try {
-		entries = await readdir(dir, { withFileTypes: true });
-	} catch (e) {
-		if (e.code === 'ENOENT') return [];
-		throw e;
-	}
-	const found = [];
-	for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-		const abs = path.join(dir, entry.name);
-		if (entry.isDirectory()) found.push(...(await findTemplates(abs, base)));
-		else if (entry.name.endsWith('.svelte')) found.push(path.relative(base, abs).split(path.sep).join('/'));
-	}
-	return found;
-}
-
-/** Stable compiler filename: relative to templates/, or under __fymo/ for Fymo's own components. */
-function filenameOf(templatesDir) {
-	return (abs) =>
-		abs.startsWith(templatesDir + path.sep)
-			? path.relative(templatesDir, abs).split(path.sep).join('/')
-			: '__fymo/' + path.relative(jsDir, abs).split(path.sep).join('/');
-}
-
 const nameOf = (rel) => rel.replace(/\.svelte$/, '');
 
-function ssrEntry(templatesDir, templates) {
-	const imports = templates.map((t, i) => `import C${i} from ${JSON.stringify(path.join(templatesDir, t))};`);
+function ssrEntry(dir, templates) {
+	const imports = templates.map((t, i) => `import C${i} from ${JSON.stringify(path.join(dir, 'templates', t))};`);
 	const table = templates.map((t, i) => `  ${JSON.stringify(nameOf(t))}: C${i},`);
 	return [
 		`import { render } from 'svelte/server';`,
-		`import { install } from ${JSON.stringify(path.join(jsDir, 'ssr-host.js'))};`,
-		`import LayoutRoot from ${JSON.stringify(path.join(jsDir, 'LayoutRoot.svelte'))};`,
+		`import { install } from ${JSON.stringify(path.join(dir, '__fymo', 'ssr-host.js'))};`,
+		`import LayoutRoot from ${JSON.stringify(path.join(dir, '__fymo', 'LayoutRoot.svelte'))};`,
 		...imports,
 		`install({ render, LayoutRoot, components: {`,
 		...table,
@@ -75,51 +50,51 @@ function ssrEntry(templatesDir, templates) {
 	].join('\n');
 }
 
-function ssrOptions({ templatesDir, templates, out, cache }) {
+const shared = {
+	bundle: true,
+	nodePaths: [path.join(here, 'node_modules')],
+	target: 'es2022',
+	loader: { '.svelte': 'js' },
+	define: { 'process.env.NODE_ENV': '"production"' },
+	logLevel: 'silent'
+};
+
+function ssrOptions({ dir, templates, out }) {
 	return {
-		stdin: { contents: ssrEntry(templatesDir, templates), resolveDir: here, sourcefile: 'fymo-ssr-entry.js' },
-		bundle: true,
-		nodePaths: [path.join(here, 'node_modules')],
+		...shared,
+		stdin: { contents: ssrEntry(dir, templates), resolveDir: here, sourcefile: 'fymo-ssr-entry.js' },
 		format: 'iife',
 		platform: 'neutral',
-		target: 'es2022',
 		conditions: ['svelte', 'production'],
 		mainFields: ['module', 'main'],
 		alias: { 'node:async_hooks': path.join(jsDir, 'shims/async_hooks.js') },
-		define: { 'process.env.NODE_ENV': '"production"' },
-		outfile: path.join(out, 'ssr.js'),
-		plugins: [sveltePlugin({ generate: 'server', filenameOf: filenameOf(templatesDir), cache })],
-		logLevel: 'silent'
+		outfile: path.join(out, 'ssr.js')
 	};
 }
 
-function clientOptions({ templatesDir, templates, out, cache }) {
+function clientOptions({ dir, templates, out }) {
 	return {
+		...shared,
 		entryPoints: [
-			{ in: path.join(jsDir, 'client.js'), out: 'fymo-client' },
-			...templates.map((t) => ({ in: path.join(templatesDir, t), out: `pages/${nameOf(t)}` }))
+			{ in: path.join(dir, '__fymo', 'client.js'), out: 'fymo-client' },
+			...templates.map((t) => ({ in: path.join(dir, 'templates', t), out: `pages/${nameOf(t)}` }))
 		],
-		bundle: true,
-		nodePaths: [path.join(here, 'node_modules')],
 		splitting: true,
 		format: 'esm',
 		platform: 'browser',
-		target: 'es2022',
 		conditions: ['svelte', 'browser', 'production'],
 		minify: true,
 		entryNames: '[dir]/[name]-[hash]',
 		chunkNames: 'chunks/[name]-[hash]',
 		assetNames: 'assets/[name]-[hash]',
-		define: { 'process.env.NODE_ENV': '"production"' },
 		outdir: path.join(out, 'client'),
-		metafile: true,
-		plugins: [sveltePlugin({ generate: 'client', filenameOf: filenameOf(templatesDir), cache })],
-		logLevel: 'silent'
+		metafile: true
 	};
 }
 
 /** Maps each entry to its file, CSS and transitive static chunk imports (for modulepreload). */
-function manifestFrom(metafile, clientDir, templatesDir) {
+function manifestFrom(metafile, clientDir, dir) {
+	const templatesDir = path.join(dir, 'templates');
 	const rel = (p) => path.relative(clientDir, path.resolve(p)).split(path.sep).join('/');
 	const outputs = metafile.outputs;
 	const closure = (file, seen = new Set()) => {
@@ -141,7 +116,7 @@ function manifestFrom(metafile, clientDir, templatesDir) {
 			imports: [...closure(file)].map(rel).sort()
 		};
 		const source = path.resolve(output.entryPoint);
-		if (source === path.join(jsDir, 'client.js')) client = entry;
+		if (source === path.join(dir, '__fymo', 'client.js')) client = entry;
 		else components[nameOf(path.relative(templatesDir, source).split(path.sep).join('/'))] = entry;
 	}
 	return { client, components };
@@ -162,23 +137,37 @@ class Builder {
 	constructor(root, out) {
 		this.root = root;
 		this.out = out;
-		this.templatesDir = path.join(root, 'templates');
-		this.cache = { server: new Map(), client: new Map() };
+		this.cacheDir = path.join(path.dirname(out), 'cache');
+		const cacheDir = this.cacheDir;
+		const sources = [
+			{ dir: path.join(root, 'templates'), into: 'templates' },
+			{ dir: jsDir, into: '__fymo' }
+		];
+		this.mirrors = {
+			server: new Mirror({ generate: 'server', sources, cacheDir, root }),
+			client: new Mirror({ generate: 'client', sources, cacheDir, root })
+		};
 		this.key = null;
 		this.contexts = null;
 	}
 
 	async build() {
 		const started = performance.now();
-		const templates = await findTemplates(this.templatesDir);
+		const templates = (await walk(path.join(this.root, 'templates'))).filter((t) => t.endsWith('.svelte'));
 		emit({ event: 'templates', count: templates.length });
+		if (!this.contexts && !this.cleaned) {
+			// A new process knows nothing of what an earlier one left in the mirror.
+			await rm(this.cacheDir, { recursive: true, force: true });
+			this.cleaned = true;
+		}
+		const errors = (await Promise.all([this.mirrors.server.sync(), this.mirrors.client.sync()])).flat();
+		if (errors.length) throw { errors: dedupe(errors).map(asEsbuildError) };
 		const key = templates.join('\n');
 		if (key !== this.key) {
 			await this.dispose();
-			const opts = { templatesDir: this.templatesDir, templates, out: this.out };
 			this.contexts = {
-				ssr: await esbuild.context(ssrOptions({ ...opts, cache: this.cache.server })),
-				client: await esbuild.context(clientOptions({ ...opts, cache: this.cache.client }))
+				ssr: await esbuild.context(ssrOptions({ dir: this.mirrors.server.dir, templates, out: this.out })),
+				client: await esbuild.context(clientOptions({ dir: this.mirrors.client.dir, templates, out: this.out }))
 			};
 			this.key = key;
 		}
@@ -190,7 +179,7 @@ class Builder {
 		};
 		const [ssr, client] = await Promise.all([timed(this.contexts.ssr), timed(this.contexts.client)]);
 		emit({ event: 'ssr', file: 'ssr.js', ms: ssr.ms });
-		const { client: runtime, components } = manifestFrom(client.result.metafile, path.join(this.out, 'client'), this.templatesDir);
+		const { client: runtime, components } = manifestFrom(client.result.metafile, path.join(this.out, 'client'), this.mirrors.client.dir);
 		emit({ event: 'client', entries: Object.keys(components).length, ms: client.ms });
 
 		// Client file names already carry esbuild's content hashes: hashing the names is
@@ -216,6 +205,26 @@ class Builder {
 	}
 }
 
+/** The same template fails the same way for server and client: report it once. */
+function dedupe(errors) {
+	const seen = new Set();
+	return errors.filter((e) => {
+		const key = `${e.file}:${e.line}:${e.column}:${e.message}`;
+		return !seen.has(key) && seen.add(key);
+	});
+}
+
+function asEsbuildError(e) {
+	return { text: e.message, detail: { code: e.code, frame: e.frame }, location: { file: path.join(root, e.file), line: e.line, column: e.column } };
+}
+
+/** esbuild reports places in the mirror; point at the template instead. */
+function sourceFile(file) {
+	const abs = path.resolve(file);
+	const match = abs.match(/[\\/]\.fymo[\\/]cache[\\/](?:server|client)[\\/]templates[\\/](.*)$/);
+	return match ? path.join('templates', match[1]) : path.relative(root, abs);
+}
+
 function reportError(e) {
 	for (const err of e.errors ?? [{ text: String(e.stack ?? e) }]) {
 		emit({
@@ -223,7 +232,7 @@ function reportError(e) {
 			kind: 'compile',
 			message: err.text,
 			code: err.detail?.code ?? null,
-			file: err.location?.file ? path.relative(root, path.resolve(err.location.file)) : null,
+			file: err.location?.file ? sourceFile(err.location.file).replace(/\.css$/, '') : null,
 			line: err.location?.line ?? null,
 			column: err.location?.column ?? null,
 			frame: err.detail?.frame ?? null

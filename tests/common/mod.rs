@@ -251,12 +251,13 @@ impl EventStream {
         stream
     }
 
-    /// The next event of type `kind`, skipping others; panics after 30 s.
+    /// The next event of type `kind`, skipping others; panics after 60 s.
     pub fn wait(&self, kind: &str) -> serde_json::Value {
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
         loop {
             let remaining = deadline.saturating_duration_since(std::time::Instant::now());
-            let event = self.rx.recv_timeout(remaining).unwrap_or_else(|_| panic!("no `{kind}` event within 30 s"));
+            let event = self.rx.recv_timeout(remaining).unwrap_or_else(|_| panic!("no `{kind}` event within 60 s"));
+            eprintln!("event: {event}");
             if event["type"] == kind {
                 return event;
             }

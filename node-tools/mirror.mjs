@@ -1,0 +1,115 @@
+// The compile cache: templates/** and Fymo's js/** mirrored under .fymo/cache/<generate>/,
+// with every .svelte file replaced by its compiled JavaScript (and its CSS written beside
+// it as NAME.svelte.css, imported from the JS on the client). esbuild then bundles plain
+// files with no plugin: nothing crosses from esbuild back into Node per file, and a
+// rebuild after one edit recompiles that one template.
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { compile } from 'svelte/compiler';
+
+/** Files under `dir`, relative, `/`-separated, sorted. */
+export async function walk(dir, base = dir) {
+	let entries;
+	try {
+		entries = await readdir(dir, { withFileTypes: true });
+	} catch (e) {
+		if (e.code === 'ENOENT') return [];
+		throw e;
+	}
+	const found = [];
+	for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+		const abs = path.join(dir, entry.name);
+		if (entry.isDirectory()) found.push(...(await walk(abs, base)));
+		else if (!entry.name.startsWith('.')) found.push(path.relative(base, abs).split(path.sep).join('/'));
+	}
+	return found;
+}
+
+export class Mirror {
+	/**
+	 * @param {{ generate: 'server' | 'client', sources: { dir: string, into: string }[], cacheDir: string, root: string }} options
+	 *   Each source dir is mirrored into `cacheDir/<into>`; a .svelte file's compiler
+	 *   filename is its path under `into` (`products/show.svelte` for templates, so the
+	 *   scoped-CSS hash does not depend on where the app lives).
+	 */
+	constructor({ generate, sources, cacheDir, root }) {
+		this.generate = generate;
+		this.sources = sources;
+		this.dir = path.join(cacheDir, generate);
+		this.root = root;
+		this.seen = new Map(); // target -> "mtime:size" of its source
+	}
+
+	/** Where `rel` of source `into` lands in the mirror. */
+	target(into, rel) {
+		return path.join(this.dir, into, rel);
+	}
+
+	/** Brings the mirror up to date; returns compile errors (empty when all is well). */
+	async sync() {
+		const errors = [];
+		const live = new Set();
+		for (const { dir, into } of this.sources) {
+			for (const rel of await walk(dir)) {
+				const source = path.join(dir, rel);
+				const target = this.target(into, rel);
+				live.add(target);
+				const info = await stat(source);
+				const stamp = `${info.mtimeMs}:${info.size}`;
+				if (this.seen.get(target) === stamp) continue;
+				await mkdir(path.dirname(target), { recursive: true });
+				if (rel.endsWith('.svelte')) {
+					const filename = into === 'templates' ? rel : `${into}/${rel}`;
+					const error = await this.compileOne(source, target, filename);
+					if (error) {
+						errors.push(error);
+						this.seen.delete(target);
+						continue;
+					}
+				} else {
+					await writeFile(target, await readFile(source));
+				}
+				this.seen.set(target, stamp);
+			}
+		}
+		for (const target of [...this.seen.keys()]) {
+			if (!live.has(target)) {
+				this.seen.delete(target);
+				await rm(target, { force: true });
+				await rm(target + '.css', { force: true });
+			}
+		}
+		return errors;
+	}
+
+	async compileOne(source, target, filename) {
+		const code = await readFile(source, 'utf8');
+		let result;
+		try {
+			result = compile(code, { filename, generate: this.generate, css: 'external', dev: false });
+		} catch (e) {
+			return compileError(e, path.relative(this.root, source), code);
+		}
+		let js = result.js.code;
+		if (this.generate === 'client' && result.css?.code) {
+			await writeFile(target + '.css', result.css.code);
+			js += `\nimport ${JSON.stringify('./' + path.basename(target) + '.css')};`;
+		}
+		await writeFile(target, js);
+		return null;
+	}
+}
+
+function compileError(e, file, source) {
+	const line = e.start?.line ?? 1;
+	return {
+		message: e.message.split('\n')[0],
+		code: e.code ?? null,
+		file,
+		line,
+		// Svelte counts columns from 0; editors and file:line:column from 1.
+		column: (e.start?.column ?? 0) + 1,
+		frame: e.frame ?? null,
+		lineText: source.split('\n')[line - 1] ?? ''
+	};
+}
