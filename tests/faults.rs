@@ -90,3 +90,18 @@ fn malformed_routes_yml_is_refused_with_file_and_line() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("routes.yml:3: `no.such.page` has neither a controller nor a template"), "{err}");
 }
+
+#[test]
+fn a_render_past_the_memory_limit_answers_500_and_serving_continues() {
+    // The deadline is far away: the memory limit must be what stops this render.
+    let (_app, server) = faults_server(&["--engines", "1", "--engine-memory-mb", "64", "--render-timeout-ms", "20000"]);
+    let started = Instant::now();
+    let r = get(&server.url("/hog"));
+    assert_eq!(r.status, 500);
+    assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
+    let ok = get(&server.url("/ok"));
+    assert_eq!(ok.status, 200, "the instance was replaced");
+    std::thread::sleep(Duration::from_millis(100));
+    let log = server.drain_log().join("\n");
+    assert!(log.contains("render of `hog` ran out of memory (limit 67108864 bytes)"), "{log}");
+}

@@ -32,6 +32,16 @@ pub struct DevError {
 }
 
 impl DevError {
+    /// `file:line:column` (as much of it as is known), or empty.
+    pub fn place(&self) -> String {
+        match (&self.file, self.line, self.column) {
+            (Some(f), Some(l), Some(c)) => format!("{f}:{l}:{c}"),
+            (Some(f), Some(l), None) => format!("{f}:{l}"),
+            (Some(f), _, _) => f.clone(),
+            _ => String::new(),
+        }
+    }
+
     /// An error with only a kind and a message.
     pub fn new(kind: &str, message: impl Into<String>) -> Self {
         Self {

@@ -1,6 +1,7 @@
 //! The error overlay page served while the app is broken in development.
 
 use super::DevError;
+use crate::document::escape_html as escape;
 
 /// Where the dev client is served.
 pub const CLIENT_PATH: &str = "/_fymo/dev/client.js";
@@ -8,18 +9,9 @@ pub const CLIENT_PATH: &str = "/_fymo/dev/client.js";
 /// The dev client script, embedded.
 pub const CLIENT_JS: &str = include_str!("../../js/dev-client.js");
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
 /// A full page showing `error`, with the dev client so that it reloads once fixed.
 pub fn page(error: &DevError, request_id: &str) -> String {
-    let place = match (&error.file, error.line, error.column) {
-        (Some(f), Some(l), Some(c)) => format!("{f}:{l}:{c}"),
-        (Some(f), Some(l), None) => format!("{f}:{l}"),
-        (Some(f), _, _) => f.clone(),
-        _ => String::new(),
-    };
+    let place = error.place();
     let section = |class: &str, text: &Option<String>| {
         text.as_deref().map(|t| format!("<pre class=\"{class}\">{}</pre>\n", escape(t))).unwrap_or_default()
     };

@@ -147,11 +147,9 @@ pub fn report(changes: &Changes, result: &Reloaded, started: Instant) {
         Reloaded::Css => eprintln!("fymo: rebuilt in {ms} ms ({}) -> css update", files.join(", ")),
         Reloaded::Nothing => {}
         Reloaded::Failed(e) => {
-            let place = match (&e.file, e.line, e.column) {
-                (Some(f), Some(l), Some(c)) => format!("{f}:{l}:{c}: "),
-                (Some(f), Some(l), None) => format!("{f}:{l}: "),
-                (Some(f), _, _) => format!("{f}: "),
-                _ => String::new(),
+            let place = match e.place() {
+                p if p.is_empty() => p,
+                p => format!("{p}: "),
             };
             eprintln!("fymo: {} error after {ms} ms ({})\n  {place}{}", e.kind, files.join(", "), e.message);
             if let Some(frame) = &e.frame {

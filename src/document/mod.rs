@@ -10,6 +10,11 @@ pub use shell::{Shell, ShellError};
 use crate::build::Manifest;
 use crate::engine::Rendered;
 
+/// Escapes text for HTML element content and double-quoted attributes.
+pub(crate) fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
 /// Where client files are served from.
 pub const ASSET_PREFIX: &str = "/_fymo/";
 

@@ -4,7 +4,7 @@
 use axum::body::Body;
 use axum::http::{header, Response, StatusCode};
 
-use crate::document::serialize_props;
+use crate::document::{escape_html as escape, serialize_props};
 
 /// What went wrong, for the page.
 #[derive(Debug)]
@@ -17,10 +17,6 @@ pub(super) struct Failure {
     pub(super) detail: String,
     /// A JavaScript stack or Python traceback (development only).
     pub(super) trace: Option<String>,
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// The error page for `failure`.
