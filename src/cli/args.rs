@@ -39,6 +39,13 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print the route table.
     Routes,
+    /// Create a new app in DIR.
+    New {
+        /// Where to create it (must not exist, or be empty).
+        dir: PathBuf,
+    },
+    /// Check Node, npm, Python, node-tools packages, routes.yml and the build output.
+    Doctor,
 }
 
 /// Options of `fymo serve`.

@@ -18,6 +18,16 @@ use crate::App;
 
 pub(super) fn run(app: App, args: Args) -> Result<(), Failure> {
     init_logging(args.log_format);
+    if let Command::New { dir } = &args.command {
+        super::scaffold::scaffold(dir).map_err(Failure::config)?;
+        println!(
+            "created {}
+next: fymo --root {} dev",
+            dir.display(),
+            dir.display()
+        );
+        return Ok(());
+    }
     let root = args
         .root
         .canonicalize()
@@ -28,6 +38,9 @@ pub(super) fn run(app: App, args: Args) -> Result<(), Failure> {
         Command::Serve(serve) => serve_app(app, &root, &serve),
         Command::Dev(serve) => dev_app(app, &root, &serve),
         Command::Routes => print_routes(&app, &root),
+        Command::Doctor if super::doctor::doctor(&app, &root) => Ok(()),
+        Command::Doctor => Err(Failure::runtime(anyhow::anyhow!("some checks failed"))),
+        Command::New { .. } => unreachable!("handled above"),
     }
 }
 

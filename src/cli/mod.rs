@@ -4,6 +4,8 @@
 
 mod args;
 mod commands;
+mod doctor;
+mod scaffold;
 
 use std::process::ExitCode;
 
