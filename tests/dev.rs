@@ -119,3 +119,18 @@ fn controller_errors_show_the_overlay_with_the_traceback() {
     assert!(page.body.contains("Traceback (most recent call last)"), "{}", page.body);
     assert!(page.body.contains("greetings/show.py"), "{}", page.body);
 }
+
+#[test]
+fn rebuilds_under_load_drop_no_request() {
+    let (app, server) = dev_server();
+    let events = EventStream::connect(&server);
+    let load = common::Load::start(&server.url("/products?n=50"), 3);
+    for n in 1..=3 {
+        edit(&app, "templates/products/index.svelte", "<h1>Products", &format!("<h1>Products {n}"));
+        events.wait("reload");
+    }
+    assert!(get(&server.url("/products")).body.contains("Products 3 2 1</h1>"));
+    let report = load.finish();
+    assert!(report.ok > 10, "{report:?}");
+    assert!(report.failures.is_empty(), "a rebuild dropped requests: {report:?}");
+}
