@@ -93,6 +93,10 @@ fn response_helpers_redirect_status_and_not_found() {
     assert_eq!(r.status, 418);
     assert_eq!(json_of(&r), json!({"teapot": true}));
     assert_eq!(get(&server.url("/respond/missing")).status, 404);
+    let evil = post_form(&server.url("/respond/evil"), &[]);
+    assert_eq!(evil.status, 500, "a header-splitting location is refused");
+    assert!(evil.header("set-cookie").is_none());
+    assert_eq!(get(&server.url("/respond/redirect")).status, 303, "and the server goes on");
 }
 
 /// Each fault is contained: the request gets a clear error, the log says what happened,

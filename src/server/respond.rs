@@ -92,13 +92,7 @@ async fn handle(site: &Site, id: &str, request: Request<Body>, wants_json: bool)
     let (status, props) = match outcome {
         Outcome::Props(props) => (StatusCode::OK, props),
         Outcome::Status(status, props) => (status, props),
-        Outcome::Redirect { location, status } => {
-            return Ok(Response::builder()
-                .status(status)
-                .header(header::LOCATION, location)
-                .body(Body::empty())
-                .expect("valid redirect"))
-        }
+        Outcome::Redirect { location, status } => return redirect(&route.name, id, &location, status),
         Outcome::NotFound => return Err(not_found(&format!("controller `{}` answered not-found", route.name))),
     };
     let Some(page) = route.page.as_deref() else {
@@ -118,6 +112,28 @@ async fn handle(site: &Site, id: &str, request: Request<Body>, wants_json: bool)
         .header(header::CACHE_CONTROL, "no-cache")
         .body(Body::from(html))
         .expect("valid page response"))
+}
+
+/// A redirect, refusing a location that cannot be a header value (a newline from user
+/// input, say) rather than panicking on it.
+fn redirect(controller: &str, id: &str, location: &str, status: StatusCode) -> Result<Response<Body>, Failure> {
+    let Ok(value) = header::HeaderValue::from_str(location) else {
+        let error = ControllerError::Failed {
+            controller: controller.to_owned(),
+            source: format!("redirect location {location:?} is not a valid header value").into(),
+            trace: None,
+        };
+        return Err(controller_failure(id, error));
+    };
+    if !status.is_redirection() {
+        let error = ControllerError::Failed {
+            controller: controller.to_owned(),
+            source: format!("redirect status {status} is not a 3xx status").into(),
+            trace: None,
+        };
+        return Err(controller_failure(id, error));
+    }
+    Ok(Response::builder().status(status).header(header::LOCATION, value).body(Body::empty()).expect("valid redirect"))
 }
 
 fn json_response(status: StatusCode, body: String) -> Response<Body> {

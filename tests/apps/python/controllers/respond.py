@@ -10,3 +10,8 @@ def get_context(request):
     if kind == "missing":
         return not_found()
     return {"kind": kind}
+
+
+def action(request):
+    # A location built from user input: a newline must not split the header.
+    return redirect("/next\r\nSet-Cookie: evil=1")
