@@ -174,3 +174,26 @@ fn a_worker_that_stops_heartbeating_is_killed_and_replaced() {
     );
     assert_eq!(get(&server.url("/")).status, 200);
 }
+
+#[test]
+fn a_reload_that_cannot_boot_keeps_the_running_workers() {
+    let app = built_demo();
+    let server = prefork(&app, "2", &[]);
+    let old = children_of(server.pid());
+    app.write("templates/app.html", "<html>no placeholders</html>");
+    let load = Load::start(&server.url("/hello?name=steady"), 2);
+    signal(server.pid(), "HUP");
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(children_of(server.pid()), old, "the old workers keep serving");
+    let report = load.finish();
+    assert!(report.failures.is_empty() && report.ok > 10, "{report:?}");
+    let log = server.drain_log().join("\n");
+    assert!(log.contains("reload failed"), "{log}");
+    // A later, fixed reload goes through.
+    std::fs::remove_file(app.root().join("templates/app.html")).unwrap();
+    signal(server.pid(), "HUP");
+    assert!(eventually(Duration::from_secs(20), || {
+        let now = children_of(server.pid());
+        now.len() == 2 && now.iter().all(|p| !old.contains(p))
+    }));
+}

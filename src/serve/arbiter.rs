@@ -249,18 +249,33 @@ impl Arbiter {
     /// Removes workers that exited. A worker that failed to boot the app stops the master.
     fn reap_workers(&mut self) -> Option<Ended> {
         let mut boot_failed = false;
+        let current_generation = self.generation;
         self.workers.retain_mut(|worker| match worker.child.try_wait() {
             Ok(Some(status)) => {
                 let _ = std::fs::remove_file(&worker.heartbeat);
                 if worker.stopping.is_none() {
                     tracing::warn!(target: "fymo::arbiter", worker = worker.id, %status, "worker exited");
                 }
-                boot_failed |= !worker.booted && status.code() == Some(WORKER_BOOT_ERROR);
+                // Only the current generation counts: a reload already given up on is not news.
+                boot_failed |= !worker.booted
+                    && status.code() == Some(WORKER_BOOT_ERROR)
+                    && worker.generation == current_generation;
                 false
             }
             _ => true,
         });
         if !boot_failed {
+            return None;
+        }
+        // A reload whose new app does not boot: keep serving with the workers that run.
+        let serving = self.workers.iter().filter(|w| w.booted && w.stopping.is_none()).map(|w| w.generation).max();
+        if let Some(generation) = serving.filter(|g| *g != self.generation) {
+            tracing::error!(target: "fymo::arbiter", "reload failed: the new workers cannot boot the app (see above); keeping the running ones");
+            self.generation = generation;
+            for worker in self.workers.iter_mut().filter(|w| w.generation > generation && w.stopping.is_none()) {
+                worker.signal(Signal::SIGTERM);
+                worker.stopping = Some(Instant::now());
+            }
             return None;
         }
         tracing::error!(target: "fymo::arbiter", "a worker failed to boot the app: stopping (see its error above)");
