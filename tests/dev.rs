@@ -134,3 +134,18 @@ fn rebuilds_under_load_drop_no_request() {
     assert!(report.ok > 10, "{report:?}");
     assert!(report.failures.is_empty(), "a rebuild dropped requests: {report:?}");
 }
+
+#[test]
+fn a_dead_node_tools_process_is_started_again() {
+    let (app, server) = dev_server();
+    let events = EventStream::connect(&server);
+    let node = common::children_of(server.pid())
+        .into_iter()
+        .find(|pid| std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default().contains("build.mjs"))
+        .expect("the long-lived node-tools process");
+    common::signal(node, "KILL");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    edit(&app, "templates/counter.svelte", "<h1>Counter</h1>", "<h1>Counter, after node died</h1>");
+    events.wait("reload");
+    assert!(get(&server.url("/counter")).body.contains("<h1>Counter, after node died</h1>"));
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::{Changes, DevError, DevHub};
-use crate::build::{BuildError, CompileError, DevBuilder};
+use crate::build::{BuildError, BuildOptions, CompileError, DevBuilder};
 use crate::config::ConfigError;
 use crate::server::{AppState, Site, SiteError, SiteOptions};
 use crate::App;
@@ -59,7 +59,7 @@ impl Reloader {
             return Reloaded::Nothing;
         }
         if changes.templates {
-            if let Err(e) = self.builder.build(|_| {}) {
+            if let Err(e) = self.rebuild() {
                 return self.fail(build_error(e));
             }
         }
@@ -85,6 +85,18 @@ impl Reloader {
             Reloaded::Css
         } else {
             Reloaded::Full
+        }
+    }
+
+    /// One build; a node-tools process that died is started again once.
+    fn rebuild(&mut self) -> Result<(), BuildError> {
+        match self.builder.build(|_| {}) {
+            Err(BuildError::Tool { what, source }) => {
+                tracing::warn!(target: "fymo::dev", %what, error = %source, "node-tools stopped: starting it again");
+                self.builder = DevBuilder::start(&self.options.root, &BuildOptions::default())?;
+                self.builder.build(|_| {})
+            }
+            other => other,
         }
     }
 
