@@ -86,6 +86,8 @@ fn unknown_path_is_404_with_a_page() {
     assert_eq!(r.status, 404);
     assert!(r.header("content-type").unwrap().starts_with("text/html"));
     assert!(r.body.contains("404 Not Found"));
+    assert!(r.body.contains("<h1 class=\"error svelte-"), "the app's templates/error.svelte: {}", r.body);
+    assert!(r.body.contains("<footer"), "inside the default layout");
     let missing_asset = get(&server.url("/_fymo/nope-123.js"));
     assert_eq!(missing_asset.status, 404);
 }

@@ -42,6 +42,7 @@ pub struct Matched<'a> {
 pub struct RouteTable {
     routes: Vec<Route>,
     matcher: matchit::Router<usize>,
+    default_layout: Option<String>,
 }
 
 /// `a.b` -> `a/b` (the component and template name).
@@ -179,7 +180,9 @@ impl RouteTable {
             }
             routes.push(route);
         }
-        Self::from_routes(&file.file, routes)
+        let mut table = Self::from_routes(&file.file, routes)?;
+        table.default_layout = default_layout;
+        Ok(table)
     }
 
     fn from_routes(file: &Path, routes: Vec<Route>) -> Result<Self, ConfigError> {
@@ -199,7 +202,7 @@ impl RouteTable {
                 .insert(route.pattern.as_str(), index)
                 .map_err(|e| ConfigError::at(file, route.line, format!("bad path pattern `{}`: {e}", route.pattern)))?;
         }
-        Ok(Self { routes, matcher })
+        Ok(Self { routes, matcher, default_layout: None })
     }
 
     /// The route for `path`, if any, with decoded params.
@@ -211,6 +214,11 @@ impl RouteTable {
             .map(|(k, v)| (k.to_owned(), percent_encoding::percent_decode_str(v).decode_utf8_lossy().into_owned()))
             .collect();
         Some(Matched { route: &self.routes[*found.value], params })
+    }
+
+    /// The file's default layout (used for the app's error page too).
+    pub fn default_layout(&self) -> Option<&str> {
+        self.default_layout.as_deref()
     }
 
     /// All routes in declaration order.

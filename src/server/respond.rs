@@ -40,7 +40,40 @@ pub(crate) async fn respond(
             *response.status_mut() = failure.status;
             response
         }
+        Err(failure) if !wants_json && !site.options.dev => match app_error_page(&site, &failure, &id).await {
+            Some(page) => page,
+            None => error_response(&failure, &id, false, false),
+        },
         Err(failure) => error_response(&failure, &id, site.options.dev, wants_json),
+    }
+}
+
+/// The app's own `templates/error.svelte`, when it has one, rendered with
+/// `{status, message, request_id}`. Falls back to the plain page if that fails too.
+async fn app_error_page(site: &Site, failure: &Failure, id: &str) -> Option<Response<Body>> {
+    const ERROR_PAGE: &str = "error";
+    if !site.manifest.components.contains_key(ERROR_PAGE) {
+        return None;
+    }
+    let props = serde_json::json!({
+        "status": failure.status.as_u16(),
+        "message": failure.status.canonical_reason().unwrap_or("Error"),
+        "request_id": id,
+    });
+    let layout = site.routes.default_layout();
+    match render_page(&site.pool, &site.manifest, &site.document, ERROR_PAGE, layout, &props).await {
+        Ok(html) => Some(
+            Response::builder()
+                .status(failure.status)
+                .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+                .header(header::CACHE_CONTROL, "no-store")
+                .body(Body::from(html))
+                .expect("valid error page"),
+        ),
+        Err(e) => {
+            tracing::error!(target: "fymo::render", request_id = id, error = %e, "templates/error.svelte failed; serving the plain page");
+            None
+        }
     }
 }
 
