@@ -70,9 +70,10 @@ def stop(servers):
             proc.kill()
 
 
-def build_demo(root=REPO):
+def build_demo(root=REPO, features=()):
     """Builds the release demo binary and the app at `root`; returns the binary's path."""
-    subprocess.run(["cargo", "build", "--release", "--bin", "fymo-demo"], cwd=REPO, check=True)
+    flags = ["--features", ",".join(features)] if features else []
+    subprocess.run(["cargo", "build", "--release", "--bin", "fymo-demo", *flags], cwd=REPO, check=True)
     demo = os.path.join(REPO, "target/release/fymo-demo")
     subprocess.run([demo, "--root", root, "build"], check=True)
     return demo

@@ -131,7 +131,8 @@ fn health_reports_the_engine_pool() {
     assert_eq!(r.header("content-type"), Some("application/json"));
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(v["status"], "ok");
-    assert_eq!(v["engines"]["engine"], "quickjs");
+    // The default engine: V8 when compiled in, else QuickJS.
+    assert_eq!(v["engines"]["engine"], fymo::engine::EngineBackend::name(&fymo::engine::Engine::default()));
     assert_eq!(v["engines"]["size"], 2);
 }
 

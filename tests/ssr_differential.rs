@@ -1,6 +1,7 @@
 //! Differential SSR: every fixture in tests/ssr/fixtures is rendered by Fymo (built by
-//! `fymo build`, rendered in the QuickJS engine pool) and by Node's own `svelte/server`
-//! (tests/ssr/reference.mjs). Head and body must be byte-identical.
+//! `fymo build`, rendered in the engine pool of every engine compiled in: QuickJS, and V8
+//! with `--features v8`) and by Node's own `svelte/server` (tests/ssr/reference.mjs).
+//! Head and body must be byte-identical.
 
 mod common;
 
@@ -9,7 +10,7 @@ use std::process::Command;
 
 use common::{repo, TestApp};
 use fymo::build::Manifest;
-use fymo::engine::{EnginePool, PoolConfig, QuickJs, RenderJob, Rendered};
+use fymo::engine::{Engine, EngineBackend, EnginePool, PoolConfig, RenderJob, Rendered};
 
 fn reference(fixtures: &std::path::Path) -> BTreeMap<String, Rendered> {
     let out =
@@ -29,31 +30,46 @@ fn fymo_renders_every_fixture_byte_identical_to_node() {
     assert!(expected.len() >= 40, "at least 40 fixtures, found {}", expected.len());
 
     let manifest = Manifest::load(&app.root().join(".fymo/build")).unwrap();
-    let pool =
-        EnginePool::start(QuickJs, manifest.ssr_source().unwrap(), PoolConfig { size: 2, ..PoolConfig::default() })
-            .unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let mut mismatches = Vec::new();
-    for (name, want) in &expected {
+    for &engine in Engine::ALL {
+        let pool =
+            EnginePool::start(engine, manifest.ssr_source().unwrap(), PoolConfig { size: 2, ..PoolConfig::default() })
+                .unwrap();
+        mismatches.extend(compare(engine, &pool, &runtime, &fixtures, &expected));
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} renders of {} fixtures differ:\n{}",
+        mismatches.len(),
+        expected.len(),
+        mismatches.join("\n\n")
+    );
+}
+
+fn compare(
+    engine: Engine,
+    pool: &EnginePool,
+    runtime: &tokio::runtime::Runtime,
+    fixtures: &std::path::Path,
+    expected: &BTreeMap<String, Rendered>,
+) -> Vec<String> {
+    let engine = engine.name();
+    let mut mismatches = Vec::new();
+    for (name, want) in expected {
         let props = std::fs::read_to_string(fixtures.join(format!("{name}.json"))).unwrap_or_else(|_| "{}".into());
         let props: serde_json::Value = serde_json::from_str(&props).unwrap();
         let job = RenderJob { page: name.clone(), layout: None, props_json: props.to_string() };
         match runtime.block_on(pool.render(job)) {
             Ok(got) if &got == want => {}
             Ok(got) => mismatches.push(format!(
-                "{name}:\n  node head: {}\n  fymo head: {}\n  node body: {}\n  fymo body: {}",
+                "{name} ({engine}):\n  node head: {}\n  fymo head: {}\n  node body: {}\n  fymo body: {}",
                 want.head, got.head, want.body, got.body
             )),
-            Err(e) => mismatches.push(format!("{name}: fymo failed: {e}")),
+            Err(e) => mismatches.push(format!("{name} ({engine}): fymo failed: {e}")),
         }
     }
-    assert!(
-        mismatches.is_empty(),
-        "{} of {} fixtures differ:\n{}",
-        mismatches.len(),
-        expected.len(),
-        mismatches.join("\n\n")
-    );
+    mismatches
 }
 
 fn copy_tree(from: &std::path::Path, to: &std::path::Path) {

@@ -78,6 +78,9 @@ pub struct ServeArgs {
     /// Write the master's pid to this file.
     #[arg(long)]
     pub pid: Option<PathBuf>,
+    /// JavaScript engine: `v8` when built with it (the default then), else `quickjs`.
+    #[arg(long, value_enum, default_value_t = crate::engine::Engine::default())]
+    pub engine: crate::engine::Engine,
     /// Engine instances (threads); default one per core.
     #[arg(long)]
     pub engines: Option<usize>,

@@ -88,7 +88,7 @@ fn site_options(root: &Path, args: &ServeArgs) -> SiteOptions {
     if let Some(n) = args.python_workers {
         python.workers = n.max(1);
     }
-    SiteOptions { root: root.to_owned(), pool, python, dev: args.dev_errors, live_reload: false }
+    SiteOptions { root: root.to_owned(), engine: args.engine, pool, python, dev: args.dev_errors, live_reload: false }
 }
 
 fn site_failure(e: SiteError) -> Failure {

@@ -253,7 +253,7 @@ fn ensure_instance(shared: &Shared, slot: &mut Option<Slot>, built: &mut Option<
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::QuickJs;
+    use crate::engine::Engine;
 
     fn bundle(body: &str) -> String {
         format!(
@@ -268,8 +268,14 @@ mod tests {
 
     #[test]
     fn reload_swaps_the_bundle_and_rolls_back_a_broken_one() {
+        for &engine in Engine::ALL {
+            reload_swaps_and_rolls_back(engine);
+        }
+    }
+
+    fn reload_swaps_and_rolls_back(engine: Engine) {
         let config = PoolConfig { size: 2, max_renders: 3, limits: Limits::default() };
-        let pool = EnginePool::start(QuickJs, bundle("a"), config).unwrap();
+        let pool = EnginePool::start(engine, bundle("a"), config).unwrap();
         assert_eq!(render(&pool, 1).unwrap().body, "a1");
         pool.reload(bundle("b")).unwrap();
         for n in 0..8 {
@@ -283,8 +289,14 @@ mod tests {
 
     #[test]
     fn a_throwing_render_keeps_the_instance_and_props_do_not_leak() {
+        for &engine in Engine::ALL {
+            throwing_render_keeps_the_instance(engine);
+        }
+    }
+
+    fn throwing_render_keeps_the_instance(engine: Engine) {
         let leaky = "let seen = 0; globalThis.__fymo = { render: (p, l, props) => { seen++; const v = JSON.parse(props); if (v.fail) throw new TypeError('bad props'); return JSON.stringify({ head: '', body: String(v.n ?? 'none') }); } };";
-        let pool = EnginePool::start(QuickJs, leaky.into(), PoolConfig { size: 1, ..PoolConfig::default() }).unwrap();
+        let pool = EnginePool::start(engine, leaky.into(), PoolConfig { size: 1, ..PoolConfig::default() }).unwrap();
         let job = |props: &str| RenderJob { page: "p".into(), layout: None, props_json: props.into() };
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         assert_eq!(rt.block_on(pool.render(job("{\"n\":1}"))).unwrap().body, "1");

@@ -9,7 +9,7 @@ use crate::config::{ConfigError, RoutesFile};
 use crate::controller::python::{self, PythonConfig, PythonController, PythonPool};
 use crate::controller::{Controller, Language, Registry};
 use crate::document::{Document, Shell, ShellError};
-use crate::engine::{EngineError, EnginePool, PoolConfig, QuickJs};
+use crate::engine::{Engine, EngineError, EnginePool, PoolConfig};
 use crate::router::RouteTable;
 use crate::App;
 
@@ -20,6 +20,8 @@ use super::assets::Assets;
 pub struct SiteOptions {
     /// The app directory.
     pub root: PathBuf,
+    /// Which JavaScript engine renders.
+    pub engine: Engine,
     /// Engine pool settings.
     pub pool: PoolConfig,
     /// Python worker pool settings.
@@ -151,7 +153,7 @@ impl Site {
                 p.pool.reload(manifest.ssr_source()?)?;
                 p.pool.clone()
             }
-            None => EnginePool::start(QuickJs, manifest.ssr_source()?, options.pool)?,
+            None => EnginePool::start(options.engine, manifest.ssr_source()?, options.pool)?,
         };
         let python_files = python::discover(root);
         let python = match previous.and_then(|p| p.python.clone()) {

@@ -1,0 +1,224 @@
+//! V8 backend through `deno_core`, behind the `v8` cargo feature.
+//!
+//! One `JsRuntime` (one isolate) per pool thread, the SSR bundle evaluated once in it.
+//! A render is a plain synchronous call of `__fymo.render`; nothing runs the event loop,
+//! since Svelte's `render()` is synchronous. Limits:
+//! - the deadline is a watchdog thread per instance that calls `terminate_execution`;
+//! - the heap limit is V8's own (`CreateParams::heap_limits`); when it is near, a callback
+//!   terminates the render and grants V8 a little room to unwind instead of aborting
+//!   the process, and the pool then discards the instance.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::Instant;
+
+use deno_core::error::JsError;
+use deno_core::{v8, JsRuntime, RuntimeOptions};
+
+use super::{EngineBackend, EngineError, EngineInstance, Limits, RenderJob, Rendered};
+
+/// The V8 engine backend.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct V8;
+
+impl EngineBackend for V8 {
+    fn name(&self) -> &'static str {
+        "v8"
+    }
+
+    fn instantiate(&self, bundle: &str, limits: Limits) -> Result<Box<dyn EngineInstance>, EngineError> {
+        Ok(Box::new(Instance::new(bundle, limits)?))
+    }
+}
+
+struct Instance {
+    render: v8::Global<v8::Function>,
+    // Dropped before the runtime: the watchdog holds a handle to its isolate.
+    watchdog: Watchdog,
+    runtime: JsRuntime,
+    out_of_memory: Rc<Cell<bool>>,
+    limits: Limits,
+}
+
+impl Instance {
+    fn new(bundle: &str, limits: Limits) -> Result<Self, EngineError> {
+        let mut options = RuntimeOptions::default();
+        if limits.memory_bytes > 0 {
+            options.create_params = Some(v8::CreateParams::default().heap_limits(0, limits.memory_bytes));
+        }
+        let mut runtime = JsRuntime::try_new(options)
+            .map_err(|e| EngineError::Load { message: format!("cannot start V8: {e}"), stack: None })?;
+
+        let isolate = runtime.v8_isolate().thread_safe_handle();
+        let out_of_memory: Rc<Cell<bool>> = Rc::default();
+        let flag = out_of_memory.clone();
+        runtime.add_near_heap_limit_callback(move |current, _initial| {
+            flag.set(true);
+            isolate.terminate_execution();
+            // Room to unwind the terminated render; the instance is discarded after it.
+            current + current / 2
+        });
+
+        runtime.execute_script("ssr.js", bundle.to_owned()).map_err(|e| {
+            let (message, stack) = describe(&e);
+            EngineError::Load { message, stack }
+        })?;
+        let render = lookup_render(&mut runtime)?;
+        let watchdog = Watchdog::start(runtime.v8_isolate().thread_safe_handle());
+        Ok(Self { render, watchdog, runtime, out_of_memory, limits })
+    }
+
+    /// Calls `__fymo.render(page, layout, propsJson)` and returns its JSON string.
+    fn call(&mut self, job: &RenderJob) -> Result<String, Failure> {
+        deno_core::scope!(scope, self.runtime);
+        v8::tc_scope!(let scope, scope);
+        let render = v8::Local::new(scope, &self.render);
+        let page = string(scope, &job.page)?;
+        let layout = match &job.layout {
+            Some(layout) => string(scope, layout)?,
+            None => v8::null(scope).into(),
+        };
+        let props = string(scope, &job.props_json)?;
+        let this = v8::undefined(scope).into();
+        let result = render.call(scope, this, &[page, layout, props]);
+        // Promise reactions a component queued (an `{#await}` block) must not pile up
+        // from one render to the next.
+        scope.perform_microtask_checkpoint();
+        match result {
+            Some(value) => Ok(value.to_rust_string_lossy(scope)),
+            None if scope.has_terminated() || scope.is_execution_terminating() => Err(Failure::Terminated),
+            None => {
+                let exception = scope.exception().unwrap_or_else(|| v8::undefined(scope).into());
+                let (message, stack) = describe(&JsError::from_v8_exception(scope, exception));
+                Err(Failure::Threw { message, stack })
+            }
+        }
+    }
+}
+
+/// A JavaScript string; creating one fails only when the isolate is terminating.
+fn string<'s>(scope: &mut v8::PinScope<'s, '_>, text: &str) -> Result<v8::Local<'s, v8::Value>, Failure> {
+    v8::String::new(scope, text).map(Into::into).ok_or(Failure::Terminated)
+}
+
+enum Failure {
+    Terminated,
+    Threw { message: String, stack: Option<String> },
+}
+
+impl EngineInstance for Instance {
+    fn render(&mut self, job: &RenderJob, deadline: Instant) -> Result<Rendered, EngineError> {
+        let started = Instant::now();
+        self.watchdog.arm(deadline);
+        let result = self.call(job);
+        if self.watchdog.disarm() {
+            // The watchdog may have fired just as the render returned: clear it so it
+            // cannot hit the next render (the pool discards a timed-out instance anyway).
+            self.runtime.v8_isolate().cancel_terminate_execution();
+        }
+        match result {
+            Ok(json) => serde_json::from_str(&json).map_err(|e| EngineError::Exception {
+                page: job.page.clone(),
+                message: format!("the SSR host returned malformed output: {e}"),
+                stack: None,
+            }),
+            Err(Failure::Terminated) if self.out_of_memory.get() => {
+                Err(EngineError::OutOfMemory { page: job.page.clone(), limit_bytes: self.limits.memory_bytes })
+            }
+            Err(Failure::Terminated) => Err(EngineError::Timeout { page: job.page.clone(), after: started.elapsed() }),
+            Err(Failure::Threw { message, stack }) => {
+                Err(EngineError::Exception { page: job.page.clone(), message, stack })
+            }
+        }
+    }
+}
+
+/// Reads `globalThis.__fymo.render`, which the SSR host installs.
+fn lookup_render(runtime: &mut JsRuntime) -> Result<v8::Global<v8::Function>, EngineError> {
+    let missing = || EngineError::Load { message: "the SSR bundle did not install __fymo.render".into(), stack: None };
+    let value = runtime.execute_script("<fymo>", "globalThis.__fymo?.render").map_err(|_| missing())?;
+    deno_core::scope!(scope, runtime);
+    let value = v8::Local::new(scope, value);
+    let function = v8::Local::<v8::Function>::try_from(value).map_err(|_| missing())?;
+    Ok(v8::Global::new(scope, function))
+}
+
+/// (message, stack) from a JavaScript exception, as the other backends report them.
+fn describe(error: &JsError) -> (String, Option<String>) {
+    let message = match (&error.name, &error.message) {
+        (Some(name), Some(message)) if !name.is_empty() => format!("{name}: {message}"),
+        (_, Some(message)) => message.clone(),
+        _ => error.exception_message.clone(),
+    };
+    (message, error.stack.clone().filter(|s| !s.trim().is_empty()))
+}
+
+/// Terminates a render that passes its deadline, from another thread (V8 has no
+/// interrupt poll like QuickJS). Terminating happens under the lock, so once `disarm`
+/// has returned no termination can arrive late.
+struct Watchdog {
+    shared: Arc<(Mutex<Watch>, Condvar)>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct Watch {
+    deadline: Option<Instant>,
+    fired: bool,
+    stop: bool,
+}
+
+impl Watchdog {
+    fn start(isolate: v8::IsolateHandle) -> Self {
+        let shared: Arc<(Mutex<Watch>, Condvar)> = Arc::default();
+        let watched = shared.clone();
+        let thread = thread::Builder::new()
+            .name("fymo-v8-watchdog".into())
+            .spawn(move || {
+                let (lock, wake) = &*watched;
+                let mut watch = lock.lock().expect("watchdog lock");
+                while !watch.stop {
+                    watch = match watch.deadline {
+                        None => wake.wait(watch).expect("watchdog lock"),
+                        Some(deadline) if Instant::now() >= deadline => {
+                            isolate.terminate_execution();
+                            watch.fired = true;
+                            watch.deadline = None;
+                            watch
+                        }
+                        Some(deadline) => wake.wait_timeout(watch, deadline - Instant::now()).expect("watchdog lock").0,
+                    };
+                }
+            })
+            .expect("spawning the V8 watchdog thread");
+        Self { shared, thread: Some(thread) }
+    }
+
+    fn arm(&self, deadline: Instant) {
+        let (lock, wake) = &*self.shared;
+        let mut watch = lock.lock().expect("watchdog lock");
+        watch.deadline = Some(deadline);
+        watch.fired = false;
+        wake.notify_one();
+    }
+
+    /// Stops watching; returns whether the deadline fired.
+    fn disarm(&self) -> bool {
+        let mut watch = self.shared.0.lock().expect("watchdog lock");
+        watch.deadline = None;
+        watch.fired
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        let (lock, wake) = &*self.shared;
+        lock.lock().expect("watchdog lock").stop = true;
+        wake.notify_one();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
