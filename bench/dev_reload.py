@@ -4,6 +4,8 @@
 For the demo app and for a generated app of 200 templates: starts `fymo dev`, then 20
 times writes a changed .svelte file and polls the page until the change is served;
 prints the median and p90 of those times, and the median of 3 cold `fymo build` runs.
+Each app runs twice: with fymo dev's module-table bundles (the default) and, as the
+baseline, with esbuild relinking every entry on each edit (FYMO_DEV_BUNDLE=esbuild).
 
 usage: bench/dev_reload.py [--edits 20] [--templates 200]
 """
@@ -67,11 +69,14 @@ def fetch(url):
         return ""
 
 
-def edit_latencies(binary, root, template, url, marker_from, edits):
+MODES = [("module table", {}), ("esbuild relink", {"FYMO_DEV_BUNDLE": "esbuild"})]
+
+
+def edit_latencies(binary, root, template, url, marker_from, edits, env):
     port = free_port()
     proc = subprocess.Popen(
         [binary, "--root", root, "dev", "--port", str(port), "--engines", "1", "--python-workers", "1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **env},
     )
     servers = [("dev", proc, port)]
     try:
@@ -94,6 +99,11 @@ def edit_latencies(binary, root, template, url, marker_from, edits):
             times.append((time.perf_counter() - started) * 1000)
             current = marker
             time.sleep(0.1)  # let the watcher settle between edits
+        # Leave the file as it was for the next mode.
+        with open(path) as f:
+            text = f.read()
+        with open(path, "w") as f:
+            f.write(text.replace(current, marker_from, 1))
         return times
     finally:
         stop(servers)
@@ -126,21 +136,23 @@ def main():
         with open(os.path.join(demo, "templates/counter.svelte"), "w") as f:
             f.write(text.replace("<h1>Counter</h1>", "<h1>Counter MARK0</h1>"))
         cold = cold_builds(binary, demo)
-        times = edit_latencies(binary, demo, "templates/counter.svelte", "/counter", "MARK0", args.edits)
-        rows.append(("demo app (12 templates)", times, cold))
+        for mode, env in MODES:
+            times = edit_latencies(binary, demo, "templates/counter.svelte", "/counter", "MARK0", args.edits, env)
+            rows.append(("demo app (12 templates)", mode, times, cold))
 
     with tempfile.TemporaryDirectory() as gen:
         generate(gen, args.templates)
         cold = cold_builds(binary, gen)
-        times = edit_latencies(binary, gen, "templates/gen/p7.svelte", "/p/7", "MARK0", args.edits)
-        rows.append((f"generated ({args.templates + 1} templates)", times, cold))
+        for mode, env in MODES:
+            times = edit_latencies(binary, gen, "templates/gen/p7.svelte", "/p/7", "MARK0", args.edits, env)
+            rows.append((f"generated ({args.templates + 1} templates)", mode, times, cold))
 
     print(f"\n{args.edits} edits each; time from writing the .svelte file to the page serving the change\n")
-    print(f"{'app':<30}{'median ms':>11}{'p90 ms':>9}{'max ms':>9}{'cold build ms':>15}{'speedup':>9}")
-    for name, times, cold in rows:
+    print(f"{'app':<30}{'dev bundles':<16}{'median ms':>11}{'p90 ms':>9}{'max ms':>9}{'cold build ms':>15}{'speedup':>9}")
+    for name, mode, times, cold in rows:
         median = statistics.median(times)
         p90 = sorted(times)[int(len(times) * 0.9) - 1]
-        print(f"{name:<30}{median:>11.0f}{p90:>9.0f}{max(times):>9.0f}{cold:>15.0f}{cold / median:>8.1f}x")
+        print(f"{name:<30}{mode:<16}{median:>11.0f}{p90:>9.0f}{max(times):>9.0f}{cold:>15.0f}{cold / median:>8.1f}x")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,8 @@
 //   ssr.js                 one IIFE the engine evaluates once per instance (svelte/server + all components)
 //   client/**              content-hashed ESM: one entry per component, shared chunks, CSS
 //   manifest.json          component name -> DOM entry, CSS files, chunk imports
+// With --serve-stdin (fymo dev) the bundles come from dev-bundle.mjs instead: no relinking,
+// so an edit is served in well under the time esbuild takes to relink every entry.
 // Progress and errors go to stdout as JSON lines ({"event": ...}) for the Rust side to print.
 //
 // usage: node build.mjs --root APP_DIR [--out DIR] [--serve-stdin]
@@ -14,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import * as esbuild from 'esbuild';
 import { Mirror, walk } from './mirror.mjs';
+import { DevBundle } from './dev-bundle.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const jsDir = path.resolve(here, '../js');
@@ -59,15 +62,20 @@ const shared = {
 	logLevel: 'silent'
 };
 
+const serverResolve = {
+	platform: 'neutral',
+	conditions: ['svelte', 'production'],
+	mainFields: ['module', 'main'],
+	alias: { 'node:async_hooks': path.join(jsDir, 'shims/async_hooks.js') }
+};
+const clientResolve = { platform: 'browser', conditions: ['svelte', 'browser', 'production'] };
+
 function ssrOptions({ dir, templates, out }) {
 	return {
 		...shared,
+		...serverResolve,
 		stdin: { contents: ssrEntry(dir, templates), resolveDir: here, sourcefile: 'fymo-ssr-entry.js' },
 		format: 'iife',
-		platform: 'neutral',
-		conditions: ['svelte', 'production'],
-		mainFields: ['module', 'main'],
-		alias: { 'node:async_hooks': path.join(jsDir, 'shims/async_hooks.js') },
 		outfile: path.join(out, 'ssr.js')
 	};
 }
@@ -79,10 +87,9 @@ function clientOptions({ dir, templates, out }) {
 			{ in: path.join(dir, '__fymo', 'client.js'), out: 'fymo-client' },
 			...templates.map((t) => ({ in: path.join(dir, 'templates', t), out: `pages/${nameOf(t)}` }))
 		],
+		...clientResolve,
 		splitting: true,
 		format: 'esm',
-		platform: 'browser',
-		conditions: ['svelte', 'browser', 'production'],
 		minify: true,
 		entryNames: '[dir]/[name]-[hash]',
 		chunkNames: 'chunks/[name]-[hash]',
@@ -134,7 +141,8 @@ async function hashOf(out, files) {
  * The contexts are recreated when templates are added or removed.
  */
 class Builder {
-	constructor(root, out) {
+	/** `dev`: build with dev-bundle.mjs (fymo dev) rather than esbuild contexts. */
+	constructor(root, out, { dev = false } = {}) {
 		this.root = root;
 		this.out = out;
 		this.cacheDir = path.join(path.dirname(out), 'cache');
@@ -149,6 +157,16 @@ class Builder {
 		};
 		this.key = null;
 		this.contexts = null;
+		this.dev = dev && {
+			server: new DevBundle({
+				generate: 'server', mirror: this.mirrors.server, root,
+				esbuildOptions: { ...shared, ...serverResolve }, always: ['svelte/server']
+			}),
+			client: new DevBundle({
+				generate: 'client', mirror: this.mirrors.client, root,
+				esbuildOptions: { ...shared, ...clientResolve }, always: ['svelte']
+			})
+		};
 	}
 
 	async build() {
@@ -162,6 +180,7 @@ class Builder {
 		}
 		const errors = (await Promise.all([this.mirrors.server.sync(), this.mirrors.client.sync()])).flat();
 		if (errors.length) throw { errors: dedupe(errors).map(asEsbuildError) };
+		if (this.dev) return this.buildDev(templates, started);
 		const key = templates.join('\n');
 		if (key !== this.key) {
 			await this.dispose();
@@ -181,11 +200,33 @@ class Builder {
 		emit({ event: 'ssr', file: 'ssr.js', ms: ssr.ms });
 		const { client: runtime, components } = manifestFrom(client.result.metafile, path.join(this.out, 'client'), this.mirrors.client.dir);
 		emit({ event: 'client', entries: Object.keys(components).length, ms: client.ms });
+		await this.writeManifest(await hashOf(this.out, ['ssr.js']), runtime, components, started);
+	}
 
-		// Client file names already carry esbuild's content hashes: hashing the names is
-		// enough, and much cheaper than reading hundreds of files after each rebuild.
+	/** fymo dev: update the module tables, then write ssr.js and the browser files. */
+	async buildDev(templates, started) {
+		const errors = (await Promise.all([this.dev.server.update(), this.dev.client.update()])).flat();
+		if (errors.length) throw { errors };
+		await mkdir(path.join(this.out, 'client'), { recursive: true });
+		const t = performance.now();
+		const [ssr, { client, components }] = await Promise.all([
+			this.dev.server.ssr(templates).then(async (code) => {
+				await writeFile(path.join(this.out, 'ssr.js'), code);
+				return code;
+			}),
+			this.dev.client.client(path.join(this.out, 'client'), templates)
+		]);
+		const ms = Math.round(performance.now() - t);
+		emit({ event: 'ssr', file: 'ssr.js', ms });
+		emit({ event: 'client', entries: Object.keys(components).length, ms });
+		const ssrHash = createHash('sha256').update(ssr).digest('hex').slice(0, 16);
+		await this.writeManifest(ssrHash, client, components, started);
+	}
+
+	async writeManifest(ssrHash, runtime, components, started) {
+		// Client file names already carry content hashes: hashing the names is enough,
+		// and much cheaper than reading hundreds of files after each rebuild.
 		const hashed = [runtime.file, ...Object.values(components).flatMap((c) => [c.file, ...c.css, ...c.imports])];
-		const ssrHash = await hashOf(this.out, ['ssr.js']);
 		const manifest = {
 			version: createHash('sha256').update(ssrHash).update([...new Set(hashed)].sort().join('\n')).digest('hex').slice(0, 16),
 			ssr: 'ssr.js',
@@ -257,7 +298,7 @@ async function once() {
  */
 async function serveStdin() {
 	await rm(out, { recursive: true, force: true });
-	const builder = new Builder(root, out);
+	const builder = new Builder(root, out, { dev: process.env.FYMO_DEV_BUNDLE !== 'esbuild' });
 	let queue = Promise.resolve();
 	const lines = createInterface({ input: process.stdin });
 	lines.on('line', (line) => {

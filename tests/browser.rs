@@ -43,5 +43,5 @@ fn demo_pages_hydrate_in_chromium() {
 fn dev_server_reloads_and_swaps_css_in_chromium() {
     let app = TestApp::demo();
     let server = Server::start_command(DEMO, &app, "dev", &["--engines", "1", "--python-workers", "1"]);
-    run_browser_script("dev.mjs", &[server.base.as_ref(), app.root().as_os_str()], 3);
+    run_browser_script("dev.mjs", &[server.base.as_ref(), app.root().as_os_str()], 4);
 }

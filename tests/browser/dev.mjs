@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `fymo dev` in a real browser: a template edit reloads the page by itself, a CSS-only
+// `fymo dev` in a real browser: pages hydrate from the dev bundles (one module table
+// instead of esbuild chunks), a template edit reloads the page by itself, a CSS-only
 // edit restyles it without a reload (a window marker survives), and a compile error
 // shows the overlay in the open page until the file is fixed.
 //
@@ -43,6 +44,20 @@ async function check(name, fn) {
 		await page.close();
 	}
 }
+
+await check('pages hydrate from the dev bundles: layout, child components, a click', async (page) => {
+	const errors = [];
+	page.on('pageerror', (e) => errors.push(e.message));
+	await open(page, '/products?n=3');
+	await page.waitForFunction(() => window.__fymoPage?.app, null, { timeout: 15000 });
+	assert.equal(await page.locator('li.card').count(), 3);
+	await open(page, '/counter?start=5');
+	await page.waitForFunction(() => window.__fymoPage?.app, null, { timeout: 15000 });
+	await page.click('#increment');
+	assert.equal(await page.textContent('#count'), '6');
+	assert.equal(await page.textContent('#doubled'), '12');
+	assert.deepEqual(errors, []);
+});
 
 await check('a template edit reloads the page by itself', async (page) => {
 	await open(page, '/counter');

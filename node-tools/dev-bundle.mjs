@@ -1,0 +1,217 @@
+// fymo dev's bundles, built without relinking: every file of a compile mirror becomes one
+// CommonJS-style function in a module table (esbuild's single-file transform, cached
+// until the file changes), and the table plus a small loader is concatenated after a
+// vendor bundle of the packages the app imports (esbuild, rebuilt only when that set of
+// packages changes). An edit costs one Svelte compile, one transform and a string join,
+// whatever the number of templates; `fymo build` still bundles for production.
+//
+// Server: ssr.js = vendor IIFE + loader + table + the SSR host, components required lazily.
+// Browser: vendor-HASH.js (ESM), app-HASH.js (loader + table), app-HASH.css (all CSS).
+// A page imports `app-HASH.js?c=<module id>`: each such URL is its own module instance, so
+// the loader's module cache lives on globalThis and every instance shares it.
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import * as esbuild from 'esbuild';
+
+const LOADERS = { '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.ts': 'ts', '.mts': 'ts', '.json': 'json', '.svelte': 'js' };
+const KEEP_GENERATIONS = 3; // old files stay a little for pages still loading them
+
+const hash8 = (text) => createHash('sha256').update(text).digest('hex').slice(0, 8).toUpperCase();
+
+/** The loader, as source: shared by both sides. `defs` maps module id -> function. */
+const LOADER = `function __fymoLoader(defs, vendor) {
+	const cache = new Map();
+	// Live view of a vendor namespace, marked as ES module so default imports stay right.
+	const wrap = (ns) => {
+		const out = { __esModule: true };
+		for (const key of Object.keys(ns)) Object.defineProperty(out, key, { get: () => ns[key], enumerable: true });
+		return out;
+	};
+	const resolve = (from, spec) => {
+		if (!spec.startsWith('.') || spec.endsWith('.css')) return spec;
+		const parts = from.split('/').slice(0, -1);
+		for (const seg of spec.split('/')) {
+			if (seg === '..') parts.pop();
+			else if (seg !== '.' && seg !== '') parts.push(seg);
+		}
+		const base = parts.join('/');
+		for (const id of [base, base + '.js', base + '.ts', base + '.svelte', base + '/index.js', base + '/index.ts']) {
+			if (defs.has(id)) return id;
+		}
+		throw new Error('cannot find "' + spec + '" imported by ' + from);
+	};
+	const require = (id) => {
+		let mod = cache.get(id);
+		if (mod) return mod.exports;
+		if (Object.hasOwn(vendor, id)) {
+			mod = { exports: wrap(vendor[id]) };
+		} else if (id.endsWith('.css')) {
+			mod = { exports: {} }; // stylesheets are linked from the page, not imported
+		} else if (defs.has(id)) {
+			mod = { exports: {} };
+			cache.set(id, mod);
+			defs.get(id).call(mod.exports, (spec) => require(resolve(id, spec)), mod, mod.exports);
+			return mod.exports;
+		} else {
+			throw new Error('module "' + id + '" is not part of the app');
+		}
+		cache.set(id, mod);
+		return mod.exports;
+	};
+	return require;
+}`;
+
+export class DevBundle {
+	/**
+	 * @param {{ generate: 'server' | 'client', mirror: import('./mirror.mjs').Mirror, root: string,
+	 *           esbuildOptions: object, always: string[] }} options
+	 *   `esbuildOptions`: how to bundle the vendor side (conditions, platform, aliases);
+	 *   `always`: packages the vendor bundle includes even if no module imports them.
+	 */
+	constructor({ generate, mirror, root, esbuildOptions, always }) {
+		this.generate = generate;
+		this.mirror = mirror;
+		this.root = root;
+		this.esbuildOptions = esbuildOptions;
+		this.always = always;
+		this.modules = new Map(); // id -> { stamp, entry, packages, css }
+		this.vendor = { key: null, code: '' };
+		this.written = []; // browser files of earlier builds, oldest first
+	}
+
+	/** Deletes browser files older than the last few builds (pages still loading keep theirs). */
+	async prune(dir, current) {
+		this.written = this.written.filter((f) => !current.includes(f)).concat(current);
+		const excess = this.written.length - KEEP_GENERATIONS * current.length;
+		if (excess > 0) await Promise.all(this.written.splice(0, excess).map((f) => rm(path.join(dir, f), { force: true })));
+	}
+
+	/** Brings the module table up to date with the mirror; returns transform errors. */
+	async update() {
+		const errors = [];
+		const live = new Set();
+		for (const [target, stamp] of this.mirror.seen) {
+			const id = path.relative(this.mirror.dir, target).split(path.sep).join('/');
+			live.add(id);
+			if (this.modules.get(id)?.stamp === stamp) continue;
+			try {
+				this.modules.set(id, { stamp, ...(await this.transform(id, target)) });
+			} catch (e) {
+				this.modules.delete(id);
+				errors.push(...(e.errors ?? [{ text: String(e.message ?? e) }]));
+			}
+		}
+		for (const id of [...this.modules.keys()]) if (!live.has(id)) this.modules.delete(id);
+		return errors;
+	}
+
+	/** One mirror file -> its table entry, the packages it imports and its CSS. */
+	async transform(id, file) {
+		const ext = path.extname(id);
+		if (ext === '.css') {
+			return { entry: `[${JSON.stringify(id)}, function () {}]`, packages: [], css: await readFile(file, 'utf8') };
+		}
+		const loader = LOADERS[ext];
+		if (!loader) return { entry: null, packages: [], css: null };
+		const source = await readFile(file, 'utf8');
+		const { code } = await esbuild.transform(source, {
+			loader,
+			format: 'cjs',
+			target: 'es2022',
+			sourcefile: id,
+			define: { 'process.env.NODE_ENV': '"production"' },
+			logLevel: 'silent'
+		});
+		// The mirror writes a client component's scoped CSS beside it (NAME.svelte.css).
+		const css = this.generate === 'client' && ext === '.svelte' ? await readFile(file + '.css', 'utf8').catch(() => null) : null;
+		return {
+			entry: `[${JSON.stringify(id)}, function (require, module, exports) {\n${code}}]`,
+			packages: [...code.matchAll(/\brequire\("([^".\/][^"]*)"\)/g)].map((m) => m[1]).filter((p) => !p.endsWith('.css')),
+			css
+		};
+	}
+
+	/** The packages the modules import, plus `always`; rebuilds the vendor bundle if they changed. */
+	async ensureVendor() {
+		const packages = new Set(this.always);
+		for (const module of this.modules.values()) for (const p of module.packages) packages.add(p);
+		const list = [...packages].sort();
+		const key = list.join('\n');
+		if (key === this.vendor.key) return;
+		const imports = list.map((p, i) => `import * as m${i} from ${JSON.stringify(p)};`);
+		const table = `{ ${list.map((p, i) => `${JSON.stringify(p)}: m${i}`).join(', ')} }`;
+		const contents =
+			this.generate === 'server'
+				? `${imports.join('\n')}\nglobalThis.__fymoVendor = ${table};`
+				: `${imports.join('\n')}\nexport const modules = ${table};`;
+		const result = await esbuild.build({
+			...this.esbuildOptions,
+			stdin: { contents, resolveDir: this.root, sourcefile: 'fymo-vendor.js' },
+			format: this.generate === 'server' ? 'iife' : 'esm',
+			write: false,
+			minify: false
+		});
+		this.vendor = { key, code: result.outputFiles[0].text };
+	}
+
+	table() {
+		const entries = [...this.modules.values()].map((m) => m.entry).filter(Boolean);
+		return `new Map([\n${entries.join(',\n')}\n])`;
+	}
+
+	/** ssr.js: vendor, loader, table, then the SSR host with lazily required components. */
+	async ssr(templates) {
+		await this.ensureVendor();
+		const components = templates.map(
+			(t) => `\tget ${JSON.stringify(t.replace(/\.svelte$/, ''))}() { return require(${JSON.stringify('templates/' + t)}).default; },`
+		);
+		return [
+			this.vendor.code,
+			'(() => {',
+			LOADER,
+			`const require = __fymoLoader(${this.table()}, globalThis.__fymoVendor);`,
+			`const { render } = require('svelte/server');`,
+			`const { install } = require('__fymo/ssr-host.js');`,
+			`install({ render, LayoutRoot: require('__fymo/LayoutRoot.svelte').default, components: {`,
+			...components,
+			`} });`,
+			'})();'
+		].join('\n');
+	}
+
+	/**
+	 * Writes the browser files into `clientDir`; returns their names and the manifest
+	 * entries (`entry(id)` is the URL a page imports for module `id`).
+	 */
+	async client(clientDir, templates) {
+		await this.ensureVendor();
+		const vendorFile = `vendor-${hash8(this.vendor.code)}.js`;
+		const css = [...this.modules.entries()]
+			.filter(([, m]) => m.css)
+			.map(([id, m]) => `/* ${id} */\n${m.css}`)
+			.join('\n');
+		const app = [
+			`import { modules as vendor } from './${vendorFile}';`,
+			LOADER,
+			`const require = (globalThis.__fymoRequire ??= __fymoLoader(${this.table()}, vendor));`,
+			`const entry = require(new URL(import.meta.url).searchParams.get('c'));`,
+			`export default entry.default;`,
+			`export const start = entry.start;`
+		].join('\n');
+		const appFile = `app-${hash8(app)}.js`;
+		const cssFile = `app-${hash8(css)}.css`;
+		await Promise.all([
+			writeFile(path.join(clientDir, vendorFile), this.vendor.code),
+			writeFile(path.join(clientDir, appFile), app),
+			writeFile(path.join(clientDir, cssFile), css)
+		]);
+		await this.prune(clientDir, [vendorFile, appFile, cssFile]);
+		const url = (id) => `${appFile}?c=${encodeURIComponent(id).replace(/%2F/g, '/')}`;
+		const components = {};
+		for (const t of templates) {
+			components[t.replace(/\.svelte$/, '')] = { file: url(`templates/${t}`), css: [cssFile], imports: [vendorFile] };
+		}
+		return { client: { file: url('__fymo/client.js'), css: [], imports: [vendorFile] }, components };
+	}
+}
