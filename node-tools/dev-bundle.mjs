@@ -19,8 +19,29 @@ const KEEP_GENERATIONS = 3; // old files stay a little for pages still loading t
 
 const hash8 = (text) => createHash('sha256').update(text).digest('hex').slice(0, 8).toUpperCase();
 
+/**
+ * Resolves a relative import from module `from` among the ids for which `has` is true,
+ * trying the extensions esbuild would; null when nothing matches. Runs in Node (to report
+ * a missing file at build time) and, as source, inside the loader.
+ */
+function resolveRelative(from, spec, has) {
+	const parts = from.split('/').slice(0, -1);
+	for (const seg of spec.split('/')) {
+		if (seg === '..') parts.pop();
+		else if (seg !== '.' && seg !== '') parts.push(seg);
+	}
+	const base = parts.join('/');
+	for (const suffix of ['', '.js', '.ts', '.svelte', '/index.js', '/index.ts']) {
+		if (has(base + suffix)) return base + suffix;
+	}
+	return null;
+}
+
+const isStylesheet = (spec) => spec.endsWith('.css');
+
 /** The loader, as source: shared by both sides. `defs` maps module id -> function. */
-const LOADER = `function __fymoLoader(defs, vendor) {
+const LOADER = `${resolveRelative}
+function __fymoLoader(defs, vendor) {
 	const cache = new Map();
 	// Live view of a vendor namespace, marked as ES module so default imports stay right.
 	const wrap = (ns) => {
@@ -30,16 +51,9 @@ const LOADER = `function __fymoLoader(defs, vendor) {
 	};
 	const resolve = (from, spec) => {
 		if (!spec.startsWith('.') || spec.endsWith('.css')) return spec;
-		const parts = from.split('/').slice(0, -1);
-		for (const seg of spec.split('/')) {
-			if (seg === '..') parts.pop();
-			else if (seg !== '.' && seg !== '') parts.push(seg);
-		}
-		const base = parts.join('/');
-		for (const id of [base, base + '.js', base + '.ts', base + '.svelte', base + '/index.js', base + '/index.ts']) {
-			if (defs.has(id)) return id;
-		}
-		throw new Error('cannot find "' + spec + '" imported by ' + from);
+		const id = resolveRelative(from, spec, (id) => defs.has(id));
+		if (id === null) throw new Error('cannot find "' + spec + '" imported by ' + from);
+		return id;
 	};
 	const require = (id) => {
 		let mod = cache.get(id);
@@ -103,17 +117,17 @@ export class DevBundle {
 			}
 		}
 		for (const id of [...this.modules.keys()]) if (!live.has(id)) this.modules.delete(id);
-		return errors;
+		return errors.length ? errors : this.unresolved();
 	}
 
 	/** One mirror file -> its table entry, the packages it imports and its CSS. */
 	async transform(id, file) {
 		const ext = path.extname(id);
 		if (ext === '.css') {
-			return { entry: `[${JSON.stringify(id)}, function () {}]`, packages: [], css: await readFile(file, 'utf8') };
+			return { entry: `[${JSON.stringify(id)}, function () {}]`, packages: [], relative: [], css: await readFile(file, 'utf8') };
 		}
 		const loader = LOADERS[ext];
-		if (!loader) return { entry: null, packages: [], css: null };
+		if (!loader) return { entry: null, packages: [], relative: [], css: null };
 		const source = await readFile(file, 'utf8');
 		const { code } = await esbuild.transform(source, {
 			loader,
@@ -125,11 +139,36 @@ export class DevBundle {
 		});
 		// The mirror writes a client component's scoped CSS beside it (NAME.svelte.css).
 		const css = this.generate === 'client' && ext === '.svelte' ? await readFile(file + '.css', 'utf8').catch(() => null) : null;
+		const specs = [...code.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]).filter((p) => !isStylesheet(p));
 		return {
 			entry: `[${JSON.stringify(id)}, function (require, module, exports) {\n${code}}]`,
-			packages: [...code.matchAll(/\brequire\("([^".\/][^"]*)"\)/g)].map((m) => m[1]).filter((p) => !p.endsWith('.css')),
+			packages: specs.filter((p) => !p.startsWith('.') && !p.startsWith('/')),
+			relative: specs.filter((p) => p.startsWith('.')),
 			css
 		};
+	}
+
+	/** Relative imports that name no file, as esbuild-style errors at the importing line. */
+	async unresolved() {
+		const has = (id) => Boolean(this.modules.get(id)?.entry);
+		const errors = [];
+		for (const [id, module] of this.modules) {
+			for (const spec of module.relative ?? []) {
+				if (resolveRelative(id, spec, has) === null) {
+					errors.push({ text: `Could not resolve "${spec}"`, location: await this.locate(id, spec) });
+				}
+			}
+		}
+		return errors;
+	}
+
+	/** Where `needle` first appears in the source of module `id` (file, 1-based line and column). */
+	async locate(id, needle) {
+		const file = id.startsWith('templates/') ? path.join(this.root, id) : path.join(this.mirror.dir, id);
+		const text = await readFile(file, 'utf8').catch(() => '');
+		const at = Math.max(0, text.indexOf(needle));
+		const before = text.slice(0, at).split('\n');
+		return { file, line: before.length, column: before[before.length - 1].length + 1 };
 	}
 
 	/** The packages the modules import, plus `always`; rebuilds the vendor bundle if they changed. */
@@ -145,14 +184,30 @@ export class DevBundle {
 			this.generate === 'server'
 				? `${imports.join('\n')}\nglobalThis.__fymoVendor = ${table};`
 				: `${imports.join('\n')}\nexport const modules = ${table};`;
-		const result = await esbuild.build({
-			...this.esbuildOptions,
-			stdin: { contents, resolveDir: this.root, sourcefile: 'fymo-vendor.js' },
-			format: this.generate === 'server' ? 'iife' : 'esm',
-			write: false,
-			minify: false
-		});
+		let result;
+		try {
+			result = await esbuild.build({
+				...this.esbuildOptions,
+				stdin: { contents, resolveDir: this.root, sourcefile: 'fymo-vendor.js' },
+				format: this.generate === 'server' ? 'iife' : 'esm',
+				write: false,
+				minify: false
+			});
+		} catch (e) {
+			throw { errors: await this.blame(e.errors ?? [{ text: String(e.message ?? e) }]) };
+		}
 		this.vendor = { key, code: result.outputFiles[0].text };
+	}
+
+	/** Points vendor errors ("Could not resolve "pkg"") at a module that imports the package. */
+	async blame(errors) {
+		return Promise.all(
+			errors.map(async (error) => {
+				const pkg = error.text.match(/resolve "([^"]+)"/)?.[1];
+				const importer = pkg && [...this.modules].find(([, m]) => m.packages.includes(pkg))?.[0];
+				return importer ? { ...error, location: await this.locate(importer, pkg) } : error;
+			})
+		);
 	}
 
 	table() {

@@ -84,6 +84,23 @@ fn a_broken_template_shows_the_overlay_until_it_is_fixed() {
 }
 
 #[test]
+fn an_import_of_a_missing_file_or_package_is_a_compile_error_at_its_line() {
+    let (app, server) = dev_server();
+    let events = EventStream::connect(&server);
+    for (import, missing) in [("./Nope.svelte", "./Nope.svelte"), ("no-such-package", "no-such-package")] {
+        edit(&app, "templates/hello.svelte", "<script>\n", &format!("<script>\n\timport Nope from '{import}';\n"));
+        let error = events.wait("error");
+        assert_eq!(error["kind"], "compile", "{error}");
+        assert_eq!(error["file"], "templates/hello.svelte", "{error}");
+        assert_eq!(error["line"], 2, "{error}");
+        assert!(error["message"].as_str().unwrap().contains(missing), "{error}");
+        edit(&app, "templates/hello.svelte", &format!("\timport Nope from '{import}';\n"), "");
+        events.wait("reload");
+        assert_eq!(get(&server.url("/hello?name=x")).status, 200);
+    }
+}
+
+#[test]
 fn a_broken_routes_file_shows_the_overlay_with_its_line_until_fixed() {
     let (app, server) = dev_server();
     let events = EventStream::connect(&server);
