@@ -39,7 +39,7 @@ function resolveRelative(from, spec, has) {
 
 const isStylesheet = (spec) => spec.endsWith('.css');
 
-/** The loader, as source: shared by both sides. `defs` maps module id -> function. */
+/** The loader, as source: shared by both sides. `defs` maps module id -> function or source. */
 const LOADER = `${resolveRelative}
 function __fymoLoader(defs, vendor) {
 	const cache = new Map();
@@ -65,7 +65,9 @@ function __fymoLoader(defs, vendor) {
 		} else if (defs.has(id)) {
 			mod = { exports: {} };
 			cache.set(id, mod);
-			defs.get(id).call(mod.exports, (spec) => require(resolve(id, spec)), mod, mod.exports);
+			let def = defs.get(id);
+			if (typeof def === 'string') def = new Function('require', 'module', 'exports', def);
+			def.call(mod.exports, (spec) => require(resolve(id, spec)), mod, mod.exports);
 			return mod.exports;
 		} else {
 			throw new Error('module "' + id + '" is not part of the app');
@@ -120,11 +122,23 @@ export class DevBundle {
 		return errors.length ? errors : this.unresolved();
 	}
 
+	/**
+	 * A module's line in the table. Server side: the source as a string, compiled on first
+	 * require, so a reload parses only the modules a render needs (QuickJS has no lazy
+	 * parsing, and the whole bundle is evaluated again on every edit). Browser: a function.
+	 */
+	entry(id, code) {
+		const key = JSON.stringify(id);
+		return this.generate === 'server'
+			? `[${key}, ${JSON.stringify(`${code}\n//# sourceURL=${id}`)}]`
+			: `[${key}, function (require, module, exports) {\n${code}}]`;
+	}
+
 	/** One mirror file -> its table entry, the packages it imports and its CSS. */
 	async transform(id, file) {
 		const ext = path.extname(id);
 		if (ext === '.css') {
-			return { entry: `[${JSON.stringify(id)}, function () {}]`, packages: [], relative: [], css: await readFile(file, 'utf8') };
+			return { entry: this.entry(id, ''), packages: [], relative: [], css: await readFile(file, 'utf8') };
 		}
 		const loader = LOADERS[ext];
 		if (!loader) return { entry: null, packages: [], relative: [], css: null };
@@ -141,7 +155,7 @@ export class DevBundle {
 		const css = this.generate === 'client' && ext === '.svelte' ? await readFile(file + '.css', 'utf8').catch(() => null) : null;
 		const specs = [...code.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]).filter((p) => !isStylesheet(p));
 		return {
-			entry: `[${JSON.stringify(id)}, function (require, module, exports) {\n${code}}]`,
+			entry: this.entry(id, code),
 			packages: specs.filter((p) => !p.startsWith('.') && !p.startsWith('/')),
 			relative: specs.filter((p) => p.startsWith('.')),
 			css
