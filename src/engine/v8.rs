@@ -10,12 +10,13 @@
 
 use std::cell::Cell;
 use std::rc::Rc;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::task::{Context, Waker};
 use std::thread;
 use std::time::Instant;
 
 use deno_core::error::JsError;
-use deno_core::{v8, JsRuntime, RuntimeOptions};
+use deno_core::{v8, JsRuntime, PollEventLoopOptions, RuntimeOptions};
 
 use super::{EngineBackend, EngineError, EngineInstance, Limits, RenderJob, Rendered};
 
@@ -42,8 +43,25 @@ struct Instance {
     limits: Limits,
 }
 
+/// deno_core schedules V8's delayed tasks (GC housekeeping) as timers on the tokio
+/// runtime current when an isolate is made, and aborts the process if there is none.
+/// One small runtime serves every instance; the tasks it releases run on the isolate's
+/// own thread, drained after each render.
+fn timers() -> &'static tokio::runtime::Runtime {
+    static TIMERS: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    TIMERS.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("fymo-v8-timers")
+            .enable_time()
+            .build()
+            .expect("starting the V8 timer runtime")
+    })
+}
+
 impl Instance {
     fn new(bundle: &str, limits: Limits) -> Result<Self, EngineError> {
+        let _timers = timers().enter();
         let mut options = RuntimeOptions::default();
         if limits.memory_bytes > 0 {
             options.create_params = Some(v8::CreateParams::default().heap_limits(0, limits.memory_bytes));
@@ -117,6 +135,12 @@ impl EngineInstance for Instance {
             // The watchdog may have fired just as the render returned: clear it so it
             // cannot hit the next render (the pool discards a timed-out instance anyway).
             self.runtime.v8_isolate().cancel_terminate_execution();
+        }
+        if result.is_ok() {
+            // Runs the V8 tasks that came due (GC housekeeping); never waits.
+            let _timers = timers().enter();
+            let _ =
+                self.runtime.poll_event_loop(&mut Context::from_waker(Waker::noop()), PollEventLoopOptions::default());
         }
         match result {
             Ok(json) => serde_json::from_str(&json).map_err(|e| EngineError::Exception {
