@@ -6,13 +6,19 @@
 #
 #   scripts/build-v8.sh [WORKDIR]      # default: $HOME/.cache/fymo-v8
 #
-# Long: about 1,900 ninja steps, ~2.5 hours on 2 cores. Run it in the
+# Long: about 2,230 ninja steps, ~2 hours on 2 cores. Run it in the
 # background with a log; it is resumable — run it again and ninja picks up
 # where it stopped. The result is WORKDIR/librusty_v8.a.gz; point the crate at
 # it with RUSTY_V8_ARCHIVE (see the README's "Production with V8" section).
 #
 # Every step below that departs from upstream's own build says why. The
-# reference notes are ../shared/v8/NOTES.md.
+# reference notes are ../shared/v8/NOTES.md; two corrections to them, found when
+# the build first ran to the end here:
+# - mksnapshot (a host tool the build links and runs) needs temporal_capi's Rust
+#   symbols, which the notes take out of the GN graph: a cargo staticlib of the
+#   same crate supplies them (make_temporal_shim).
+# - deno_core turns on the v8 crate's `simdutf` feature, whose bindings must be in
+#   the archive: rusty_v8_enable_simdutf=true.
 set -euo pipefail
 
 # Must match the `v8` crate that `deno_core` resolves to in Cargo.lock.
@@ -29,6 +35,7 @@ SHIM=$WORK/clang
 mkdir -p "$WORK"
 WORK=$(cd "$WORK" && pwd)
 SRC=$WORK/src OUT=$WORK/out SHIM=$WORK/clang
+TEMPORAL_SHIM=$WORK/temporal-shim/target/release/libtemporal_capi_shim.a
 
 say() { printf '[build-v8 %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 
@@ -96,9 +103,12 @@ prepare_sources() {
   # graph with Chromium's Rust toolchain; the `v8` crate already links the same
   # crate through cargo, so keep only the C++ include dirs and drop the GN-side
   # Rust library (enable_rust=false below).
-  sed -i 's|^\(\s*\)public_deps = \[ "//third_party/rust/temporal_capi/v0_2:lib" \]|\1# fymo: cargo links temporal_capi\n\1# public_deps = [ "//third_party/rust/temporal_capi/v0_2:lib" ]|' \
-    "$SRC/third_party/rust/temporal_capi/BUILD.gn"
-  grep -q '# public_deps = \[ "//third_party/rust/temporal_capi' "$SRC/third_party/rust/temporal_capi/BUILD.gn"
+  local gn=$SRC/third_party/rust/temporal_capi/BUILD.gn
+  sed -i 's|^\(\s*\)public_deps = \[ "//third_party/rust/temporal_capi/v0_2:lib" \]|\1# fymo: cargo links temporal_capi\n\1# public_deps = [ "//third_party/rust/temporal_capi/v0_2:lib" ]|' "$gn"
+  grep -q '# public_deps = \[ "//third_party/rust/temporal_capi' "$gn"
+  # Executables GN links itself (mksnapshot) take the crate as a cargo staticlib.
+  sed -i "s|^\(\s*\)include_dirs = \[ \"//third_party/rust/chromium_crates_io/vendor/temporal_capi-v0_2/bindings/cpp\" \]|&\n\1libs = [ \"$TEMPORAL_SHIM\" ]|" "$gn"
+  grep -q "libs = \[ \"$TEMPORAL_SHIM\" \]" "$gn"
 
   # ... and its C++ headers, which the v8 crate's package does not ship.
   local vendor=$SRC/third_party/rust/chromium_crates_io/vendor/temporal_capi-v0_2
@@ -111,6 +121,23 @@ prepare_sources() {
   cp "$icu/src/icudtl.dat" "$SRC/third_party/icu/common/icudtl.dat"
 
   touch "$SRC/.fymo-prepared"
+}
+
+# --- 3b. temporal_capi for GN's own executables -----------------------------
+# mksnapshot links all of V8, Temporal included, and runs at build time. A staticlib
+# crate re-exporting temporal_capi (same version and feature as the v8 crate's
+# dependency) gives it the C API the GN-side Rust library would have.
+make_temporal_shim() {
+  local dir=$WORK/temporal-shim
+  [[ -f $TEMPORAL_SHIM ]] && return
+  say "building temporal_capi $TEMPORAL_CAPI_VERSION as a staticlib"
+  mkdir -p "$dir/src"
+  printf '%s\n' '[package]' 'name = "temporal_capi_shim"' 'version = "0.0.0"' 'edition = "2021"' \
+    '[lib]' 'crate-type = ["staticlib"]' 'path = "src/lib.rs"' \
+    '[dependencies]' "temporal_capi = { version = \"=$TEMPORAL_CAPI_VERSION\", features = [\"zoneinfo64\"] }" \
+    '[profile.release]' 'panic = "abort"' >"$dir/Cargo.toml"
+  echo 'pub use temporal_capi;' >"$dir/src/lib.rs"
+  (cd "$dir" && cargo build -q --release)
 }
 
 # --- 3. Compiler shim -------------------------------------------------------
@@ -158,7 +185,8 @@ EOF
 # deno_core's default features, plus what this toolchain needs:
 #   use_custom_libcxx=true         the crate's default feature (libc++ in the archive)
 #   v8_enable_sandbox=false, v8_enable_pointer_compression=false, v8_enable_v8_checks=false,
-#   rusty_v8_enable_simdutf=false  the crate's defaults without those cargo features
+#   (the crate's defaults without those cargo features)
+#   rusty_v8_enable_simdutf=true   deno_core enables the crate's `simdutf` feature
 #   v8_monolithic_for_shared_library=true   as build.rs sets on Linux
 #   clang_base_path, clang_version the shim above, Debian's clang 22
 #   treat_warnings_as_errors=false clang 22 warns about a few things trunk does not
@@ -171,7 +199,7 @@ use_custom_libcxx=true
 v8_enable_sandbox=false
 v8_enable_pointer_compression=false
 v8_enable_v8_checks=false
-rusty_v8_enable_simdutf=false
+rusty_v8_enable_simdutf=true
 v8_monolithic_for_shared_library=true
 treat_warnings_as_errors=false
 use_sysroot=false
@@ -203,6 +231,7 @@ package() {
 
 install_tools
 fetch_crates
+make_temporal_shim
 prepare_sources
 make_shim
 start=$SECONDS
