@@ -75,6 +75,17 @@ pub struct Rendered {
     pub body: String,
 }
 
+impl Rendered {
+    /// Parses the SSR host's answer (`{"head", "body"}` as JSON), as every backend gets it.
+    fn from_host_json(page: &str, json: &str) -> Result<Self, EngineError> {
+        serde_json::from_str(json).map_err(|e| EngineError::Exception {
+            page: page.to_owned(),
+            message: format!("the SSR host returned malformed output: {e}"),
+            stack: None,
+        })
+    }
+}
+
 /// One render: which component, optionally wrapped in which layout, with which props.
 #[derive(Debug, Clone)]
 pub struct RenderJob {

@@ -70,11 +70,7 @@ impl EngineInstance for Instance {
         self.drain_jobs();
         self.deadline.set(None);
         match result {
-            Ok(json) => serde_json::from_str(&json).map_err(|e| EngineError::Exception {
-                page: job.page.clone(),
-                message: format!("the SSR host returned malformed output: {e}"),
-                stack: None,
-            }),
+            Ok(json) => Rendered::from_host_json(&job.page, &json),
             Err(_) if Instant::now() >= deadline => {
                 Err(EngineError::Timeout { page: job.page.clone(), after: started.elapsed() })
             }

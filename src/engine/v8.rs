@@ -143,11 +143,7 @@ impl EngineInstance for Instance {
                 self.runtime.poll_event_loop(&mut Context::from_waker(Waker::noop()), PollEventLoopOptions::default());
         }
         match result {
-            Ok(json) => serde_json::from_str(&json).map_err(|e| EngineError::Exception {
-                page: job.page.clone(),
-                message: format!("the SSR host returned malformed output: {e}"),
-                stack: None,
-            }),
+            Ok(json) => Rendered::from_host_json(&job.page, &json),
             Err(Failure::Terminated) if self.out_of_memory.get() => {
                 Err(EngineError::OutOfMemory { page: job.page.clone(), limit_bytes: self.limits.memory_bytes })
             }
