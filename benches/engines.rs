@@ -15,24 +15,17 @@ use fymo::engine::{Engine, EngineBackend, EngineInstance, Limits, RenderJob};
 
 const INSTANCES_FOR_RSS: usize = 4;
 
-fn products(n: u32) -> String {
-    const TAGS: [&str; 4] = ["new", "sale", "eco", "gift"];
-    let products: Vec<_> = (1..=n)
-        .map(|id| {
-            serde_json::json!({
-                "id": id,
-                "name": format!("Product {id}"),
-                "price": f64::from(id % 200) * 1.25 + 0.99,
-                "tags": TAGS.iter().take((id % 3) as usize).collect::<Vec<_>>(),
-                "description": format!("Product {id} is a fine <thing> & worth every cent."),
-            })
-        })
-        .collect();
-    serde_json::json!({ "products": products, "total": n }).to_string()
-}
+// The demo's own controller module, so the bench renders exactly the props the demo serves.
+#[allow(dead_code)]
+#[path = "../controllers/products.rs"]
+mod products;
 
 fn job(n: u32) -> RenderJob {
-    RenderJob { page: "products/index".into(), layout: Some("layouts/main".into()), props_json: products(n) }
+    RenderJob {
+        page: "products/index".into(),
+        layout: Some("layouts/main".into()),
+        props_json: products::list(n).to_string(),
+    }
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {

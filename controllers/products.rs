@@ -26,8 +26,13 @@ fn product(id: u32) -> Product {
 /// `GET /products?n=1000`: a list of `n` products (default 10, at most 10 000).
 pub(crate) async fn index(req: RequestContext) -> Result<Outcome, BoxError> {
     let n: u32 = req.query("n").map(str::parse).transpose()?.unwrap_or(10).min(10_000);
+    Ok(Outcome::props(list(n))?)
+}
+
+/// The product list page's props for `n` products (also what `benches/engines.rs` renders).
+pub(crate) fn list(n: u32) -> serde_json::Value {
     let products: Vec<Product> = (1..=n).map(product).collect();
-    Ok(Outcome::props(serde_json::json!({ "products": products, "total": n }))?)
+    serde_json::json!({ "products": products, "total": n })
 }
 
 /// `GET /products/{id}`: one product; 404 for ids that are not numbers or out of range.
