@@ -37,10 +37,14 @@ function resolveRelative(from, spec, has) {
 	return null;
 }
 
-const isStylesheet = (spec) => spec.endsWith('.css');
+/** Stylesheets are linked from the page, never imported as modules. Also used in the loader. */
+function isStylesheet(spec) {
+	return spec.endsWith('.css');
+}
 
 /** The loader, as source: shared by both sides. `defs` maps module id -> function or source. */
 const LOADER = `${resolveRelative}
+${isStylesheet}
 function __fymoLoader(defs, vendor) {
 	const cache = new Map();
 	// Live view of a vendor namespace, marked as ES module so default imports stay right.
@@ -50,7 +54,7 @@ function __fymoLoader(defs, vendor) {
 		return out;
 	};
 	const resolve = (from, spec) => {
-		if (!spec.startsWith('.') || spec.endsWith('.css')) return spec;
+		if (!spec.startsWith('.') || isStylesheet(spec)) return spec;
 		const id = resolveRelative(from, spec, (id) => defs.has(id));
 		if (id === null) throw new Error('cannot find "' + spec + '" imported by ' + from);
 		return id;
@@ -60,8 +64,8 @@ function __fymoLoader(defs, vendor) {
 		if (mod) return mod.exports;
 		if (Object.hasOwn(vendor, id)) {
 			mod = { exports: wrap(vendor[id]) };
-		} else if (id.endsWith('.css')) {
-			mod = { exports: {} }; // stylesheets are linked from the page, not imported
+		} else if (isStylesheet(id)) {
+			mod = { exports: {} };
 		} else if (defs.has(id)) {
 			mod = { exports: {} };
 			cache.set(id, mod);
