@@ -10,8 +10,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use fymo::build::Manifest;
-use fymo::engine::{Engine, EngineBackend, EngineInstance, Limits, RenderJob};
+use fymo::testing::Manifest;
+use fymo::testing::{Engine, EngineBackend, EngineInstance, Limits, RenderJob};
 
 const INSTANCES_FOR_RSS: usize = 4;
 

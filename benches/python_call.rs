@@ -4,9 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use fymo::controller::python::{PythonConfig, PythonController, PythonPool};
-use fymo::controller::{Controller, Registry, RequestContext};
+use fymo::testing::{Controller, Registry};
+use fymo::testing::{PythonConfig, PythonController, PythonPool};
 use fymo::Outcome;
+use fymo::RequestContext;
 
 const CALLS: usize = 5_000;
 

@@ -32,10 +32,9 @@ function hideOverlay() {
 	document.getElementById(OVERLAY_ID)?.remove();
 }
 
-/** Whether this page is the server's error page for a broken build or routes.yml. */
+/** Whether this page is the server's error page for a broken app (build, routes.yml). */
 function brokenBuildPage() {
-	const kind = document.getElementById('fymo-error')?.dataset.kind;
-	return kind === 'compile' || kind === 'routes';
+	return document.getElementById('fymo-error')?.dataset.wholeApp === 'true';
 }
 
 function swapStylesheets(files) {

@@ -5,6 +5,8 @@
 
 /**
  * @param {{ components: Record<string, any>, LayoutRoot: any, render: Function }} deps
+ *   `components` entries are getters (node-tools/ssr-entry.mjs): read one only to render it,
+ *   so the dev bundle evaluates a template's module on its first render.
  */
 export function install({ components, LayoutRoot, render }) {
 	const lookup = (name) => {

@@ -1,273 +1,74 @@
-// fymo dev's bundles, built without relinking: every file of a compile mirror becomes one
-// CommonJS-style function in a module table (esbuild's single-file transform, cached
-// until the file changes), and the table plus a small loader is concatenated after a
-// vendor bundle of the packages the app imports (esbuild, rebuilt only when that set of
-// packages changes). An edit costs one Svelte compile, one transform and a string join,
-// whatever the number of templates; `fymo build` still bundles for production.
+// fymo dev's bundles, built without relinking: each side's module table (module-table.mjs)
+// plus its loader is concatenated after a vendor bundle of the packages the app imports.
+// An edit costs one Svelte compile, one transform and a string join, whatever the number
+// of templates; `fymo build` links with esbuild instead (prod-bundle.mjs).
 //
-// Server: ssr.js = vendor IIFE + loader + table + the SSR host, components required lazily.
+// Server: ssr.js = vendor IIFE + loader + table + the SSR entry, components required lazily.
 // Browser: vendor-HASH.js (ESM), app-HASH.js (loader + table), app-HASH.css (all CSS).
 // A page imports `app-HASH.js?c=<module id>`: each such URL is its own module instance, so
 // the loader's module cache lives on globalThis and every instance shares it.
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import * as esbuild from 'esbuild';
+import { esbuildOptions } from './esbuild-options.mjs';
+import { LOADER, ModuleTable } from './module-table.mjs';
+import { componentName, requireLinker, ssrEntry } from './ssr-entry.mjs';
 
-const LOADERS = { '.js': 'js', '.mjs': 'js', '.cjs': 'js', '.ts': 'ts', '.mts': 'ts', '.json': 'json', '.svelte': 'js' };
 const KEEP_GENERATIONS = 3; // old files stay a little for pages still loading them
 
 const hash8 = (text) => createHash('sha256').update(text).digest('hex').slice(0, 8).toUpperCase();
 
-/**
- * Resolves a relative import from module `from` among the ids for which `has` is true,
- * trying the extensions esbuild would; null when nothing matches. Runs in Node (to report
- * a missing file at build time) and, as source, inside the loader.
- */
-function resolveRelative(from, spec, has) {
-	const parts = from.split('/').slice(0, -1);
-	for (const seg of spec.split('/')) {
-		if (seg === '..') parts.pop();
-		else if (seg !== '.' && seg !== '') parts.push(seg);
-	}
-	const base = parts.join('/');
-	for (const suffix of ['', '.js', '.ts', '.svelte', '/index.js', '/index.ts']) {
-		if (has(base + suffix)) return base + suffix;
-	}
-	return null;
-}
-
-/** Stylesheets are linked from the page, never imported as modules. Also used in the loader. */
-function isStylesheet(spec) {
-	return spec.endsWith('.css');
-}
-
-/** The loader, as source: shared by both sides. `defs` maps module id -> function or source. */
-const LOADER = `${resolveRelative}
-${isStylesheet}
-function __fymoLoader(defs, vendor) {
-	const cache = new Map();
-	// Live view of a vendor namespace, marked as ES module so default imports stay right.
-	const wrap = (ns) => {
-		const out = { __esModule: true };
-		for (const key of Object.keys(ns)) Object.defineProperty(out, key, { get: () => ns[key], enumerable: true });
-		return out;
-	};
-	const resolve = (from, spec) => {
-		if (!spec.startsWith('.') || isStylesheet(spec)) return spec;
-		const id = resolveRelative(from, spec, (id) => defs.has(id));
-		if (id === null) throw new Error('cannot find "' + spec + '" imported by ' + from);
-		return id;
-	};
-	const require = (id) => {
-		let mod = cache.get(id);
-		if (mod) return mod.exports;
-		if (Object.hasOwn(vendor, id)) {
-			mod = { exports: wrap(vendor[id]) };
-		} else if (isStylesheet(id)) {
-			mod = { exports: {} };
-		} else if (defs.has(id)) {
-			mod = { exports: {} };
-			cache.set(id, mod);
-			let def = defs.get(id);
-			if (typeof def === 'string') def = new Function('require', 'module', 'exports', def);
-			def.call(mod.exports, (spec) => require(resolve(id, spec)), mod, mod.exports);
-			return mod.exports;
-		} else {
-			throw new Error('module "' + id + '" is not part of the app');
-		}
-		cache.set(id, mod);
-		return mod.exports;
-	};
-	return require;
-}`;
-
 export class DevBundle {
 	/**
-	 * @param {{ generate: 'server' | 'client', mirror: import('./mirror.mjs').Mirror, root: string,
-	 *           esbuildOptions: object, always: string[] }} options
-	 *   `esbuildOptions`: how to bundle the vendor side (conditions, platform, aliases);
-	 *   `always`: packages the vendor bundle includes even if no module imports them.
+	 * @param {{ root: string, out: string, jsDir: string, mirrors: Record<'server' | 'client', import('./mirror.mjs').Mirror> }} options
 	 */
-	constructor({ generate, mirror, root, esbuildOptions, always }) {
-		this.generate = generate;
-		this.mirror = mirror;
-		this.root = root;
-		this.esbuildOptions = esbuildOptions;
-		this.always = always;
-		this.modules = new Map(); // id -> { stamp, entry, packages, css }
-		this.vendor = { key: null, code: '' };
+	constructor({ root, out, jsDir, mirrors }) {
+		this.out = out;
+		this.clientDir = path.join(out, 'client');
+		const options = esbuildOptions(jsDir);
+		const table = (generate, always) =>
+			new ModuleTable({ generate, mirror: mirrors[generate], root, esbuildOptions: options[generate], always });
+		this.server = table('server', ['svelte/server']);
+		this.client = table('client', ['svelte']);
 		this.written = []; // browser files of earlier builds, oldest first
 	}
 
-	/** Deletes browser files older than the last few builds (pages still loading keep theirs). */
-	async prune(dir, current) {
-		this.written = this.written.filter((f) => !current.includes(f)).concat(current);
-		const excess = this.written.length - KEEP_GENERATIONS * current.length;
-		if (excess > 0) await Promise.all(this.written.splice(0, excess).map((f) => rm(path.join(dir, f), { force: true })));
+	/** Updates the module tables from the mirrors, then writes ssr.js and the browser files. */
+	async build(templates) {
+		const errors = (await Promise.all([this.server.update(), this.client.update()])).flat();
+		if (errors.length) throw { errors };
+		await mkdir(this.clientDir, { recursive: true });
+		const t = performance.now();
+		const [ssrHash, browser] = await Promise.all([this.writeSsr(templates), this.writeClient(templates)]);
+		const ms = Math.round(performance.now() - t);
+		return { ssrHash, ...browser, ms: { ssr: ms, client: ms } };
 	}
 
-	/** Brings the module table up to date with the mirror; returns transform errors. */
-	async update() {
-		const errors = [];
-		const live = new Set();
-		for (const [target, stamp] of this.mirror.seen) {
-			const id = path.relative(this.mirror.dir, target).split(path.sep).join('/');
-			live.add(id);
-			if (this.modules.get(id)?.stamp === stamp) continue;
-			try {
-				this.modules.set(id, { stamp, ...(await this.transform(id, target)) });
-			} catch (e) {
-				this.modules.delete(id);
-				errors.push(...(e.errors ?? [{ text: String(e.message ?? e) }]));
-			}
-		}
-		for (const id of [...this.modules.keys()]) if (!live.has(id)) this.modules.delete(id);
-		return errors.length ? errors : this.unresolved();
-	}
-
-	/**
-	 * A module's line in the table. Server side: the source as a string, compiled on first
-	 * require, so a reload parses only the modules a render needs (QuickJS has no lazy
-	 * parsing, and the whole bundle is evaluated again on every edit). Browser: a function.
-	 */
-	entry(id, code) {
-		const key = JSON.stringify(id);
-		return this.generate === 'server'
-			? `[${key}, ${JSON.stringify(`${code}\n//# sourceURL=${id}`)}]`
-			: `[${key}, function (require, module, exports) {\n${code}}]`;
-	}
-
-	/** One mirror file -> its table entry, the packages it imports and its CSS. */
-	async transform(id, file) {
-		const ext = path.extname(id);
-		if (ext === '.css') {
-			return { entry: this.entry(id, ''), packages: [], relative: [], css: await readFile(file, 'utf8') };
-		}
-		const loader = LOADERS[ext];
-		if (!loader) return { entry: null, packages: [], relative: [], css: null };
-		const source = await readFile(file, 'utf8');
-		const { code } = await esbuild.transform(source, {
-			loader,
-			format: 'cjs',
-			target: 'es2022',
-			sourcefile: id,
-			define: { 'process.env.NODE_ENV': '"production"' },
-			logLevel: 'silent'
-		});
-		// The mirror writes a client component's scoped CSS beside it (NAME.svelte.css).
-		const css = this.generate === 'client' && ext === '.svelte' ? await readFile(file + '.css', 'utf8').catch(() => null) : null;
-		const specs = [...code.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]).filter((p) => !isStylesheet(p));
-		return {
-			entry: this.entry(id, code),
-			packages: specs.filter((p) => !p.startsWith('.') && !p.startsWith('/')),
-			relative: specs.filter((p) => p.startsWith('.')),
-			css
-		};
-	}
-
-	/** Relative imports that name no file, as esbuild-style errors at the importing line. */
-	async unresolved() {
-		const has = (id) => Boolean(this.modules.get(id)?.entry);
-		const errors = [];
-		for (const [id, module] of this.modules) {
-			for (const spec of module.relative ?? []) {
-				if (resolveRelative(id, spec, has) === null) {
-					errors.push({ text: `Could not resolve "${spec}"`, location: await this.locate(id, spec) });
-				}
-			}
-		}
-		return errors;
-	}
-
-	/** Where `needle` first appears in the source of module `id` (file, 1-based line and column). */
-	async locate(id, needle) {
-		const file = id.startsWith('templates/') ? path.join(this.root, id) : path.join(this.mirror.dir, id);
-		const text = await readFile(file, 'utf8').catch(() => '');
-		const at = Math.max(0, text.indexOf(needle));
-		const before = text.slice(0, at).split('\n');
-		return { file, line: before.length, column: before[before.length - 1].length + 1 };
-	}
-
-	/** The packages the modules import, plus `always`; rebuilds the vendor bundle if they changed. */
-	async ensureVendor() {
-		const packages = new Set(this.always);
-		for (const module of this.modules.values()) for (const p of module.packages) packages.add(p);
-		const list = [...packages].sort();
-		const key = list.join('\n');
-		if (key === this.vendor.key) return;
-		const imports = list.map((p, i) => `import * as m${i} from ${JSON.stringify(p)};`);
-		const table = `{ ${list.map((p, i) => `${JSON.stringify(p)}: m${i}`).join(', ')} }`;
-		const contents =
-			this.generate === 'server'
-				? `${imports.join('\n')}\nglobalThis.__fymoVendor = ${table};`
-				: `${imports.join('\n')}\nexport const modules = ${table};`;
-		let result;
-		try {
-			result = await esbuild.build({
-				...this.esbuildOptions,
-				stdin: { contents, resolveDir: this.root, sourcefile: 'fymo-vendor.js' },
-				format: this.generate === 'server' ? 'iife' : 'esm',
-				write: false,
-				minify: false
-			});
-		} catch (e) {
-			throw { errors: await this.blame(e.errors ?? [{ text: String(e.message ?? e) }]) };
-		}
-		this.vendor = { key, code: result.outputFiles[0].text };
-	}
-
-	/** Points vendor errors ("Could not resolve "pkg"") at a module that imports the package. */
-	async blame(errors) {
-		return Promise.all(
-			errors.map(async (error) => {
-				const pkg = error.text.match(/resolve "([^"]+)"/)?.[1];
-				const importer = pkg && [...this.modules].find(([, m]) => m.packages.includes(pkg))?.[0];
-				return importer ? { ...error, location: await this.locate(importer, pkg) } : error;
-			})
-		);
-	}
-
-	table() {
-		const entries = [...this.modules.values()].map((m) => m.entry).filter(Boolean);
-		return `new Map([\n${entries.join(',\n')}\n])`;
-	}
-
-	/** ssr.js: vendor, loader, table, then the SSR host with lazily required components. */
-	async ssr(templates) {
-		await this.ensureVendor();
-		const components = templates.map(
-			(t) => `\tget ${JSON.stringify(t.replace(/\.svelte$/, ''))}() { return require(${JSON.stringify('templates/' + t)}).default; },`
-		);
-		return [
-			this.vendor.code,
+	/** ssr.js: vendor, loader, table, then the SSR entry; returns its hash. */
+	async writeSsr(templates) {
+		await this.server.ensureVendor();
+		const code = [
+			this.server.vendor.code,
 			'(() => {',
 			LOADER,
-			`const require = __fymoLoader(${this.table()}, globalThis.__fymoVendor);`,
-			`const { render } = require('svelte/server');`,
-			`const { install } = require('__fymo/ssr-host.js');`,
-			`install({ render, LayoutRoot: require('__fymo/LayoutRoot.svelte').default, components: {`,
-			...components,
-			`} });`,
+			`const require = __fymoLoader(${this.server.table()}, globalThis.__fymoVendor);`,
+			ssrEntry(templates, requireLinker),
 			'})();'
 		].join('\n');
+		await writeFile(path.join(this.out, 'ssr.js'), code);
+		return createHash('sha256').update(code).digest('hex').slice(0, 16);
 	}
 
-	/**
-	 * Writes the browser files into `clientDir`; returns their names and the manifest
-	 * entries (`entry(id)` is the URL a page imports for module `id`).
-	 */
-	async client(clientDir, templates) {
-		await this.ensureVendor();
-		const vendorFile = `vendor-${hash8(this.vendor.code)}.js`;
-		const css = [...this.modules.entries()]
-			.filter(([, m]) => m.css)
-			.map(([id, m]) => `/* ${id} */\n${m.css}`)
-			.join('\n');
+	/** Writes the browser files; returns the manifest's `client` and `components`. */
+	async writeClient(templates) {
+		await this.client.ensureVendor();
+		const vendor = this.client.vendor.code;
+		const vendorFile = `vendor-${hash8(vendor)}.js`;
+		const css = this.client.css();
 		const app = [
 			`import { modules as vendor } from './${vendorFile}';`,
 			LOADER,
-			`const require = (globalThis.__fymoRequire ??= __fymoLoader(${this.table()}, vendor));`,
+			`const require = (globalThis.__fymoRequire ??= __fymoLoader(${this.client.table()}, vendor));`,
 			`const entry = require(new URL(import.meta.url).searchParams.get('c'));`,
 			`export default entry.default;`,
 			`export const start = entry.start;`
@@ -275,16 +76,27 @@ export class DevBundle {
 		const appFile = `app-${hash8(app)}.js`;
 		const cssFile = `app-${hash8(css)}.css`;
 		await Promise.all([
-			writeFile(path.join(clientDir, vendorFile), this.vendor.code),
-			writeFile(path.join(clientDir, appFile), app),
-			writeFile(path.join(clientDir, cssFile), css)
+			writeFile(path.join(this.clientDir, vendorFile), vendor),
+			writeFile(path.join(this.clientDir, appFile), app),
+			writeFile(path.join(this.clientDir, cssFile), css)
 		]);
-		await this.prune(clientDir, [vendorFile, appFile, cssFile]);
+		await this.prune([vendorFile, appFile, cssFile]);
+		// The URL a page imports for module `id`.
 		const url = (id) => `${appFile}?c=${encodeURIComponent(id).replace(/%2F/g, '/')}`;
 		const components = {};
 		for (const t of templates) {
-			components[t.replace(/\.svelte$/, '')] = { file: url(`templates/${t}`), css: [cssFile], imports: [vendorFile] };
+			components[componentName(t)] = { file: url(`templates/${t}`), css: [cssFile], imports: [vendorFile] };
 		}
 		return { client: { file: url('__fymo/client.js'), css: [], imports: [vendorFile] }, components };
 	}
+
+	/** Deletes browser files older than the last few builds (pages still loading keep theirs). */
+	async prune(current) {
+		this.written = this.written.filter((f) => !current.includes(f)).concat(current);
+		const excess = this.written.length - KEEP_GENERATIONS * current.length;
+		if (excess > 0) await Promise.all(this.written.splice(0, excess).map((f) => rm(path.join(this.clientDir, f), { force: true })));
+	}
+
+	/** Nothing to release: the tables are plain data, esbuild runs one-shot builds. */
+	async dispose() {}
 }

@@ -1,6 +1,6 @@
 //! Fymo renders Svelte 5 pages from Rust.
 //!
-//! A request goes config → router → controller → render → document → server:
+//! A request goes server → router → [`site`](crate) (controller → engine → document):
 //! `routes.yml` picks a route, a Rust (or Python) controller returns the page's props,
 //! the page's precompiled SSR module runs in a pooled embedded JavaScript engine, and the
 //! HTML carries the props and the page's DOM entry so the browser hydrates it.
@@ -18,19 +18,35 @@
 //!     fymo::cli::main(App::builder().controller("home", home).build())
 //! }
 //! ```
+//!
+//! Modules, from the core outward (an arrow only ever points from the edge inward):
+//! `config`, `router`, `controller`, `engine`, `document`, `build` → `site` →
+//! `server` → `dev`, `prefork` → `cli`.
 
 mod app;
-pub mod build;
+mod build;
 pub mod cli;
-pub mod config;
-pub mod controller;
-pub mod dev;
-pub mod document;
-pub mod engine;
-pub mod render;
-pub mod router;
-pub mod serve;
-pub mod server;
+mod config;
+mod controller;
+mod dev;
+mod document;
+mod engine;
+mod prefork;
+mod router;
+mod server;
+mod site;
 
 pub use app::{App, AppBuilder};
 pub use controller::{BoxError, ControllerError, Outcome, RequestContext};
+
+/// Internals that Fymo's own benchmarks and integration tests drive directly (the
+/// engines without a server, the Python pool without HTTP). Not a stable API.
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::build::Manifest;
+    pub use crate::controller::python::{PythonConfig, PythonController, PythonPool};
+    pub use crate::controller::{Controller, Registry};
+    pub use crate::engine::{
+        Engine, EngineBackend, EngineInstance, EnginePool, Limits, PoolConfig, RenderJob, Rendered,
+    };
+}

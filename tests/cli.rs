@@ -37,3 +37,46 @@ fn new_app_builds_serves_and_passes_doctor() {
     let again = Command::new(FYMO).arg("new").arg(app.root()).output().unwrap();
     assert_eq!(again.status.code(), Some(2), "refuses a non-empty directory");
 }
+
+/// An installed binary needs no checkout: a copy of `fymo` elsewhere, in an empty
+/// folder, with its own cache, unpacks its embedded node-tools, builds and serves.
+#[test]
+fn installed_binary_builds_a_new_app_from_an_empty_folder() {
+    let place = tempfile::tempdir().unwrap();
+    let bin = place.path().join("bin/fymo");
+    std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+    std::fs::copy(FYMO, &bin).unwrap();
+    let cache = place.path().join("cache");
+    let work = place.path().join("work");
+    std::fs::create_dir_all(&work).unwrap();
+    let fymo = |dir: &std::path::Path, args: &[&str]| {
+        let out = Command::new(&bin)
+            .args(args)
+            .current_dir(dir)
+            .env("FYMO_CACHE_DIR", &cache)
+            .env_remove("FYMO_NODE_TOOLS")
+            .output()
+            .unwrap();
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(out.status.success(), "fymo {args:?} failed:\n{text}");
+        text
+    };
+    fymo(&work, &["new", "blog"]);
+    let blog = work.join("blog");
+    let built = fymo(&blog, &["build"]);
+    assert!(built.contains("installing node-tools packages"), "{built}");
+    let unpacked: Vec<_> = std::fs::read_dir(&cache).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(unpacked.len(), 1, "one folder per version: {unpacked:?}");
+    assert!(unpacked[0].join("node-tools/build.mjs").is_file() && unpacked[0].join("js/ssr-host.js").is_file());
+    assert!(blog.join(".fymo/build/manifest.json").is_file());
+    let again = fymo(&blog, &["build"]);
+    assert!(!again.contains("installing node-tools packages"), "unpacked once: {again}");
+    let doctor = fymo(&blog, &["doctor"]);
+    assert!(doctor.contains(&unpacked[0].join("node-tools").display().to_string()), "{doctor}");
+
+    let app = TestApp { dir: tempfile::tempdir().unwrap() };
+    std::fs::remove_dir(app.root()).unwrap();
+    std::fs::rename(&blog, app.root()).unwrap();
+    let server = Server::start(bin.to_str().unwrap(), &app, &["--engines", "1", "--python-workers", "1"]);
+    assert!(get(&server.url("/")).body.contains("<h1>Hello from Fymo</h1>"));
+}

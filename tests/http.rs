@@ -132,7 +132,7 @@ fn health_reports_the_engine_pool() {
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(v["status"], "ok");
     // The default engine: V8 when compiled in, else QuickJS.
-    assert_eq!(v["engines"]["engine"], fymo::engine::EngineBackend::name(&fymo::engine::Engine::default()));
+    assert_eq!(v["engines"]["engine"], fymo::testing::EngineBackend::name(&fymo::testing::Engine::default()));
     assert_eq!(v["engines"]["size"], 2);
 }
 

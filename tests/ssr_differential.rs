@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::process::Command;
 
 use common::{repo, TestApp};
-use fymo::build::Manifest;
-use fymo::engine::{Engine, EngineBackend, EnginePool, PoolConfig, RenderJob, Rendered};
+use fymo::testing::Manifest;
+use fymo::testing::{Engine, EngineBackend, EnginePool, PoolConfig, RenderJob, Rendered};
 
 fn reference(fixtures: &std::path::Path) -> BTreeMap<String, Rendered> {
     let out =

@@ -6,9 +6,11 @@ use std::process::{Command, Stdio};
 
 use serde::Deserialize;
 
+use super::embedded;
+
 /// A Svelte compile error with its place in the template.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
-pub struct CompileError {
+pub(crate) struct CompileError {
     /// What the compiler said.
     pub message: String,
     /// Svelte's error code (`expected_token`), if any.
@@ -44,7 +46,7 @@ impl std::fmt::Display for CompileError {
 /// One line of node-tools' progress output.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "event", rename_all = "lowercase")]
-pub enum BuildEvent {
+pub(crate) enum BuildEvent {
     /// Templates found.
     Templates {
         /// How many.
@@ -75,7 +77,7 @@ pub enum BuildEvent {
 
 /// Why a build failed.
 #[derive(Debug, thiserror::Error)]
-pub enum BuildError {
+pub(crate) enum BuildError {
     /// A template does not compile.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n\n"))]
     Compile(Vec<CompileError>),
@@ -97,67 +99,74 @@ pub enum BuildError {
     },
 }
 
-/// The node-tools directory (its `package.json`, `build.mjs`).
+/// The node-tools that builds an app: its directory (`package.json`, `build.mjs`), and
+/// whether it is the copy embedded in this binary (unpacked on first use).
 #[derive(Debug, Clone)]
-pub struct NodeTools {
+pub(crate) struct NodeTools {
     dir: PathBuf,
-}
-
-impl Default for NodeTools {
-    /// `$FYMO_NODE_TOOLS`, else the `node-tools/` next to this crate's sources.
-    fn default() -> Self {
-        let dir = std::env::var_os("FYMO_NODE_TOOLS")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("node-tools"));
-        Self { dir }
-    }
+    /// The cache folder the embedded copy unpacks into.
+    embedded: Option<PathBuf>,
 }
 
 impl NodeTools {
-    /// node-tools at `dir`.
-    pub fn at(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+    /// node-tools for the app at `root`: `$FYMO_NODE_TOOLS`, else the app's own
+    /// `node-tools/`, else the copy embedded in this binary (see [`super::embedded`]).
+    pub(crate) fn locate(root: &Path) -> Self {
+        if let Some(dir) = std::env::var_os("FYMO_NODE_TOOLS") {
+            return Self { dir: PathBuf::from(dir), embedded: None };
+        }
+        let own = root.join("node-tools");
+        if own.join("build.mjs").is_file() {
+            return Self { dir: own, embedded: None };
+        }
+        let cache = embedded::cache_dir();
+        Self { dir: cache.join("node-tools"), embedded: Some(cache) }
     }
 
     /// The directory.
-    pub fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
     /// Whether its npm packages are installed.
-    pub fn is_installed(&self) -> bool {
+    pub(crate) fn is_installed(&self) -> bool {
         ["svelte", "esbuild"].iter().all(|p| self.dir.join("node_modules").join(p).join("package.json").is_file())
     }
 
-    /// Installs node-tools' packages from the lockfile (`npm ci`) when they are missing.
+    /// Unpacks the embedded copy if that is the one in use, and installs node-tools'
+    /// packages from the lockfile (`npm ci`) when they are missing.
     ///
     /// # Errors
-    /// When npm cannot run or fails.
-    pub fn ensure_installed(&self) -> Result<(), BuildError> {
-        if self.is_installed() {
-            return Ok(());
+    /// When the cache folder cannot be written, or npm cannot run or fails.
+    pub(crate) fn ensure_installed(&self) -> Result<(), BuildError> {
+        match &self.embedded {
+            Some(cache) => embedded::unpack(cache, npm_ci).map(drop),
+            None if self.is_installed() => Ok(()),
+            None => npm_ci(&self.dir),
         }
-        eprintln!("fymo: installing node-tools packages (npm ci in {})", self.dir.display());
-        let what = "npm ci".to_owned();
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&self.dir)
-            .stdout(Stdio::inherit())
-            .stderr(Stdio::inherit())
-            .status()
-            .map_err(|source| BuildError::Tool { what: what.clone(), source })?;
-        if !status.success() {
-            return Err(BuildError::Failed { what, status });
-        }
-        Ok(())
     }
 }
 
-/// Build settings.
-#[derive(Debug, Clone, Default)]
-pub struct BuildOptions {
-    /// node-tools to use.
-    pub node_tools: NodeTools,
+impl From<std::io::Error> for BuildError {
+    fn from(source: std::io::Error) -> Self {
+        Self::Tool { what: "unpacking node-tools into the cache folder".into(), source }
+    }
+}
+
+fn npm_ci(dir: &Path) -> Result<(), BuildError> {
+    eprintln!("fymo: installing node-tools packages (npm ci in {})", dir.display());
+    let what = "npm ci".to_owned();
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(dir)
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit())
+        .status()
+        .map_err(|source| BuildError::Tool { what: what.clone(), source })?;
+    if !status.success() {
+        return Err(BuildError::Failed { what, status });
+    }
+    Ok(())
 }
 
 fn node_command(root: &Path, tools: &NodeTools) -> Command {
@@ -170,8 +179,8 @@ fn node_command(root: &Path, tools: &NodeTools) -> Command {
 ///
 /// # Errors
 /// Compile errors (with file:line:column and a code frame), or Node/npm failures.
-pub fn build(root: &Path, options: &BuildOptions, mut progress: impl FnMut(&BuildEvent)) -> Result<(), BuildError> {
-    let tools = &options.node_tools;
+pub(crate) fn build(root: &Path, mut progress: impl FnMut(&BuildEvent)) -> Result<(), BuildError> {
+    let tools = &NodeTools::locate(root);
     tools.ensure_installed()?;
     let what = format!("node {}", tools.dir.join("build.mjs").display());
     let mut child = node_command(root, tools)
@@ -202,7 +211,7 @@ pub fn build(root: &Path, options: &BuildOptions, mut progress: impl FnMut(&Buil
 
 /// A long-lived node-tools process for `fymo dev`: esbuild contexts and Svelte compile
 /// results stay warm between builds, so a rebuild after one edit is incremental.
-pub struct DevBuilder {
+pub(crate) struct DevBuilder {
     child: std::process::Child,
     stdin: std::process::ChildStdin,
     events: std::io::Lines<BufReader<std::process::ChildStdout>>,
@@ -219,9 +228,10 @@ impl DevBuilder {
     ///
     /// # Errors
     /// When npm or node cannot run.
-    pub fn start(root: &Path, options: &BuildOptions) -> Result<Self, BuildError> {
-        options.node_tools.ensure_installed()?;
-        let mut child = node_command(root, &options.node_tools)
+    pub(crate) fn start(root: &Path) -> Result<Self, BuildError> {
+        let tools = NodeTools::locate(root);
+        tools.ensure_installed()?;
+        let mut child = node_command(root, &tools)
             .arg("--serve-stdin")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -239,7 +249,7 @@ impl DevBuilder {
     ///
     /// # Errors
     /// Compile errors, or the node process gone.
-    pub fn build(&mut self, mut progress: impl FnMut(&BuildEvent)) -> Result<(), BuildError> {
+    pub(crate) fn build(&mut self, mut progress: impl FnMut(&BuildEvent)) -> Result<(), BuildError> {
         use std::io::Write;
         let gone = |source| BuildError::Tool { what: "node-tools (dev)".into(), source };
         self.stdin.write_all(b"build\n").and_then(|()| self.stdin.flush()).map_err(gone)?;

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 /// Fymo: Svelte 5 pages rendered in Rust.
 #[derive(Debug, Parser)]
 #[command(name = "fymo", version, about)]
-pub struct Args {
+pub(super) struct Args {
     /// The app directory.
     #[arg(long, global = true, default_value = ".")]
     pub root: PathBuf,
@@ -21,7 +21,7 @@ pub struct Args {
 
 /// How logs are written.
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum LogFormat {
+pub(super) enum LogFormat {
     /// Human-readable lines.
     Text,
     /// One JSON object per line.
@@ -30,7 +30,7 @@ pub enum LogFormat {
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(super) enum Command {
     /// Compile templates into .fymo/build/.
     Build,
     /// Build, serve, watch and reload: the development server.
@@ -50,7 +50,7 @@ pub enum Command {
 
 /// Options of `fymo serve`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct ServeArgs {
+pub(super) struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
@@ -59,7 +59,7 @@ pub struct ServeArgs {
     pub port: u16,
     /// `HOST:PORT` or `unix:/path`; overrides --host and --port.
     #[arg(long)]
-    pub bind: Option<crate::serve::Bind>,
+    pub bind: Option<crate::server::Bind>,
     /// Prefork worker processes (`serve` only); without it, one process serves.
     #[arg(long)]
     pub workers: Option<usize>,

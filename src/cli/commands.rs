@@ -1,19 +1,19 @@
 //! The commands.
 
 use std::path::Path;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 
 use super::args::{Args, Command, LogFormat, ServeArgs};
 use super::Failure;
-use crate::build::{self, BuildError, BuildEvent, BuildOptions, DevBuilder};
+use crate::build::{self, BuildError, BuildEvent};
 use crate::controller::python::PythonConfig;
-use crate::dev::{self, Changes, DevHub, Reloader};
+use crate::dev;
 use crate::engine::{Limits, PoolConfig};
-use crate::serve::{self, Arbiter, ArbiterConfig, Bind, BoundListener, Ended, WorkerEnv};
-use crate::server::{self, Site, SiteError, SiteOptions};
+use crate::prefork::{self, Arbiter, ArbiterConfig, Ended, ServeError, WorkerEnv};
+use crate::server::{Bind, BoundListener, Mode};
+use crate::site::{self, SiteOptions};
 use crate::App;
 
 pub(super) fn run(app: App, args: Args) -> Result<(), Failure> {
@@ -36,7 +36,7 @@ next: fymo --root {} dev",
     match args.command {
         Command::Build => build_app(&root),
         Command::Serve(serve) => serve_app(app, &root, &serve),
-        Command::Dev(serve) => dev_app(app, &root, &serve),
+        Command::Dev(serve) => dev::run(app, site_options(&root, &serve), &bind_of(&serve)).map_err(Failure::runtime),
         Command::Routes => print_routes(&app, &root),
         Command::Doctor if super::doctor::doctor(&app, &root) => Ok(()),
         Command::Doctor => Err(Failure::runtime(anyhow::anyhow!("some checks failed"))),
@@ -56,7 +56,7 @@ fn init_logging(format: LogFormat) {
 
 fn build_app(root: &Path) -> Result<(), Failure> {
     eprintln!("fymo: building {}", root.display());
-    build::build(root, &BuildOptions::default(), |event| match event {
+    build::build(root, |event| match event {
         BuildEvent::Templates { count } => eprintln!("  templates   {count} found"),
         BuildEvent::Ssr { ms } => eprintln!("  ssr bundle  {ms} ms"),
         BuildEvent::Client { entries, ms } => eprintln!("  client      {entries} entries, {ms} ms"),
@@ -88,13 +88,14 @@ fn site_options(root: &Path, args: &ServeArgs) -> SiteOptions {
     if let Some(n) = args.python_workers {
         python.workers = n.max(1);
     }
-    SiteOptions { root: root.to_owned(), engine: args.engine, pool, python, dev: args.dev_errors, live_reload: false }
+    SiteOptions { root: root.to_owned(), engine: args.engine, pool, python, dev_client: false }
 }
 
-fn site_failure(e: SiteError) -> Failure {
-    match e {
-        SiteError::Config(_) | SiteError::Shell(_) | SiteError::NotBuilt { .. } => Failure::config(e),
-        other => Failure::runtime(other),
+fn mode_of(args: &ServeArgs) -> Mode {
+    if args.dev_errors {
+        Mode::Details
+    } else {
+        Mode::Production
     }
 }
 
@@ -105,7 +106,7 @@ fn bind_of(args: &ServeArgs) -> Bind {
 fn serve_app(app: App, root: &Path, args: &ServeArgs) -> Result<(), Failure> {
     if let Some(env) = WorkerEnv::from_env() {
         // A prefork worker: the master already checked the app and bound the socket.
-        std::process::exit(serve::run_worker(&app, site_options(root, args), &env));
+        std::process::exit(prefork::run_worker(&app, site_options(root, args), mode_of(args), &env));
     }
     if !build::output_dir(root).join("manifest.json").is_file() {
         build_app(root)?;
@@ -113,92 +114,34 @@ fn serve_app(app: App, root: &Path, args: &ServeArgs) -> Result<(), Failure> {
     let listener = BoundListener::bind(&bind_of(args))
         .with_context(|| format!("binding {:?}", bind_of(args)))
         .map_err(Failure::runtime)?;
-    if let Some(workers) = args.workers {
-        // Catch configuration mistakes here, once, rather than in every worker.
-        server::load_routes(root, app.controllers()).map_err(Failure::config)?;
-        let config = ArbiterConfig {
-            workers,
-            timeout: Duration::from_secs(args.timeout),
-            graceful_timeout: Duration::from_secs(args.graceful_timeout),
-            max_requests: args.max_requests,
-            max_requests_jitter: args.max_requests_jitter,
-            pid_file: args.pid.clone(),
-            worker_args: std::env::args_os().skip(1).collect(),
-        };
-        let arbiter = Arbiter::new(config, listener).map_err(Failure::runtime)?;
-        return match arbiter.run() {
-            Ended::Stopped => Ok(()),
-            Ended::BootFailed => Err(Failure::runtime(anyhow::anyhow!("workers failed to boot the app"))),
-        };
-    }
-    let options = site_options(root, args);
-    let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
-    let site = {
-        let _context = runtime.enter(); // the Python pool spawns its workers on this runtime
-        Site::load(&app, options).map_err(site_failure)?
+    let Some(workers) = args.workers else {
+        return prefork::serve_single(&app, site_options(root, args), mode_of(args), listener, None).map_err(
+            |e| match e {
+                ServeError::Boot(e) if e.is_config() => Failure::config(e),
+                other => Failure::runtime(other),
+            },
+        );
     };
-    let banner = format!(
-        "{} routes, {} {} engines",
-        site.routes.routes().len(),
-        site.pool.stats().size,
-        site.pool.stats().engine
-    );
-    runtime.block_on(listen(listener, server::AppState::new(site), banner))
-}
-
-async fn listen(listener: BoundListener, state: server::AppState, banner: String) -> Result<(), Failure> {
-    let url = listener.url();
-    let listener = listener.into_async().map_err(Failure::runtime)?;
-    tracing::info!(target: "fymo::server", "listening on {url} ({banner})");
-    server::serve(listener, server::router(state), shutdown_signal()).await.map_err(Failure::runtime)
-}
-
-/// `fymo dev`: one long-lived node-tools process, a watcher, and a site swapped whole
-/// after each good rebuild. Errors go to the overlay and the terminal; the server stays up.
-fn dev_app(app: App, root: &Path, args: &ServeArgs) -> Result<(), Failure> {
-    let mut options = site_options(root, args);
-    options.dev = true;
-    options.live_reload = true;
-    let runtime = tokio::runtime::Runtime::new().map_err(Failure::runtime)?;
-    let state = server::AppState {
-        site: Arc::new(arc_swap::ArcSwapOption::empty()),
-        dev: Some(Arc::new(DevHub::default())),
-        worker: None,
+    // Catch configuration mistakes here, once, rather than in every worker.
+    site::load_routes(root, &app).map_err(Failure::config)?;
+    let config = ArbiterConfig {
+        workers,
+        timeout: Duration::from_secs(args.timeout),
+        graceful_timeout: Duration::from_secs(args.graceful_timeout),
+        max_requests: args.max_requests,
+        max_requests_jitter: args.max_requests_jitter,
+        pid_file: args.pid.clone(),
+        worker_args: std::env::args_os().skip(1).collect(),
     };
-    let builder = DevBuilder::start(root, &BuildOptions::default()).map_err(Failure::runtime)?;
-    let mut reloader = Reloader::new(app, options, builder, state.clone(), runtime.handle().clone());
-    let started = Instant::now();
-    let first = reloader.apply(&Changes::all());
-    dev::report(&Changes::all(), &first, started);
-    let (watcher, changes) = dev::watch(root).map_err(Failure::runtime)?;
-    std::thread::Builder::new()
-        .name("fymo-reload".into())
-        .spawn(move || {
-            let _watcher = watcher;
-            while let Ok(batch) = changes.recv() {
-                let started = Instant::now();
-                let result = reloader.apply(&batch);
-                dev::report(&batch, &result, started);
-            }
-        })
-        .map_err(Failure::runtime)?;
-    let routes = state.site.load().as_ref().map_or(0, |s| s.routes.routes().len());
-    let listener = BoundListener::bind(&bind_of(args)).map_err(Failure::runtime)?;
-    runtime.block_on(listen(listener, state, format!("fymo dev, {routes} routes, watching {}", root.display())))
-}
-
-async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).expect("installing SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+    let arbiter = Arbiter::new(config, listener).map_err(Failure::runtime)?;
+    match arbiter.run() {
+        Ended::Stopped => Ok(()),
+        Ended::BootFailed => Err(Failure::runtime(anyhow::anyhow!("workers failed to boot the app"))),
     }
-    tracing::info!(target: "fymo::server", "shutting down: draining in-flight requests");
 }
 
 fn print_routes(app: &App, root: &Path) -> Result<(), Failure> {
-    let routes = server::load_routes(root, app.controllers()).map_err(Failure::config)?;
+    let routes = site::load_routes(root, app).map_err(Failure::config)?;
     let rows: Vec<[String; 5]> = routes
         .routes()
         .iter()

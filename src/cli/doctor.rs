@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::Command;
 
 use crate::build::{self, Manifest, NodeTools};
-use crate::server;
+use crate::site;
 use crate::App;
 
 fn version_of(program: &str, arg: &str) -> Result<String, String> {
@@ -17,7 +17,7 @@ fn version_of(program: &str, arg: &str) -> Result<String, String> {
 
 /// Runs every check, prints one line each; `true` when all passed.
 pub(super) fn doctor(app: &App, root: &Path) -> bool {
-    let tools = NodeTools::default();
+    let tools = NodeTools::locate(root);
     let node_ok = |v: &String| {
         v.trim_start_matches('v').split('.').next().and_then(|m| m.parse::<u32>().ok()).is_some_and(|m| m >= 18)
     };
@@ -39,9 +39,7 @@ pub(super) fn doctor(app: &App, root: &Path) -> bool {
         ),
         (
             "routes.yml",
-            server::load_routes(root, app.controllers())
-                .map(|t| format!("{} routes", t.routes().len()))
-                .map_err(|e| e.to_string()),
+            site::load_routes(root, app).map(|t| format!("{} routes", t.routes().len())).map_err(|e| e.to_string()),
         ),
         (
             "build output",

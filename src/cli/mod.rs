@@ -13,15 +13,15 @@ use clap::Parser;
 
 use crate::App;
 
-pub use args::{Args, Command};
+use args::Args;
 
 /// An error at the CLI edge, with the exit code it maps to.
 #[derive(Debug)]
-pub struct Failure {
+pub(crate) struct Failure {
     /// 1 runtime, 2 usage/configuration.
-    pub code: u8,
+    pub(crate) code: u8,
     /// What to print.
-    pub error: anyhow::Error,
+    pub(crate) error: anyhow::Error,
 }
 
 impl Failure {

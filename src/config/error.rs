@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 /// A problem in the app's configuration files. Displayed as `file:line: message`.
 #[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
+pub(crate) enum ConfigError {
     /// The file could not be read.
     #[error("{}: cannot read: {source}", .file.display())]
     Read {
@@ -35,12 +35,13 @@ pub enum ConfigError {
 
 impl ConfigError {
     /// A mistake at `line` of `file`.
-    pub fn at(file: impl Into<PathBuf>, line: usize, message: impl Into<String>) -> Self {
+    pub(crate) fn at(file: impl Into<PathBuf>, line: usize, message: impl Into<String>) -> Self {
         Self::At { file: file.into(), line, message: message.into() }
     }
 
     /// The line the error points at, if any.
-    pub fn line(&self) -> Option<usize> {
+    #[cfg(test)]
+    pub(crate) fn line(&self) -> Option<usize> {
         match self {
             Self::At { line, .. } => Some(*line),
             _ => None,

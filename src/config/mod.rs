@@ -4,5 +4,5 @@
 mod error;
 mod routes_file;
 
-pub use error::ConfigError;
-pub use routes_file::{LayoutChoice, RouteEntry, RouteSpec, RoutesFile};
+pub(crate) use error::ConfigError;
+pub(crate) use routes_file::{LayoutChoice, RoutesFile};

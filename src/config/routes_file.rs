@@ -26,7 +26,7 @@ use super::ConfigError;
 
 /// A layout setting: absent (inherit), `null` (none), or a template path.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum LayoutChoice {
+pub(crate) enum LayoutChoice {
     /// Not set: use the file's default layout.
     #[default]
     Inherit,
@@ -38,7 +38,7 @@ pub enum LayoutChoice {
 
 /// One route as written: its path and either a name or the long form.
 #[derive(Debug, Clone)]
-pub struct RouteEntry {
+pub(crate) struct RouteEntry {
     /// The path pattern (`/users/{id}`).
     pub path: String,
     /// What the route does.
@@ -49,7 +49,7 @@ pub struct RouteEntry {
 
 /// The value of a route entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RouteSpec {
+pub(crate) struct RouteSpec {
     /// Controller name (`users.show`).
     pub controller: String,
     /// Explicit template path, relative to `templates/`.
@@ -62,7 +62,7 @@ pub struct RouteSpec {
 
 /// `routes.yml` as parsed.
 #[derive(Debug, Clone)]
-pub struct RoutesFile {
+pub(crate) struct RoutesFile {
     /// Where it was read from.
     pub file: PathBuf,
     /// `root:` controller name, with its line.
@@ -110,7 +110,7 @@ impl RoutesFile {
     /// # Errors
     /// A missing file, a YAML error, an unknown key or a value of the wrong shape, as a
     /// [`ConfigError`] naming the file and line.
-    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+    pub(crate) fn load(path: &Path) -> Result<Self, ConfigError> {
         let text =
             std::fs::read_to_string(path).map_err(|source| ConfigError::Read { file: path.to_owned(), source })?;
         Self::parse(path, &text)
@@ -120,7 +120,7 @@ impl RoutesFile {
     ///
     /// # Errors
     /// As [`RoutesFile::load`].
-    pub fn parse(file: &Path, text: &str) -> Result<Self, ConfigError> {
+    pub(crate) fn parse(file: &Path, text: &str) -> Result<Self, ConfigError> {
         let lines = Lines(text);
         let yaml_error = |e: serde_yaml::Error| {
             let line = e.location().map_or(1, |l| l.line());

@@ -3,12 +3,13 @@
 
 mod context;
 mod outcome;
-pub mod python;
+pub(crate) mod python;
 mod registry;
 
 pub use context::RequestContext;
 pub use outcome::{ControllerError, Outcome};
-pub use registry::{BoxFuture, Controller, Language, Registry};
+pub(crate) use registry::{BoxFuture, Language};
+pub use registry::{Controller, Registry};
 
 /// Any error a controller body may return with `?`.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use super::{BoxError, ControllerError, Outcome, RequestContext};
 
 /// A boxed future, as controllers return.
-pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
+pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// Which language serves a controller (shown by `fymo routes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Language {
+pub(crate) enum Language {
     /// Compiled into the binary.
     Rust,
     /// `controllers/a/b.py`, run by the Python worker pool.

@@ -5,31 +5,33 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{Changes, DevError, DevHub};
-use crate::build::{BuildError, BuildOptions, CompileError, DevBuilder};
-use crate::config::ConfigError;
-use crate::server::{AppState, Site, SiteError, SiteOptions};
+use arc_swap::ArcSwapOption;
+
+use super::{Changes, DevHub};
+use crate::build::{BuildError, CompileError, DevBuilder};
+use crate::server::{Assets, Loaded};
+use crate::site::{ErrorKind, ErrorReport, Site, SiteOptions};
 use crate::App;
 
 /// What one reload did, for the terminal.
 #[derive(Debug)]
-pub enum Reloaded {
+pub(super) enum Reloaded {
     /// Pages must reload.
     Full,
     /// Only stylesheets changed.
     Css,
     /// The app is broken.
-    Failed(DevError),
+    Failed(ErrorReport),
     /// Nothing to do (only Rust files changed).
     Nothing,
 }
 
 /// Owns the long-lived node-tools process and swaps sites.
-pub struct Reloader {
+pub(super) struct Reloader {
     app: App,
     options: SiteOptions,
     builder: DevBuilder,
-    state: AppState,
+    current: Arc<ArcSwapOption<Loaded>>,
     hub: Arc<DevHub>,
     runtime: tokio::runtime::Handle,
 }
@@ -41,20 +43,20 @@ impl std::fmt::Debug for Reloader {
 }
 
 impl Reloader {
-    /// A reloader serving into `state`.
-    pub fn new(
+    /// A reloader storing each new site into `current` and telling browsers through `hub`.
+    pub(super) fn new(
         app: App,
         options: SiteOptions,
         builder: DevBuilder,
-        state: AppState,
+        current: Arc<ArcSwapOption<Loaded>>,
+        hub: Arc<DevHub>,
         runtime: tokio::runtime::Handle,
     ) -> Self {
-        let hub = state.dev.clone().expect("dev state has a hub");
-        Self { app, options, builder, state, hub, runtime }
+        Self { app, options, builder, current, hub, runtime }
     }
 
     /// Applies `changes`: rebuild if templates changed, reload the site, notify browsers.
-    pub fn apply(&mut self, changes: &Changes) -> Reloaded {
+    pub(super) fn apply(&mut self, changes: &Changes) -> Reloaded {
         if !changes.needs_reload() {
             return Reloaded::Nothing;
         }
@@ -63,23 +65,28 @@ impl Reloader {
                 return self.fail(build_error(e));
             }
         }
-        let previous = self.state.site.load_full();
+        let previous = self.current.load_full();
         let next = {
             let _context = self.runtime.enter(); // a first Python pool spawns on the runtime
-            Site::load_reusing(previous.as_deref(), &self.app, self.options.clone(), changes.python)
+            let site = previous.as_ref().map(|p| &*p.site);
+            Site::load_reusing(site, &self.app, self.options.clone(), changes.python)
         };
         let site = match next {
             Ok(site) => site,
-            Err(e) => return self.fail(site_error(e)),
+            Err(e) => return self.fail(e.report()),
+        };
+        let assets = match Assets::load_reusing(&site.manifest.client_dir(), previous.as_ref().map(|p| &p.assets)) {
+            Ok(assets) => assets,
+            Err(e) => return self.fail(ErrorReport::new(ErrorKind::Build, format!("reading the build output: {e}"))),
         };
         let css_only = !changes.routes
             && !changes.python
             && !changes.shell
-            && self.hub.error().is_none()
-            && previous.as_ref().is_some_and(|p| p.manifest.css_only_change(&site.manifest));
+            && !self.hub.is_broken()
+            && previous.as_ref().is_some_and(|p| p.site.manifest.css_only_change(&site.manifest));
         let version = site.manifest.version.clone();
         let css = css_only.then(|| site.manifest.css_files());
-        self.state.site.store(Some(Arc::new(site)));
+        self.current.store(Some(Arc::new(Loaded { site: Arc::new(site), assets })));
         self.hub.succeed(version, css);
         if css_only {
             Reloaded::Css
@@ -93,58 +100,38 @@ impl Reloader {
         match self.builder.build(|_| {}) {
             Err(BuildError::Tool { what, source }) => {
                 tracing::warn!(target: "fymo::dev", %what, error = %source, "node-tools stopped: starting it again");
-                self.builder = DevBuilder::start(&self.options.root, &BuildOptions::default())?;
+                self.builder = DevBuilder::start(&self.options.root)?;
                 self.builder.build(|_| {})
             }
             other => other,
         }
     }
 
-    fn fail(&self, error: DevError) -> Reloaded {
+    fn fail(&self, error: ErrorReport) -> Reloaded {
         self.hub.fail(error.clone());
         Reloaded::Failed(error)
     }
 }
 
-fn compile_error(e: &CompileError) -> DevError {
-    DevError {
-        kind: "compile".into(),
-        message: e.message.clone(),
+fn compile_error(e: &CompileError) -> ErrorReport {
+    ErrorReport {
         file: e.file.clone(),
         line: e.line,
         column: e.column,
         frame: e.frame.clone(),
-        stack: None,
+        ..ErrorReport::new(ErrorKind::Compile, e.message.clone())
     }
 }
 
-fn build_error(e: BuildError) -> DevError {
+fn build_error(e: BuildError) -> ErrorReport {
     match &e {
         BuildError::Compile(errors) if !errors.is_empty() => compile_error(&errors[0]),
-        _ => DevError::new("build", e.to_string()),
-    }
-}
-
-fn site_error(e: SiteError) -> DevError {
-    match e {
-        SiteError::Config(ConfigError::At { file, line, message }) => DevError {
-            file: Some(
-                file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned()),
-            ),
-            line: u32::try_from(line).ok(),
-            ..DevError::new("routes", message)
-        },
-        SiteError::Config(other) => DevError::new("routes", other.to_string()),
-        SiteError::Engine(engine) => {
-            let stack = engine.stack().map(str::to_owned);
-            DevError { stack, ..DevError::new("render", engine.to_string()) }
-        }
-        other => DevError::new("build", other.to_string()),
+        _ => ErrorReport::new(ErrorKind::Build, e.to_string()),
     }
 }
 
 /// Prints one line per reload, and errors readably.
-pub fn report(changes: &Changes, result: &Reloaded, started: Instant) {
+pub(super) fn report(changes: &Changes, result: &Reloaded, started: Instant) {
     let files: Vec<String> = changes.files.iter().map(|f| f.display().to_string()).collect();
     let ms = started.elapsed().as_millis();
     for rust in &changes.rust {
@@ -163,7 +150,7 @@ pub fn report(changes: &Changes, result: &Reloaded, started: Instant) {
                 p if p.is_empty() => p,
                 p => format!("{p}: "),
             };
-            eprintln!("fymo: {} error after {ms} ms ({})\n  {place}{}", e.kind, files.join(", "), e.message);
+            eprintln!("fymo: {} error after {ms} ms ({})\n  {place}{}", e.kind.as_str(), files.join(", "), e.message);
             if let Some(frame) = &e.frame {
                 eprintln!("{frame}");
             }

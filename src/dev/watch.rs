@@ -12,7 +12,7 @@ const QUIET: Duration = Duration::from_millis(30);
 
 /// What a burst of file events touched, by kind of work needed.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Changes {
+pub(super) struct Changes {
     /// `templates/**` other than `app.html`: rebuild.
     pub templates: bool,
     /// `templates/app.html`: reload the shell.
@@ -29,12 +29,12 @@ pub struct Changes {
 
 impl Changes {
     /// Everything, for the first build.
-    pub fn all() -> Self {
+    pub(super) fn all() -> Self {
         Self { templates: true, shell: true, routes: true, python: true, ..Self::default() }
     }
 
     /// Whether anything needs reloading (Rust edits only print a note).
-    pub fn needs_reload(&self) -> bool {
+    pub(super) fn needs_reload(&self) -> bool {
         self.templates || self.shell || self.routes || self.python
     }
 
@@ -65,7 +65,7 @@ impl Changes {
 ///
 /// # Errors
 /// When the OS watcher cannot be set up.
-pub fn watch(root: &Path) -> notify::Result<(notify::RecommendedWatcher, mpsc::Receiver<Changes>)> {
+pub(super) fn watch(root: &Path) -> notify::Result<(notify::RecommendedWatcher, mpsc::Receiver<Changes>)> {
     let (raw_tx, raw_rx) = mpsc::channel::<PathBuf>();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         let Ok(event) = event else { return };

@@ -4,8 +4,8 @@
 mod serialize;
 mod shell;
 
-pub use serialize::serialize_props;
-pub use shell::{Shell, ShellError};
+pub(crate) use serialize::escape_json;
+pub(crate) use shell::{Shell, ShellError};
 
 use crate::build::Manifest;
 use crate::engine::Rendered;
@@ -16,30 +16,39 @@ pub(crate) fn escape_html(text: &str) -> String {
 }
 
 /// Where client files are served from.
-pub const ASSET_PREFIX: &str = "/_fymo/";
+pub(crate) const ASSET_PREFIX: &str = "/_fymo/";
+
+/// Where `fymo dev` serves its client script (live reload, overlay).
+pub(crate) const DEV_CLIENT_PATH: &str = "/_fymo/dev/client.js";
+
+/// The `<script>` tag that loads the dev client.
+pub(crate) fn dev_client_tag() -> String {
+    format!("<script type=\"module\" src=\"{DEV_CLIENT_PATH}\"></script>")
+}
 
 /// Builds the HTML document for a rendered page.
 #[derive(Debug, Clone)]
-pub struct Document {
+pub(crate) struct Document {
     shell: Shell,
-    live_reload: bool,
+    dev_client: bool,
 }
 
 impl Document {
-    /// A document builder around `shell`; `live_reload` adds the dev client.
-    pub fn new(shell: Shell, live_reload: bool) -> Self {
-        Self { shell, live_reload }
+    /// A document builder around `shell`; `dev_client` adds `fymo dev`'s client script.
+    pub(crate) fn new(shell: Shell, dev_client: bool) -> Self {
+        Self { shell, dev_client }
     }
 
     /// Assembles the page: CSS and modulepreload links, Svelte's head, the body inside the
-    /// hydration target, the props, and the module script that calls `hydrate()`.
-    pub fn render(
+    /// hydration target, the props (`props_json`, escaped here), and the module script
+    /// that calls `hydrate()`.
+    pub(crate) fn render(
         &self,
         manifest: &Manifest,
         page: &str,
         layout: Option<&str>,
         rendered: &Rendered,
-        props: &serde_json::Value,
+        props_json: &str,
     ) -> String {
         let entries: Vec<_> =
             layout.into_iter().chain(std::iter::once(page)).filter_map(|c| manifest.components.get(c)).collect();
@@ -65,7 +74,7 @@ impl Document {
         let mut body = format!("<div id=\"__fymo\" style=\"display:contents\">{}</div>\n", rendered.body);
         body.push_str(&format!(
             "<script type=\"application/json\" id=\"__fymo_props\">{}</script>\n",
-            serialize_props(props)
+            escape_json(props_json)
         ));
         if let Some(page_url) = page_url {
             body.push_str(&format!(
@@ -75,8 +84,9 @@ impl Document {
                 if layout_url.is_some() { ", Layout" } else { "" },
             ));
         }
-        if self.live_reload {
-            body.push_str(&format!("\n<script type=\"module\" src=\"{}\"></script>", crate::dev::CLIENT_PATH));
+        if self.dev_client {
+            body.push('\n');
+            body.push_str(&dev_client_tag());
         }
         self.shell.fill(&head, &body)
     }

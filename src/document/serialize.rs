@@ -1,10 +1,10 @@
 //! Props as JSON that is safe inside `<script type="application/json">`.
 
-/// Serializes `props` so that no value can end the script element or break a JS parser:
-/// `<`, `>` and `&` become `\u003c`, `\u003e`, `\u0026`; U+2028 and U+2029 are escaped.
-/// These only occur inside JSON strings, where the escapes mean the same characters.
-pub fn serialize_props(props: &serde_json::Value) -> String {
-    let json = props.to_string();
+/// Escapes serialized JSON so that no value can end the script element or break a JS
+/// parser: `<`, `>` and `&` become `\u003c`, `\u003e`, `\u0026`; U+2028 and U+2029 are
+/// escaped. These only occur inside JSON strings, where the escapes mean the same
+/// characters.
+pub(crate) fn escape_json(json: &str) -> String {
     let mut out = String::with_capacity(json.len() + 16);
     for c in json.chars() {
         match c {
@@ -27,7 +27,7 @@ mod tests {
     #[test]
     fn hostile_values_cannot_close_the_script() {
         let props = json!({"x": "</script><script>alert(1)</script>", "y": "a\u{2028}b\u{2029}", "z": "&amp;"});
-        let out = serialize_props(&props);
+        let out = escape_json(&props.to_string());
         assert!(!out.contains('<') && !out.contains('>') && !out.contains('&'), "{out}");
         assert!(!out.contains('\u{2028}') && !out.contains('\u{2029}'), "{out}");
         let back: serde_json::Value = serde_json::from_str(&out).unwrap();

@@ -21,7 +21,7 @@ const DEFAULT: &str = "<!doctype html>
 
 /// A shell with its placeholders located.
 #[derive(Debug, Clone)]
-pub struct Shell {
+pub(crate) struct Shell {
     before_head: String,
     between: String,
     after_body: String,
@@ -29,7 +29,7 @@ pub struct Shell {
 
 /// A shell file without its placeholders.
 #[derive(Debug, thiserror::Error)]
-pub enum ShellError {
+pub(crate) enum ShellError {
     /// Unreadable.
     #[error("{}: cannot read: {source}", .file.display())]
     Read {
@@ -57,7 +57,7 @@ impl Shell {
     ///
     /// # Errors
     /// An unreadable file or one without the placeholders.
-    pub fn load(root: &Path) -> Result<Self, ShellError> {
+    pub(crate) fn load(root: &Path) -> Result<Self, ShellError> {
         let file = root.join("templates").join("app.html");
         match std::fs::read_to_string(&file) {
             Ok(text) => Self::parse(&file, &text),
@@ -77,7 +77,7 @@ impl Shell {
     }
 
     /// The shell with `head` and `body` in place.
-    pub fn fill(&self, head: &str, body: &str) -> String {
+    pub(crate) fn fill(&self, head: &str, body: &str) -> String {
         let mut out = String::with_capacity(
             self.before_head.len() + head.len() + self.between.len() + body.len() + self.after_body.len(),
         );

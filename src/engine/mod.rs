@@ -13,8 +13,8 @@ mod v8;
 
 use std::time::{Duration, Instant};
 
-pub use pool::{EnginePool, PoolConfig, PoolStats};
-pub use quickjs::QuickJs;
+pub use pool::{EnginePool, PoolConfig};
+pub(crate) use quickjs::QuickJs;
 #[cfg(feature = "v8")]
 pub use v8::V8;
 

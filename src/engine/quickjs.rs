@@ -10,7 +10,7 @@ use super::{EngineBackend, EngineError, EngineInstance, Limits, RenderJob, Rende
 
 /// The QuickJS engine backend.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct QuickJs;
+pub(crate) struct QuickJs;
 
 impl EngineBackend for QuickJs {
     fn name(&self) -> &'static str {

@@ -3,4 +3,4 @@
 
 mod table;
 
-pub use table::{Matched, Route, RouteTable};
+pub(crate) use table::{Route, RouteTable};

@@ -10,7 +10,7 @@ use crate::controller::Language;
 
 /// One validated route.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
+pub(crate) struct Route {
     /// Path pattern (`/products/{id}`).
     pub pattern: String,
     /// Allowed methods (HEAD is implied by GET).
@@ -30,7 +30,7 @@ pub struct Route {
 
 /// A route matched against a path, with its decoded parameters.
 #[derive(Debug)]
-pub struct Matched<'a> {
+pub(crate) struct Matched<'a> {
     /// The route.
     pub route: &'a Route,
     /// Path parameters, percent-decoded.
@@ -39,7 +39,7 @@ pub struct Matched<'a> {
 
 /// All routes of an app, ready to match.
 #[derive(Debug, Clone)]
-pub struct RouteTable {
+pub(crate) struct RouteTable {
     routes: Vec<Route>,
     matcher: matchit::Router<usize>,
     default_layout: Option<String>,
@@ -134,7 +134,7 @@ impl RouteTable {
     /// # Errors
     /// Duplicate or malformed paths, unknown methods, missing templates or layouts, and
     /// names with neither controller nor template, each naming its line.
-    pub fn build(
+    pub(crate) fn build(
         file: &RoutesFile,
         root: &Path,
         controller_of: &dyn Fn(&str) -> Option<Language>,
@@ -206,7 +206,7 @@ impl RouteTable {
     }
 
     /// The route for `path`, if any, with decoded params.
-    pub fn find(&self, path: &str) -> Option<Matched<'_>> {
+    pub(crate) fn find(&self, path: &str) -> Option<Matched<'_>> {
         let found = self.matcher.at(path).ok()?;
         let params = found
             .params
@@ -217,18 +217,13 @@ impl RouteTable {
     }
 
     /// The file's default layout (used for the app's error page too).
-    pub fn default_layout(&self) -> Option<&str> {
+    pub(crate) fn default_layout(&self) -> Option<&str> {
         self.default_layout.as_deref()
     }
 
     /// All routes in declaration order.
-    pub fn routes(&self) -> &[Route] {
+    pub(crate) fn routes(&self) -> &[Route] {
         &self.routes
-    }
-
-    /// Every component a route renders (pages and layouts).
-    pub fn components(&self) -> impl Iterator<Item = &str> {
-        self.routes.iter().flat_map(|r| r.page.iter().chain(r.layout.iter())).map(String::as_str)
     }
 }
 

@@ -22,7 +22,7 @@ struct Asset {
 
 /// The table of client files.
 #[derive(Debug, Clone, Default)]
-pub struct Assets {
+pub(crate) struct Assets {
     files: HashMap<String, Asset>,
 }
 
@@ -33,7 +33,7 @@ impl Assets {
     ///
     /// # Errors
     /// I/O errors while walking or reading.
-    pub fn load(dir: &Path) -> std::io::Result<Self> {
+    pub(crate) fn load(dir: &Path) -> std::io::Result<Self> {
         Self::load_reusing(dir, None)
     }
 
@@ -42,7 +42,7 @@ impl Assets {
     ///
     /// # Errors
     /// I/O errors while walking or reading.
-    pub fn load_reusing(dir: &Path, previous: Option<&Assets>) -> std::io::Result<Self> {
+    pub(crate) fn load_reusing(dir: &Path, previous: Option<&Assets>) -> std::io::Result<Self> {
         let mut files = HashMap::new();
         let mut stack = vec![dir.to_owned()];
         while let Some(current) = stack.pop() {
@@ -70,18 +70,8 @@ impl Assets {
         Ok(Self { files })
     }
 
-    /// Number of files.
-    pub fn len(&self) -> usize {
-        self.files.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
-    }
-
     /// The response for `path` (relative to `/_fymo/`), honouring `If-None-Match`.
-    pub fn respond(&self, path: &str, request_headers: &HeaderMap) -> Option<Response<Body>> {
+    pub(crate) fn respond(&self, path: &str, request_headers: &HeaderMap) -> Option<Response<Body>> {
         let asset = self.files.get(path)?;
         let fresh = request_headers
             .get(header::IF_NONE_MATCH)

@@ -1,58 +1,91 @@
-//! Error responses: a plain page (or JSON) with the request id; details only in the log,
-//! or in the response too in development.
+//! Error responses, written in one place for every [`Mode`]: a plain page (details only
+//! in the log), the same page with the details (`--dev-errors`), `fymo dev`'s overlay,
+//! or JSON. Every one carries the request id.
 
 use axum::body::Body;
-use axum::http::{header, Response, StatusCode};
+use axum::http::{header, Response};
 
-use crate::document::{escape_html as escape, serialize_props};
+use super::Mode;
+use crate::document::{dev_client_tag, escape_html as escape, escape_json};
+use crate::site::ErrorReport;
 
-/// What went wrong, for the page.
-#[derive(Debug)]
-pub(super) struct Failure {
-    /// Status to answer with.
-    pub(super) status: StatusCode,
-    /// Which stage failed (`controller`, `render`, `request`).
-    pub(super) kind: &'static str,
-    /// The full message (shown only in development).
-    pub(super) detail: String,
-    /// A JavaScript stack or Python traceback (development only).
-    pub(super) trace: Option<String>,
+/// The error response for `error` in `mode`. In development, server errors show the
+/// overlay; a 404 or 405 is the plain page with its details.
+pub(super) fn error_response(error: &ErrorReport, request_id: &str, mode: &Mode, wants_json: bool) -> Response<Body> {
+    let (content_type, body) = if wants_json {
+        ("application/json", json_body(error, request_id, mode.details()))
+    } else if matches!(mode, Mode::Dev { .. }) && (error.status.is_server_error() || error.whole_app) {
+        ("text/html; charset=utf-8", overlay_page(error, request_id))
+    } else {
+        ("text/html; charset=utf-8", plain_page(error, request_id, mode.details()))
+    };
+    html_or_json(error, content_type, body)
 }
 
-/// The error page for `failure`.
-pub(super) fn error_response(failure: &Failure, request_id: &str, dev: bool, wants_json: bool) -> Response<Body> {
-    let reason = failure.status.canonical_reason().unwrap_or("Error");
-    let (content_type, body) = if wants_json {
-        let mut value =
-            serde_json::json!({ "error": reason, "status": failure.status.as_u16(), "request_id": request_id });
-        if dev {
-            value["kind"] = failure.kind.into();
-            value["detail"] = failure.detail.clone().into();
-        }
-        ("application/json", value.to_string())
-    } else {
-        let details = if dev {
-            format!(
-                "<h2>{} error</h2>\n<pre>{}</pre>\n{}",
-                failure.kind,
-                escape(&failure.detail),
-                failure.trace.as_deref().map(|t| format!("<pre>{}</pre>\n", escape(t))).unwrap_or_default()
-            )
-        } else {
-            String::new()
-        };
-        let html = format!(
-            "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{code} {reason}</title></head>\n<body>\n<h1>{code} {reason}</h1>\n{details}<p>Request id: <code>{id}</code></p>\n<script type=\"application/json\" id=\"__fymo_error\">{json}</script>\n</body>\n</html>\n",
-            code = failure.status.as_u16(),
-            id = escape(request_id),
-            json = serialize_props(&serde_json::json!({ "status": failure.status.as_u16(), "request_id": request_id })),
-        );
-        ("text/html; charset=utf-8", html)
-    };
+/// A full page (`templates/error.svelte`, rendered) answered with `error`'s status.
+pub(super) fn page_response(error: &ErrorReport, html: String) -> Response<Body> {
+    html_or_json(error, "text/html; charset=utf-8", html)
+}
+
+fn html_or_json(error: &ErrorReport, content_type: &str, body: String) -> Response<Body> {
     Response::builder()
-        .status(failure.status)
+        .status(error.status)
         .header(header::CONTENT_TYPE, content_type)
         .header(header::CACHE_CONTROL, "no-store")
         .body(Body::from(body))
         .expect("valid error response")
+}
+
+fn reason(error: &ErrorReport) -> &'static str {
+    error.status.canonical_reason().unwrap_or("Error")
+}
+
+fn json_body(error: &ErrorReport, request_id: &str, details: bool) -> String {
+    let mut value =
+        serde_json::json!({ "error": reason(error), "status": error.status.as_u16(), "request_id": request_id });
+    if details {
+        value["kind"] = error.kind.as_str().into();
+        value["detail"] = error.message.clone().into();
+    }
+    value.to_string()
+}
+
+fn pre(class: &str, text: Option<&str>) -> String {
+    text.map(|t| format!("<pre class=\"{class}\">{}</pre>\n", escape(t))).unwrap_or_default()
+}
+
+fn plain_page(error: &ErrorReport, request_id: &str, details: bool) -> String {
+    let details = if details {
+        format!(
+            "<h2>{} error</h2>\n{}{}",
+            error.kind.as_str(),
+            pre("message", Some(&error.message)),
+            pre("stack", error.stack.as_deref())
+        )
+    } else {
+        String::new()
+    };
+    let data = serde_json::json!({ "status": error.status.as_u16(), "request_id": request_id }).to_string();
+    format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{code} {reason}</title></head>\n<body>\n<h1>{code} {reason}</h1>\n{details}<p>Request id: <code>{id}</code></p>\n<script type=\"application/json\" id=\"__fymo_error\">{json}</script>\n</body>\n</html>\n",
+        code = error.status.as_u16(),
+        reason = reason(error),
+        id = escape(request_id),
+        json = escape_json(&data),
+    )
+}
+
+/// `fymo dev`'s overlay as a full page, with the dev client so that it reloads once fixed.
+fn overlay_page(error: &ErrorReport, request_id: &str) -> String {
+    format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{kind} error</title>\n<style>\nbody {{ font: 14px/1.5 ui-monospace, monospace; background: #1e1e24; color: #eee; margin: 0; padding: 2rem; }}\n.kind {{ color: #ff6b6b; text-transform: uppercase; letter-spacing: .05em; }}\n.place {{ color: #8ab4f8; }}\npre {{ background: #111; padding: 1rem; overflow: auto; white-space: pre-wrap; }}\n</style>\n</head>\n<body>\n<div id=\"fymo-error\" data-kind=\"{kind}\" data-whole-app=\"{whole_app}\">\n<p class=\"kind\">{kind} error</p>\n<h1 class=\"message\">{message}</h1>\n<p class=\"place\">{place}</p>\n{frame}{stack}<p>Request id: <code>{id}</code>. Fix the file and this page reloads by itself.</p>\n</div>\n{client}\n</body>\n</html>\n",
+        kind = escape(error.kind.as_str()),
+        whole_app = error.whole_app,
+        message = escape(&error.message),
+        place = escape(&error.place()),
+        frame = pre("frame", error.frame.as_deref()),
+        stack = pre("stack", error.stack.as_deref()),
+        id = escape(request_id),
+        client = dev_client_tag(),
+    )
 }

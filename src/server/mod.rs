@@ -1,16 +1,22 @@
-//! The HTTP server: `/_fymo/` assets and health, every other path through the page handler.
+//! The HTTP server, and only that: the axum router (`/_fymo/` client files and health,
+//! every other path through the page handler), error responses in the server's
+//! [`Mode`], request ids and the access log, the listening socket and draining.
+//!
+//! It serves whatever [`Site`] is current; loading sites (and swapping them, in
+//! development) happens outside, in `prefork` and `dev`.
 
 mod assets;
+mod drain;
 mod error_page;
+mod listen;
 mod request;
 mod respond;
-mod site;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use arc_swap::ArcSwapOption;
+use arc_swap::{ArcSwapOption, Guard};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
@@ -19,85 +25,120 @@ use axum::routing::get;
 use axum::{Json, Router};
 use tower_http::compression::CompressionLayer;
 
-use crate::dev::{self, DevHub};
-use crate::serve::{draining, AsyncListener};
+use crate::site::{ErrorReport, Site};
 
-pub use assets::Assets;
-pub use site::{load_routes, Site, SiteError, SiteOptions};
+pub(crate) use assets::Assets;
+pub(crate) use listen::{AsyncListener, Bind, BoundListener};
 
-/// The id given to each request (`x-request-id`), in logs and error pages.
+/// How errors are answered.
 #[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+pub(crate) enum Mode {
+    /// A plain error page (or the app's `templates/error.svelte`); details only in the log.
+    Production,
+    /// Production, with the error's details in the response (`--dev-errors`).
+    Details,
+    /// `fymo dev`: the overlay, and while the app is broken (`broken` holds the
+    /// build's error) every page answers with it.
+    Dev {
+        /// The current whole-app error, set and cleared by the dev reloader.
+        broken: Arc<ArcSwapOption<ErrorReport>>,
+    },
+}
+
+impl Mode {
+    /// Whether responses carry error details.
+    fn details(&self) -> bool {
+        !matches!(self, Self::Production)
+    }
+}
+
+/// A site and the client files of its build, served together.
+#[derive(Debug)]
+pub(crate) struct Loaded {
+    /// The app.
+    pub(crate) site: Arc<Site>,
+    /// Its build's files under `/_fymo/`.
+    pub(crate) assets: Assets,
+}
+
+/// The request id (`x-request-id`), in logs and error pages.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestId(pub(crate) String);
 
 /// What the handlers share: the current site (swapped whole by `fymo dev` after a
-/// rebuild; in-flight requests keep the one they started with) and, in development,
-/// the dev hub.
+/// rebuild; in-flight requests keep the one they started with) and the mode.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub(crate) struct AppState {
     /// The current site; `None` only in development while the first build is broken.
-    pub site: Arc<ArcSwapOption<Site>>,
-    /// Live reload and overlay state (development only).
-    pub dev: Option<Arc<DevHub>>,
+    pub(crate) current: Arc<ArcSwapOption<Loaded>>,
+    /// How errors are answered.
+    pub(crate) mode: Mode,
     /// The prefork worker number, when this process is one.
-    pub worker: Option<u32>,
+    pub(crate) worker: Option<u32>,
 }
 
 impl AppState {
-    /// State for serving `site` in production.
-    pub fn new(site: Site) -> Self {
-        Self { site: Arc::new(ArcSwapOption::from_pointee(site)), dev: None, worker: None }
+    /// State serving `loaded` in `mode`.
+    pub(crate) fn new(loaded: Option<Loaded>, mode: Mode) -> Self {
+        Self { current: Arc::new(ArcSwapOption::new(loaded.map(Arc::new))), mode, worker: None }
+    }
+
+    fn current(&self) -> Guard<Option<Arc<Loaded>>> {
+        self.current.load()
     }
 }
 
-/// The axum router for `state`.
-pub fn router(state: AppState) -> Router {
-    let mut router = Router::new().route("/_fymo/health", get(health)).route("/_fymo/{*path}", get(asset));
-    if let Some(hub) = &state.dev {
-        let dev_routes = Router::new()
-            .route("/_fymo/dev/events", get(dev::events))
-            .with_state(hub.clone())
-            .route(dev::CLIENT_PATH, get(dev_client));
-        router = router.merge(dev_routes);
-    }
-    router
+/// The axum router for `state`; `extra` routes (the dev server's) are merged in.
+pub(crate) fn router(state: AppState, extra: Option<Router>) -> Router {
+    let mut router = Router::new()
+        .route("/_fymo/health", get(health))
+        .route("/_fymo/{*path}", get(asset))
         .fallback(respond::respond)
-        .with_state(state)
-        .layer(CompressionLayer::new())
-        .layer(middleware::from_fn(request_id))
+        .with_state(state);
+    if let Some(extra) = extra {
+        router = router.merge(extra);
+    }
+    router.layer(CompressionLayer::new()).layer(middleware::from_fn(request_id))
 }
 
-async fn dev_client() -> Response<Body> {
-    Response::builder()
-        .header("content-type", "text/javascript; charset=utf-8")
-        .header("cache-control", "no-cache")
-        .body(Body::from(dev::CLIENT_JS))
-        .expect("valid response")
-}
-
-/// Serves `app` (see [`router`]) on `listener` until `shutdown` resolves; then stops
-/// accepting and drains the requests in flight (see [`crate::serve::Draining`]).
+/// Serves `app` on `listener` until `shutdown` resolves; then stops accepting and
+/// drains the requests in flight (see [`drain`]).
 ///
 /// # Errors
 /// I/O errors of the listener.
-pub async fn serve(
+pub(crate) async fn serve(
     listener: AsyncListener,
     app: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     match listener {
         AsyncListener::Tcp(l) => {
-            let (l, shutdown) = draining(l, shutdown);
+            let (l, shutdown) = drain::draining(l, shutdown);
             axum::serve(l, app).with_graceful_shutdown(shutdown).await
         }
         AsyncListener::Unix(l) => {
-            let (l, shutdown) = draining(l, shutdown);
+            let (l, shutdown) = drain::draining(l, shutdown);
             axum::serve(l, app).with_graceful_shutdown(shutdown).await
         }
     }
 }
 
+/// Resolves on SIGTERM, SIGINT, or when `stop` is notified (a prefork worker's max requests).
+pub(crate) async fn shutdown_signal(stop: Arc<tokio::sync::Notify>) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("installing SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("installing SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+        () = stop.notified() => {}
+    }
+    tracing::info!(target: "fymo::server", "shutting down: draining in-flight requests");
+}
+
 async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, StatusCode> {
-    let site = state.site.load_full().ok_or(StatusCode::SERVICE_UNAVAILABLE)?;
+    let current = state.current();
+    let site = &current.as_ref().ok_or(StatusCode::SERVICE_UNAVAILABLE)?.site;
     Ok(Json(serde_json::json!({
         "status": "ok",
         "version": site.manifest.version,
@@ -109,8 +150,8 @@ async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>
 }
 
 async fn asset(State(state): State<AppState>, Path(path): Path<String>, headers: HeaderMap) -> Response<Body> {
-    let site = state.site.load_full();
-    site.and_then(|s| s.assets.respond(&path, &headers)).unwrap_or_else(|| {
+    let current = state.current();
+    current.as_ref().and_then(|l| l.assets.respond(&path, &headers)).unwrap_or_else(|| {
         Response::builder()
             .status(StatusCode::NOT_FOUND)
             .header("content-type", "text/plain; charset=utf-8")

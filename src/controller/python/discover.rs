@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 /// Every `controllers/**/*.py` under `root` by controller name. Files and folders whose
 /// name starts with `_` or `.` (`__init__.py`, `__pycache__`) are helpers, not controllers.
-pub fn discover(root: &Path) -> BTreeMap<String, PathBuf> {
+pub(crate) fn discover(root: &Path) -> BTreeMap<String, PathBuf> {
     let mut found = BTreeMap::new();
     walk(&root.join("controllers"), &mut Vec::new(), &mut found);
     found

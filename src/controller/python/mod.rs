@@ -10,5 +10,6 @@ mod pool;
 mod protocol;
 
 pub use controller::PythonController;
-pub use discover::discover;
-pub use pool::{PythonConfig, PythonError, PythonPool};
+pub(crate) use discover::discover;
+pub(crate) use pool::PythonError;
+pub use pool::{PythonConfig, PythonPool};

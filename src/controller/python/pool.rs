@@ -43,7 +43,7 @@ impl Default for PythonConfig {
 
 /// Why a Python call failed below the controller's own code.
 #[derive(Debug, thiserror::Error)]
-pub enum PythonError {
+pub(crate) enum PythonError {
     /// The worker did not answer in time; it was killed.
     #[error("timed out after {0:?}; the worker was killed and replaced")]
     Timeout(Duration),

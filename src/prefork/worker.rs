@@ -11,22 +11,24 @@ use std::time::{Duration, SystemTime};
 use axum::body::Body;
 use axum::http::Request;
 use axum::middleware::{self, Next};
+use axum::Router;
 use tokio::sync::Notify;
 
-use super::BoundListener;
-use crate::server::{self, AppState, Site, SiteOptions};
+use super::single::{serve_single, ServeError};
+use crate::server::{BoundListener, Mode};
+use crate::site::SiteOptions;
 use crate::App;
 
 /// Exit code of a worker whose app failed to load: the master halts instead of
 /// respawning a broken app forever.
-pub const WORKER_BOOT_ERROR: i32 = 3;
+pub(super) const WORKER_BOOT_ERROR: i32 = 3;
 
 /// How often a worker proves it is alive.
 const HEARTBEAT_EVERY: Duration = Duration::from_millis(500);
 
 /// What the master tells a worker, through its environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WorkerEnv {
+pub(crate) struct WorkerEnv {
     /// Worker number (for logs).
     pub id: u32,
     /// The inherited listening socket.
@@ -43,7 +45,7 @@ const VARS: [&str; 5] = ["FYMO_WORKER_ID", "FYMO_LISTEN_FD", "FYMO_LISTEN_KIND",
 
 impl WorkerEnv {
     /// The worker settings, when this process was started as a worker.
-    pub fn from_env() -> Option<Self> {
+    pub(crate) fn from_env() -> Option<Self> {
         let get = |k: &str| std::env::var(k).ok();
         Some(Self {
             id: get(VARS[0])?.parse().ok()?,
@@ -55,7 +57,7 @@ impl WorkerEnv {
     }
 
     /// The environment variables that carry these settings.
-    pub fn to_env(&self) -> [(&'static str, String); 5] {
+    pub(crate) fn to_env(&self) -> [(&'static str, String); 5] {
         [
             (VARS[0], self.id.to_string()),
             (VARS[1], self.fd.to_string()),
@@ -70,38 +72,33 @@ fn touch(path: &std::path::Path) -> std::io::Result<()> {
     std::fs::File::options().create(true).truncate(false).write(true).open(path)?.set_modified(SystemTime::now())
 }
 
-/// Runs the worker; returns the process exit code.
-pub fn run(app: &App, options: SiteOptions, env: &WorkerEnv) -> i32 {
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            tracing::error!(target: "fymo::worker", worker = env.id, error = %e, "cannot start the runtime");
-            return WORKER_BOOT_ERROR;
-        }
-    };
-    let _context = runtime.enter();
-    let site = match Site::load(app, options) {
-        Ok(site) => site,
-        Err(e) => {
-            tracing::error!(target: "fymo::worker", worker = env.id, error = %e, "worker failed to boot");
-            return WORKER_BOOT_ERROR;
-        }
-    };
-    let listener = match BoundListener::inherit(env.fd, &env.kind).and_then(BoundListener::into_async) {
+/// Runs this process as worker `env`; returns the process exit code.
+pub(crate) fn run(app: &App, options: SiteOptions, mode: Mode, env: &WorkerEnv) -> i32 {
+    let listener = match BoundListener::inherit(env.fd, &env.kind) {
         Ok(l) => l,
         Err(e) => {
             tracing::error!(target: "fymo::worker", worker = env.id, error = %e, "cannot adopt the listening socket");
             return WORKER_BOOT_ERROR;
         }
     };
-    let mut state = AppState::new(site);
-    state.worker = Some(env.id);
-    let stop = Arc::new(Notify::new());
-    let router =
-        server::router(state).layer(middleware::from_fn(count_requests(env.max_requests, stop.clone(), env.id)));
+    match serve_single(app, options, mode, listener, Some(env)) {
+        Ok(()) => 0,
+        Err(e @ (ServeError::Boot(_) | ServeError::Start { .. })) => {
+            tracing::error!(target: "fymo::worker", worker = env.id, error = %e, "worker failed to boot");
+            WORKER_BOOT_ERROR
+        }
+        Err(e) => {
+            tracing::error!(target: "fymo::worker", worker = env.id, error = %e, "worker failed");
+            1
+        }
+    }
+}
 
+/// gunicorn's `init_process`, after the app is loaded: heartbeat, and SIGQUIT to stop
+/// at once. Runs inside the worker's runtime.
+pub(super) fn init_process(env: &WorkerEnv) {
     let heartbeat = env.heartbeat.clone();
-    runtime.spawn(async move {
+    tokio::spawn(async move {
         let mut every = tokio::time::interval(HEARTBEAT_EVERY);
         loop {
             every.tick().await;
@@ -110,7 +107,7 @@ pub fn run(app: &App, options: SiteOptions, env: &WorkerEnv) -> i32 {
             }
         }
     });
-    runtime.spawn(async {
+    tokio::spawn(async {
         use tokio::signal::unix::{signal, SignalKind};
         if let Ok(mut quit) = signal(SignalKind::quit()) {
             quit.recv().await;
@@ -118,39 +115,14 @@ pub fn run(app: &App, options: SiteOptions, env: &WorkerEnv) -> i32 {
         }
     });
     tracing::info!(target: "fymo::worker", worker = env.id, pid = std::process::id(), "worker booted");
-    let id = env.id;
-    let shutdown = async move {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).expect("installing SIGTERM handler");
-        let mut int = signal(SignalKind::interrupt()).expect("installing SIGINT handler");
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-            () = stop.notified() => {}
-        }
-        tracing::info!(target: "fymo::worker", worker = id, "worker draining");
-    };
-    match runtime.block_on(server::serve(listener, router, shutdown)) {
-        Ok(()) => 0,
-        Err(e) => {
-            tracing::error!(target: "fymo::worker", worker = env.id, error = %e, "worker failed");
-            1
-        }
-    }
 }
 
-/// Middleware counting requests; past `max` it asks the worker to drain and exit.
-fn count_requests(
-    max: u64,
-    stop: Arc<Notify>,
-    worker: u32,
-) -> impl Fn(Request<Body>, Next) -> std::pin::Pin<Box<dyn std::future::Future<Output = axum::response::Response> + Send>>
-       + Clone
-       + Send
-       + Sync
-       + 'static {
+/// Counts `router`'s requests; past the worker's `max_requests` it asks it to drain and
+/// exit (the master starts a replacement).
+pub(super) fn count_requests(router: Router, env: &WorkerEnv, stop: Arc<Notify>) -> Router {
+    let (max, worker) = (env.max_requests, env.id);
     let served = Arc::new(AtomicU64::new(0));
-    move |request, next| {
+    router.layer(middleware::from_fn(move |request: Request<Body>, next: Next| {
         let (served, stop) = (served.clone(), stop.clone());
         Box::pin(async move {
             let response = next.run(request).await;
@@ -160,5 +132,5 @@ fn count_requests(
             }
             response
         })
-    }
+    }))
 }

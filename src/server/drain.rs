@@ -13,10 +13,10 @@ use axum::serve::Listener;
 use tokio::sync::watch;
 
 /// How long accepted connections get to deliver their request before draining starts.
-pub const ACCEPT_GRACE: Duration = Duration::from_millis(300);
+pub(super) const ACCEPT_GRACE: Duration = Duration::from_millis(300);
 
 /// A listener that stops accepting once told to.
-pub struct Draining<L> {
+pub(super) struct Draining<L> {
     inner: L,
     closed: watch::Receiver<bool>,
 }
@@ -42,7 +42,7 @@ impl<L: Listener> Listener for Draining<L> {
 
 /// Wraps `listener`; the returned future resolves once `shutdown` has resolved,
 /// accepting has stopped and the grace has passed: hand it to graceful shutdown.
-pub fn draining<L: Listener>(
+pub(super) fn draining<L: Listener>(
     listener: L,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> (Draining<L>, impl Future<Output = ()> + Send + 'static) {

@@ -25,11 +25,11 @@ use nix::unistd::Pid;
 use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTTIN, SIGTTOU};
 
 use super::worker::{WorkerEnv, WORKER_BOOT_ERROR};
-use super::BoundListener;
+use crate::server::BoundListener;
 
 /// Master settings.
 #[derive(Debug, Clone)]
-pub struct ArbiterConfig {
+pub(crate) struct ArbiterConfig {
     /// Number of workers.
     pub workers: usize,
     /// A booted worker silent for this long is killed and replaced.
@@ -71,7 +71,7 @@ impl Worker {
 }
 
 /// The master process.
-pub struct Arbiter {
+pub(crate) struct Arbiter {
     config: ArbiterConfig,
     /// Dropped when stopping, so new connections are refused while workers drain.
     listener: Option<BoundListener>,
@@ -90,7 +90,7 @@ pub struct Arbiter {
 
 /// How the master ended.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Ended {
+pub(crate) enum Ended {
     /// Stopped by a signal: exit 0.
     Stopped,
     /// A worker could not boot the app: exit non-zero.
@@ -102,7 +102,7 @@ impl Arbiter {
     ///
     /// # Errors
     /// When the signal handlers, the heartbeat directory or the pid file cannot be set up.
-    pub fn new(config: ArbiterConfig, listener: BoundListener) -> std::io::Result<Self> {
+    pub(crate) fn new(config: ArbiterConfig, listener: BoundListener) -> std::io::Result<Self> {
         let listen_fd = listener.share_with_children()?;
         let (tx, signals) = mpsc::channel();
         let mut iter =
@@ -138,7 +138,7 @@ impl Arbiter {
     }
 
     /// Runs the master loop until stopped.
-    pub fn run(mut self) -> Ended {
+    pub(crate) fn run(mut self) -> Ended {
         tracing::info!(target: "fymo::arbiter", pid = std::process::id(), workers = self.target, "listening on {} (prefork master)", self.listen_url);
         let ended = loop {
             match self.signals.recv_timeout(Duration::from_millis(200)) {

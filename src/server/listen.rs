@@ -10,7 +10,7 @@ use nix::fcntl::{fcntl, FcntlArg, FdFlag};
 
 /// Where to listen: `HOST:PORT` or `unix:/path`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Bind {
+pub(crate) enum Bind {
     /// A TCP address.
     Tcp(String),
     /// A Unix socket path.
@@ -32,7 +32,7 @@ impl FromStr for Bind {
 
 /// A bound, listening socket (blocking std type, fit to hand to child processes).
 #[derive(Debug)]
-pub enum BoundListener {
+pub(crate) enum BoundListener {
     /// TCP.
     Tcp(std::net::TcpListener),
     /// Unix socket, with its path (empty when inherited).
@@ -41,7 +41,7 @@ pub enum BoundListener {
 
 /// The async listener a server runs on.
 #[derive(Debug)]
-pub enum AsyncListener {
+pub(crate) enum AsyncListener {
     /// TCP.
     Tcp(tokio::net::TcpListener),
     /// Unix socket.
@@ -53,7 +53,7 @@ impl BoundListener {
     ///
     /// # Errors
     /// When the address is in use or not allowed.
-    pub fn bind(bind: &Bind) -> std::io::Result<Self> {
+    pub(crate) fn bind(bind: &Bind) -> std::io::Result<Self> {
         match bind {
             Bind::Tcp(addr) => Ok(Self::Tcp(std::net::TcpListener::bind(addr)?)),
             Bind::Unix(path) => {
@@ -66,7 +66,7 @@ impl BoundListener {
     }
 
     /// `http://HOST:PORT` or `unix:/path`, for logs.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         match self {
             Self::Tcp(l) => l.local_addr().map_or_else(|_| "http://?".into(), |a| format!("http://{a}")),
             Self::Unix(_, path) => format!("unix:{}", path.display()),
@@ -74,7 +74,7 @@ impl BoundListener {
     }
 
     /// `tcp` or `unix`: how a worker must adopt the inherited descriptor.
-    pub fn kind(&self) -> &'static str {
+    pub(crate) fn kind(&self) -> &'static str {
         match self {
             Self::Tcp(_) => "tcp",
             Self::Unix(..) => "unix",
@@ -85,7 +85,7 @@ impl BoundListener {
     ///
     /// # Errors
     /// When `fcntl` fails.
-    pub fn share_with_children(&self) -> std::io::Result<RawFd> {
+    pub(crate) fn share_with_children(&self) -> std::io::Result<RawFd> {
         let fd = match self {
             Self::Tcp(l) => l.as_fd(),
             Self::Unix(l, _) => l.as_fd(),
@@ -99,7 +99,7 @@ impl BoundListener {
     /// # Errors
     /// An unknown `kind`, or a descriptor that is not a socket.
     #[allow(unsafe_code)]
-    pub fn inherit(fd: RawFd, kind: &str) -> std::io::Result<Self> {
+    pub(crate) fn inherit(fd: RawFd, kind: &str) -> std::io::Result<Self> {
         // SAFETY: the master opened `fd` for this process and nothing else in it owns or
         // closes that number; it is adopted exactly once, at start-up.
         let owned = unsafe { OwnedFd::from_raw_fd(fd) };
@@ -116,7 +116,7 @@ impl BoundListener {
     ///
     /// # Errors
     /// When the socket cannot be registered with the runtime.
-    pub fn into_async(self) -> std::io::Result<AsyncListener> {
+    pub(crate) fn into_async(self) -> std::io::Result<AsyncListener> {
         match self {
             Self::Tcp(l) => {
                 l.set_nonblocking(true)?;

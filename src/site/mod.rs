@@ -1,40 +1,48 @@
-//! [`Site`]: everything needed to answer requests for one app and one build.
+//! [`Site`]: the loaded application — options, routes, one controller table, the engine
+//! and Python pools, the build manifest and the document — and [`Site::render`], the one
+//! path from a matched request to a page or JSON.
+//!
+//! A site is immutable once loaded; `fymo dev` loads a new one after each change and
+//! swaps it in whole (see [`Site::load_reusing`]), reusing the pools it can.
 
-use std::collections::BTreeMap;
+mod controllers;
+mod error;
+mod page;
+mod respond;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::build::{self, Manifest, ManifestError};
 use crate::config::{ConfigError, RoutesFile};
-use crate::controller::python::{self, PythonConfig, PythonController, PythonPool};
-use crate::controller::{Controller, Language, Registry};
+use crate::controller::python::{PythonConfig, PythonPool};
 use crate::document::{Document, Shell, ShellError};
 use crate::engine::{Engine, EngineError, EnginePool, PoolConfig};
 use crate::router::RouteTable;
 use crate::App;
 
-use super::assets::Assets;
+pub(crate) use controllers::{ControllerNames, Controllers};
+pub(crate) use error::{ErrorKind, ErrorReport};
+pub(crate) use respond::{Format, Reply, ReplyBody};
 
-/// Serving settings.
+/// How to load a site.
 #[derive(Debug, Clone)]
-pub struct SiteOptions {
+pub(crate) struct SiteOptions {
     /// The app directory.
-    pub root: PathBuf,
+    pub(crate) root: PathBuf,
     /// Which JavaScript engine renders.
-    pub engine: Engine,
+    pub(crate) engine: Engine,
     /// Engine pool settings.
-    pub pool: PoolConfig,
+    pub(crate) pool: PoolConfig,
     /// Python worker pool settings.
-    pub python: PythonConfig,
-    /// Error details in responses (development).
-    pub dev: bool,
-    /// Include the dev client (live reload, overlay) in pages.
-    pub live_reload: bool,
+    pub(crate) python: PythonConfig,
+    /// Pages carry the dev client (live reload, overlay): `fymo dev` only.
+    pub(crate) dev_client: bool,
 }
 
-/// Why a site could not start.
+/// Why a site could not load.
 #[derive(Debug, thiserror::Error)]
-pub enum SiteError {
+pub(crate) enum SiteError {
     /// `routes.yml` is wrong.
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -57,31 +65,53 @@ pub enum SiteError {
         /// The component.
         component: String,
     },
-    /// Reading the built client files or writing the Python worker failed.
-    #[error("reading build output: {0}")]
+    /// Writing the Python worker failed.
+    #[error("starting the Python pool: {0}")]
     Io(#[from] std::io::Error),
 }
 
-/// One app, loaded and ready: routes, controllers, engine pool, manifest, document, assets.
-pub struct Site {
-    /// Settings it was started with.
-    pub options: SiteOptions,
+impl SiteError {
+    /// Whether the app's configuration is at fault (exit code 2), not the machine.
+    pub(crate) fn is_config(&self) -> bool {
+        matches!(self, Self::Config(_) | Self::Shell(_) | Self::NotBuilt { .. })
+    }
+
+    /// The report shown by `fymo dev`'s overlay.
+    pub(crate) fn report(&self) -> ErrorReport {
+        match self {
+            Self::Config(ConfigError::At { file, line, message }) => ErrorReport {
+                file: Some(
+                    file.file_name().map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned()),
+                ),
+                line: u32::try_from(*line).ok(),
+                ..ErrorReport::new(ErrorKind::Routes, message.clone())
+            },
+            Self::Config(other) => ErrorReport::new(ErrorKind::Routes, other.to_string()),
+            Self::Engine(engine) => ErrorReport {
+                stack: engine.stack().map(str::to_owned),
+                ..ErrorReport::new(ErrorKind::Render, engine.to_string())
+            },
+            other => ErrorReport::new(ErrorKind::Build, other.to_string()),
+        }
+    }
+}
+
+/// One app, loaded and ready to render.
+pub(crate) struct Site {
+    /// Settings it was loaded with.
+    pub(crate) options: SiteOptions,
     /// The route table.
-    pub routes: RouteTable,
-    /// Rust controllers.
-    pub controllers: Registry,
+    pub(crate) routes: RouteTable,
+    /// Every controller, by name.
+    pub(crate) controllers: Controllers,
     /// The engine pool.
-    pub pool: EnginePool,
+    pub(crate) pool: EnginePool,
     /// The build manifest.
-    pub manifest: Arc<Manifest>,
+    pub(crate) manifest: Arc<Manifest>,
     /// The document builder.
-    pub document: Document,
-    /// Client files served under `/_fymo/`.
-    pub assets: Assets,
-    /// Python controllers by name.
-    pub python_files: BTreeMap<String, PathBuf>,
+    pub(crate) document: Document,
     /// The Python worker pool, when the app has Python controllers.
-    pub python: Option<PythonPool>,
+    python: Option<PythonPool>,
 }
 
 impl std::fmt::Debug for Site {
@@ -90,23 +120,19 @@ impl std::fmt::Debug for Site {
     }
 }
 
-/// Reads and validates `routes.yml` under `root` against `controllers`.
+/// Reads and validates `routes.yml` under `root` against `names`.
+fn routes_of(root: &Path, names: &ControllerNames) -> Result<RouteTable, ConfigError> {
+    let file = RoutesFile::load(&root.join("routes.yml"))?;
+    RouteTable::build(&file, root, &|name| names.language_of(name))
+}
+
+/// Reads and validates `routes.yml` under `root` against `app`'s controllers and the
+/// Python files present, without starting anything (`fymo routes`, the prefork master).
 ///
 /// # Errors
 /// Any [`ConfigError`].
-/// Rust controllers win over Python files of the same name.
-pub fn load_routes(root: &Path, controllers: &Registry) -> Result<RouteTable, ConfigError> {
-    let file = RoutesFile::load(&root.join("routes.yml"))?;
-    let python_files = python::discover(root);
-    RouteTable::build(&file, root, &|name| language_of(name, controllers, &python_files))
-}
-
-fn language_of(name: &str, rust: &Registry, python: &BTreeMap<String, PathBuf>) -> Option<Language> {
-    if rust.rust(name).is_some() {
-        Some(Language::Rust)
-    } else {
-        python.contains_key(name).then_some(Language::Python)
-    }
+pub(crate) fn load_routes(root: &Path, app: &App) -> Result<RouteTable, ConfigError> {
+    routes_of(root, &ControllerNames::discover(root, app.controllers()))
 }
 
 impl Site {
@@ -115,7 +141,7 @@ impl Site {
     ///
     /// # Errors
     /// See [`SiteError`]; nothing is served half-configured.
-    pub fn load(app: &App, options: SiteOptions) -> Result<Self, SiteError> {
+    pub(crate) fn load(app: &App, options: SiteOptions) -> Result<Self, SiteError> {
         Self::load_reusing(None, app, options, false)
     }
 
@@ -125,14 +151,15 @@ impl Site {
     ///
     /// # Errors
     /// As [`Site::load`].
-    pub fn load_reusing(
+    pub(crate) fn load_reusing(
         previous: Option<&Site>,
         app: &App,
         options: SiteOptions,
         python_changed: bool,
     ) -> Result<Self, SiteError> {
         let root = &options.root;
-        let routes = load_routes(root, app.controllers())?;
+        let names = ControllerNames::discover(root, app.controllers());
+        let routes = routes_of(root, &names)?;
         let manifest = Manifest::load(&build::output_dir(root))?;
         for route in routes.routes() {
             for component in route.page.iter().chain(route.layout.iter()) {
@@ -145,8 +172,7 @@ impl Site {
                 }
             }
         }
-        let document = Document::new(Shell::load(root)?, options.live_reload);
-        let assets = Assets::load_reusing(&manifest.client_dir(), previous.map(|p| &p.assets))?;
+        let document = Document::new(Shell::load(root)?, options.dev_client);
         let pool = match previous {
             Some(p) if p.manifest.ssr_hash == manifest.ssr_hash && !manifest.ssr_hash.is_empty() => p.pool.clone(),
             Some(p) => {
@@ -155,7 +181,6 @@ impl Site {
             }
             None => EnginePool::start(options.engine, manifest.ssr_source()?, options.pool)?,
         };
-        let python_files = python::discover(root);
         let python = match previous.and_then(|p| p.python.clone()) {
             Some(pool) => {
                 if python_changed {
@@ -163,29 +188,17 @@ impl Site {
                 }
                 Some(pool)
             }
-            None if python_files.is_empty() => None,
+            None if !names.has_python() => None,
             None => Some(PythonPool::start(root, options.python.clone())?),
         };
         Ok(Self {
-            python_files,
+            controllers: Controllers::new(&names, app.controllers(), python.as_ref()),
             python,
             routes,
-            controllers: app.controllers().clone(),
             pool,
             manifest: Arc::new(manifest),
             document,
-            assets,
             options,
         })
-    }
-
-    /// The controller called `name`, and its language.
-    pub fn controller(&self, name: &str) -> Option<(Arc<dyn Controller>, Language)> {
-        if let Some(c) = self.controllers.rust(name) {
-            return Some((c, Language::Rust));
-        }
-        let (file, pool) = (self.python_files.get(name)?, self.python.as_ref()?);
-        let controller = PythonController::new(name, file.clone(), pool.clone());
-        Some((Arc::new(controller), Language::Python))
     }
 }

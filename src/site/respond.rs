@@ -1,0 +1,147 @@
+//! [`Site::render`]: a matched request in, the parts of its response out — call the
+//! controller, then render the page, answer JSON, or redirect. HTTP concerns (routing
+//! misses, methods, reading the body, headers) stay in the server.
+
+use axum::http::{HeaderValue, StatusCode};
+
+use super::page::RenderError;
+use super::{ErrorKind, ErrorReport, Site};
+use crate::controller::{ControllerError, Outcome, RequestContext};
+use crate::router::Route;
+
+/// What the client asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// The HTML page.
+    Html,
+    /// The page object `{component, layout, props, url, version}` as JSON (client navigation).
+    Data,
+}
+
+/// The response, as plain data.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    /// Status code.
+    pub(crate) status: StatusCode,
+    /// Body (or redirect target).
+    pub(crate) body: ReplyBody,
+}
+
+/// What a [`Reply`] carries.
+#[derive(Debug)]
+pub(crate) enum ReplyBody {
+    /// A full HTML document.
+    Html(String),
+    /// A JSON document.
+    Json(String),
+    /// A redirect to this location.
+    Redirect(HeaderValue),
+}
+
+impl Site {
+    /// Answers `route` for `request`: the controller's props rendered into the page (or
+    /// as JSON when the route has no template or `format` asks for data).
+    ///
+    /// # Errors
+    /// An [`ErrorReport`] for the controller or render failure, already logged with
+    /// `request_id`.
+    pub(crate) async fn render(
+        &self,
+        request_id: &str,
+        route: &Route,
+        request: RequestContext,
+        format: Format,
+    ) -> Result<Reply, ErrorReport> {
+        let path = request.path.clone();
+        let outcome = match self.controllers.get(&route.name) {
+            Some(controller) => controller.call(request).await.map_err(|e| controller_failure(request_id, e))?,
+            None => Outcome::Props(serde_json::json!({})),
+        };
+        let (status, props) = match outcome {
+            Outcome::Props(props) => (StatusCode::OK, props),
+            Outcome::Status(status, props) => (status, props),
+            Outcome::Redirect { location, status } => return redirect(&route.name, request_id, &location, status),
+            Outcome::NotFound => {
+                return Err(ErrorReport::not_found(format!("controller `{}` answered not-found", route.name)))
+            }
+        };
+        let Some(page) = route.page.as_deref() else {
+            return Ok(Reply { status, body: ReplyBody::Json(props.to_string()) });
+        };
+        if format == Format::Data {
+            let data = serde_json::json!({
+                "component": page,
+                "layout": route.layout,
+                "props": props,
+                "url": path,
+                "version": self.manifest.version,
+            });
+            return Ok(Reply { status, body: ReplyBody::Json(data.to_string()) });
+        }
+        let html = self
+            .render_page(page, route.layout.as_deref(), props.to_string())
+            .await
+            .map_err(|e| render_failure(request_id, page, e))?;
+        Ok(Reply { status, body: ReplyBody::Html(html) })
+    }
+
+    /// The app's own `templates/error.svelte`, when it has one, rendered with
+    /// `{status, message, request_id}` inside the default layout. `None` when there is
+    /// none or it fails too (then the caller serves the plain page).
+    pub(crate) async fn error_page(&self, error: &ErrorReport, request_id: &str) -> Option<String> {
+        const ERROR_PAGE: &str = "error";
+        if !self.manifest.components.contains_key(ERROR_PAGE) {
+            return None;
+        }
+        let props = serde_json::json!({
+            "status": error.status.as_u16(),
+            "message": error.status.canonical_reason().unwrap_or("Error"),
+            "request_id": request_id,
+        });
+        match self.render_page(ERROR_PAGE, self.routes.default_layout(), props.to_string()).await {
+            Ok(html) => Some(html),
+            Err(e) => {
+                tracing::error!(target: "fymo::render", request_id, error = %e, "templates/error.svelte failed; serving the plain page");
+                None
+            }
+        }
+    }
+}
+
+/// A redirect, refusing a location that cannot be a header value (a newline from user
+/// input, say) rather than panicking on it.
+fn redirect(controller: &str, request_id: &str, location: &str, status: StatusCode) -> Result<Reply, ErrorReport> {
+    let refuse = |why: String| {
+        let error = ControllerError::Failed { controller: controller.to_owned(), source: why.into(), trace: None };
+        Err(controller_failure(request_id, error))
+    };
+    let Ok(value) = HeaderValue::from_str(location) else {
+        return refuse(format!("redirect location {location:?} is not a valid header value"));
+    };
+    if !status.is_redirection() {
+        return refuse(format!("redirect status {status} is not a 3xx status"));
+    }
+    Ok(Reply { status, body: ReplyBody::Redirect(value) })
+}
+
+fn controller_failure(request_id: &str, error: ControllerError) -> ErrorReport {
+    let trace = match &error {
+        ControllerError::Failed { trace, .. } => trace.clone(),
+        _ => None,
+    };
+    tracing::error!(target: "fymo::controller", request_id, error = %error, trace = trace.as_deref().unwrap_or(""), "controller failed");
+    let status = match error {
+        ControllerError::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    ErrorReport { stack: trace, ..ErrorReport::new(ErrorKind::Controller, error.to_string()).with_status(status) }
+}
+
+fn render_failure(request_id: &str, page: &str, error: RenderError) -> ErrorReport {
+    let stack = match &error {
+        RenderError::Engine(e) => e.stack().map(str::to_owned),
+        RenderError::NotBuilt(_) => None,
+    };
+    tracing::error!(target: "fymo::render", request_id, page, error = %error, stack = stack.as_deref().unwrap_or(""), "render failed");
+    ErrorReport { stack, ..ErrorReport::new(ErrorKind::Render, error.to_string()) }
+}
