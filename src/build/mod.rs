@@ -1,5 +1,6 @@
-//! The build step: runs node-tools over the app's templates and reads what it wrote.
-//! Never on the request path.
+//! The build step: runs node-tools (the app's own, or the copy embedded in this binary,
+//! unpacked to a cache folder) over the app's templates and reads what it wrote. Never on
+//! the request path.
 
 mod embedded;
 mod manifest;

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 pub use pool::{EnginePool, PoolConfig};
 pub(crate) use quickjs::QuickJs;
 #[cfg(feature = "v8")]
-pub use v8::V8;
+pub(crate) use v8::V8;
 
 /// Which JavaScript engine renders pages (`--engine`).
 ///

@@ -22,7 +22,7 @@ use super::{EngineBackend, EngineError, EngineInstance, Limits, RenderJob, Rende
 
 /// The V8 engine backend.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct V8;
+pub(crate) struct V8;
 
 impl EngineBackend for V8 {
     fn name(&self) -> &'static str {
