@@ -30,9 +30,7 @@ fn infinite_loop_answers_500_within_the_deadline_and_serving_continues() {
     }
     let health: serde_json::Value = serde_json::from_str(&get(&server.url("/_fymo/health")).body).unwrap();
     assert!(health["engines"]["recycled"].as_u64().unwrap() >= 2, "{health}");
-    std::thread::sleep(Duration::from_millis(100));
-    let log = server.drain_log().join("\n");
-    assert!(log.contains("render of `loop` was interrupted"), "{log}");
+    server.wait_for_log("render of `loop` was interrupted");
 }
 
 #[test]
@@ -44,10 +42,8 @@ fn throwing_component_is_a_500_and_the_log_has_the_error() {
     assert!(r.body.contains(&id));
     assert!(!r.body.contains("TypeError"), "no details in production");
     assert_eq!(get(&server.url("/ok")).status, 200);
-    std::thread::sleep(Duration::from_millis(100));
-    let log = server.drain_log().join("\n");
-    assert!(log.contains("render of `throws` threw: TypeError"), "{log}");
-    assert!(log.contains(&id), "request id in the log: {log}");
+    let log = server.wait_for_log("render of `throws` threw: TypeError");
+    assert!(log.lines().last().unwrap().contains(&id), "request id in the log: {log}");
 }
 
 #[test]
@@ -101,7 +97,48 @@ fn a_render_past_the_memory_limit_answers_500_and_serving_continues() {
     assert!(started.elapsed() < Duration::from_secs(15), "took {:?}", started.elapsed());
     let ok = get(&server.url("/ok"));
     assert_eq!(ok.status, 200, "the instance was replaced");
-    std::thread::sleep(Duration::from_millis(100));
-    let log = server.drain_log().join("\n");
-    assert!(log.contains("render of `hog` ran out of memory (limit 67108864 bytes)"), "{log}");
+    server.wait_for_log("render of `hog` ran out of memory (limit 67108864 bytes)");
+}
+
+#[test]
+fn unbounded_recursion_answers_500_and_the_process_keeps_serving() {
+    let (_app, server) = faults_server(&["--engines", "1", "--render-timeout-ms", "20000"]);
+    for page in ["/recurse", "/deep"] {
+        let r = get(&server.url(page));
+        assert_eq!(r.status, 500, "{page}");
+        let ok = get(&server.url("/ok"));
+        assert_eq!(ok.status, 200, "still serving after {page}");
+    }
+    server.wait_for_log("render of `recurse` threw");
+    server.wait_for_log("render of `deep` threw");
+}
+
+#[test]
+fn a_template_that_overwrites_built_ins_does_not_poison_later_renders() {
+    let (_app, server) = faults_server(&["--engines", "1"]);
+    let before = get(&server.url("/items"));
+    assert_eq!(before.status, 200);
+    assert_eq!(get(&server.url("/poison")).status, 200, "the poisoning render itself completes");
+    server.wait_for_log("changed built-ins");
+    for _ in 0..3 {
+        let after = get(&server.url("/items"));
+        assert_eq!(after.status, 200);
+        assert!(after.body.contains("<li>A</li><li>B</li>"), "{}", after.body);
+        assert!(after.body.contains(r#"<p>{"keys":["x","y"]}</p>"#), "{}", after.body);
+        assert_eq!(after.body, before.body, "renders as before the poisoning");
+    }
+}
+
+#[test]
+fn a_never_settling_microtask_chain_is_a_timeout() {
+    let (_app, server) = faults_server(&["--engines", "1", "--render-timeout-ms", "300"]);
+    let started = Instant::now();
+    let r = get(&server.url("/spin"));
+    assert_eq!(r.status, 500);
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    server.wait_for_log("render of `spin` was interrupted");
+    let ok = get(&server.url("/ok"));
+    assert_eq!(ok.status, 200);
+    let health: serde_json::Value = serde_json::from_str(&get(&server.url("/_fymo/health")).body).unwrap();
+    assert!(health["engines"]["recycled"].as_u64().unwrap() >= 1, "instance replaced: {health}");
 }

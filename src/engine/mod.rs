@@ -183,4 +183,12 @@ pub trait EngineBackend: Send + Sync + 'static {
 pub trait EngineInstance {
     /// Renders one job; must be interrupted once `deadline` passes.
     fn render(&mut self, job: &RenderJob, deadline: Instant) -> Result<Rendered, EngineError>;
+
+    /// The first standard built-in a render replaced or added to (`JSON.stringify`), if
+    /// any: the instance must then be replaced. Runs [`GUARD_JS`]'s check.
+    fn tampered(&mut self) -> Option<String>;
 }
+
+/// Evaluated after the SSR bundle in every instance; yields the check behind
+/// [`EngineInstance::tampered`].
+const GUARD_JS: &str = include_str!("guard.js");

@@ -14,6 +14,12 @@ use tokio::sync::oneshot;
 
 use super::{EngineBackend, EngineError, EngineInstance, Limits, RenderJob, Rendered};
 
+/// Native stack of an engine thread: well above the JavaScript stack limit each engine
+/// enforces (QuickJS's 4 MiB, V8's ~1 MiB), so unbounded recursion in a template ends in a
+/// catchable JavaScript error rather than a native overflow that aborts the process.
+/// Only the pages touched are committed.
+const ENGINE_STACK: usize = 32 * 1024 * 1024;
+
 /// Pool settings.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolConfig {
@@ -112,6 +118,7 @@ impl EnginePool {
             wakers.push(waker);
             thread::Builder::new()
                 .name(format!("fymo-engine-{index}"))
+                .stack_size(ENGINE_STACK)
                 .spawn(move || run_thread(&shared, &tasks, &wake))
                 .expect("spawning an engine thread");
         }
@@ -212,9 +219,16 @@ fn run_thread(shared: &Shared, tasks: &Receiver<Task>, wake: &Receiver<()>) {
         shared.busy.fetch_sub(1, Ordering::Relaxed);
         shared.renders.fetch_add(1, Ordering::Relaxed);
         current.renders += 1;
-        let poisoned = result.as_ref().is_err_and(EngineError::poisons_instance);
+        let mut poisoned = result.as_ref().is_err_and(EngineError::poisons_instance);
         let worn_out = shared.config.max_renders > 0 && current.renders >= shared.config.max_renders;
         let _ = task.reply.send(result);
+        // After answering: the check costs the next render, not this one.
+        if !poisoned && !worn_out {
+            if let Some(what) = current.instance.tampered() {
+                tracing::warn!(target: "fymo::engine", page = %task.job.page, changed = %what, "the render changed built-ins: replacing the engine instance");
+                poisoned = true;
+            }
+        }
         if poisoned || worn_out {
             tracing::debug!(target: "fymo::engine", poisoned, worn_out, "recycling engine instance");
             slot = None;

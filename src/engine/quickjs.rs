@@ -4,9 +4,9 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Instant;
 
-use rquickjs::{Context, Ctx, Function, Object, Runtime};
+use rquickjs::{Context, Ctx, Function, Object, Persistent, Runtime};
 
-use super::{EngineBackend, EngineError, EngineInstance, Limits, RenderJob, Rendered};
+use super::{EngineBackend, EngineError, EngineInstance, Limits, RenderJob, Rendered, GUARD_JS};
 
 /// The QuickJS engine backend.
 #[derive(Debug, Default, Clone, Copy)]
@@ -23,7 +23,8 @@ impl EngineBackend for QuickJs {
 }
 
 struct Instance {
-    // Field order matters: the context must drop before its runtime.
+    // Field order matters: values of the context drop before it, and it before its runtime.
+    guard: Persistent<Function<'static>>,
     context: Context,
     runtime: Runtime,
     deadline: Rc<Cell<Option<Instant>>>,
@@ -41,17 +42,30 @@ impl Instance {
         // Polled by QuickJS while it runs code: returning true raises an uncatchable error.
         runtime.set_interrupt_handler(Some(Box::new(move || watched.get().is_some_and(|d| Instant::now() >= d))));
         let context = Context::full(&runtime).map_err(|e| load_error(e.to_string()))?;
-        context.with(|ctx| {
-            ctx.eval::<(), _>(bundle).map_err(|e| {
+        let guard = context.with(|ctx| {
+            let load = |e| {
                 let (message, stack) = exception(&ctx, e);
                 EngineError::Load { message, stack }
-            })
+            };
+            ctx.eval::<(), _>(bundle).map_err(load)?;
+            let guard: Function = ctx.eval(GUARD_JS).map_err(load)?;
+            Ok::<_, EngineError>(Persistent::save(&ctx, guard))
         })?;
-        Ok(Self { context, runtime, deadline, limits })
+        Ok(Self { guard, context, runtime, deadline, limits })
     }
 
-    fn drain_jobs(&self) {
-        while let Ok(true) = self.runtime.execute_pending_job() {}
+    /// Runs the promise jobs a render queued (`{#await}` reactions). `false` when the
+    /// interrupt handler stopped them: a chain that never settles ran into the deadline.
+    fn drain_jobs(&self, deadline: Instant) -> bool {
+        loop {
+            match self.runtime.execute_pending_job() {
+                Ok(true) => {}
+                Ok(false) => return true,
+                // A job that threw is the component's business; one that was interrupted is not.
+                Err(_) if Instant::now() >= deadline => return false,
+                Err(_) => {}
+            }
+        }
     }
 }
 
@@ -67,9 +81,10 @@ impl EngineInstance for Instance {
             };
             call().map_err(|e| exception(&ctx, e))
         });
-        self.drain_jobs();
+        let settled = self.drain_jobs(deadline);
         self.deadline.set(None);
         match result {
+            Ok(_) if !settled => Err(EngineError::Timeout { page: job.page.clone(), after: started.elapsed() }),
             Ok(json) => Rendered::from_host_json(&job.page, &json),
             Err(_) if Instant::now() >= deadline => {
                 Err(EngineError::Timeout { page: job.page.clone(), after: started.elapsed() })
@@ -79,6 +94,16 @@ impl EngineInstance for Instance {
             }
             Err((message, stack)) => Err(EngineError::Exception { page: job.page.clone(), message, stack }),
         }
+    }
+
+    fn tampered(&mut self) -> Option<String> {
+        self.context.with(|ctx| {
+            let check = self.guard.clone().restore(&ctx).ok()?;
+            match check.call::<_, Option<String>>(()) {
+                Ok(changed) => changed,
+                Err(_) => Some("the built-ins check itself failed".into()),
+            }
+        })
     }
 }
 

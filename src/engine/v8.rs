@@ -18,7 +18,7 @@ use std::time::Instant;
 use deno_core::error::JsError;
 use deno_core::{v8, JsRuntime, PollEventLoopOptions, RuntimeOptions};
 
-use super::{EngineBackend, EngineError, EngineInstance, Limits, RenderJob, Rendered};
+use super::{EngineBackend, EngineError, EngineInstance, Limits, RenderJob, Rendered, GUARD_JS};
 
 /// The V8 engine backend.
 #[derive(Debug, Default, Clone, Copy)]
@@ -36,6 +36,7 @@ impl EngineBackend for V8 {
 
 struct Instance {
     render: v8::Global<v8::Function>,
+    guard: v8::Global<v8::Function>,
     // Dropped before the runtime: the watchdog holds a handle to its isolate.
     watchdog: Watchdog,
     runtime: JsRuntime,
@@ -83,9 +84,10 @@ impl Instance {
             let (message, stack) = describe(&e);
             EngineError::Load { message, stack }
         })?;
-        let render = lookup_render(&mut runtime)?;
+        let render = function(&mut runtime, "globalThis.__fymo?.render", "the SSR bundle did not install __fymo.render")?;
+        let guard = function(&mut runtime, GUARD_JS, "the built-ins guard did not load")?;
         let watchdog = Watchdog::start(runtime.v8_isolate().thread_safe_handle());
-        Ok(Self { render, watchdog, runtime, out_of_memory, limits })
+        Ok(Self { render, guard, watchdog, runtime, out_of_memory, limits })
     }
 
     /// Calls `__fymo.render(page, layout, propsJson)` and returns its JSON string.
@@ -103,10 +105,12 @@ impl Instance {
         let result = render.call(scope, this, &[page, layout, props]);
         // Promise reactions a component queued (an `{#await}` block) must not pile up
         // from one render to the next.
+        // A chain that never settles runs until the watchdog terminates it.
         scope.perform_microtask_checkpoint();
+        let terminated = scope.has_terminated() || scope.is_execution_terminating();
         match result {
+            _ if terminated => Err(Failure::Terminated),
             Some(value) => Ok(value.to_rust_string_lossy(scope)),
-            None if scope.has_terminated() || scope.is_execution_terminating() => Err(Failure::Terminated),
             None => {
                 let exception = scope.exception().unwrap_or_else(|| v8::undefined(scope).into());
                 let (message, stack) = describe(&JsError::from_v8_exception(scope, exception));
@@ -153,12 +157,29 @@ impl EngineInstance for Instance {
             }
         }
     }
+
+    fn tampered(&mut self) -> Option<String> {
+        deno_core::scope!(scope, self.runtime);
+        v8::tc_scope!(let scope, scope);
+        let guard = v8::Local::new(scope, &self.guard);
+        let this = v8::undefined(scope).into();
+        match guard.call(scope, this, &[]) {
+            Some(value) if value.is_null_or_undefined() => None,
+            Some(value) => Some(value.to_rust_string_lossy(scope)),
+            None => Some("the built-ins check itself failed".into()),
+        }
+    }
 }
 
-/// Reads `globalThis.__fymo.render`, which the SSR host installs.
-fn lookup_render(runtime: &mut JsRuntime) -> Result<v8::Global<v8::Function>, EngineError> {
-    let missing = || EngineError::Load { message: "the SSR bundle did not install __fymo.render".into(), stack: None };
-    let value = runtime.execute_script("<fymo>", "globalThis.__fymo?.render").map_err(|_| missing())?;
+/// Evaluates `source`, which must yield a function (`__fymo.render`, which the SSR host
+/// installs, or the built-ins guard).
+fn function(
+    runtime: &mut JsRuntime,
+    source: &'static str,
+    missing: &str,
+) -> Result<v8::Global<v8::Function>, EngineError> {
+    let missing = || EngineError::Load { message: missing.to_owned(), stack: None };
+    let value = runtime.execute_script("<fymo>", source).map_err(|_| missing())?;
     deno_core::scope!(scope, runtime);
     let value = v8::Local::new(scope, value);
     let function = v8::Local::<v8::Function>::try_from(value).map_err(|_| missing())?;

@@ -161,6 +161,21 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
+    /// Waits (up to 30 s) for a log line containing `needle`; every line read so far,
+    /// joined, for the assertion message.
+    pub fn wait_for_log(&self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let mut seen = Vec::new();
+        while let Ok(line) = self.log.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now())) {
+            let found = line.contains(needle);
+            seen.push(line);
+            if found {
+                return seen.join("\n");
+            }
+        }
+        panic!("no log line contains {needle:?}; saw:\n{}", seen.join("\n"));
+    }
+
     /// Log lines printed so far.
     pub fn drain_log(&self) -> Vec<String> {
         self.log.try_iter().collect()
