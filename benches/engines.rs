@@ -25,6 +25,7 @@ fn job(n: u32) -> RenderJob {
         page: "products/index".into(),
         layout: Some("layouts/main".into()),
         props_json: products::list(n).to_string(),
+        isolate: false,
     }
 }
 
@@ -65,6 +66,10 @@ struct Row {
     cold_start: Duration,
     render_10: Duration,
     render_1000: Duration,
+    /// The built-ins check run after every render (`EngineInstance::tampered`).
+    guard: Duration,
+    /// A render of 10 items in a fresh instance (`isolate: true`).
+    isolated_10: Duration,
     rss_per_instance_mib: f64,
 }
 
@@ -88,7 +93,28 @@ fn measure(engine: Engine, bundle: &str) -> Row {
     let mut instance = engine.instantiate(bundle, limits).unwrap();
     let render_10 = render_median(instance.as_mut(), &small, 2000);
     let render_1000 = render_median(instance.as_mut(), &large, 60);
+    let guard = median(
+        (0..2000)
+            .map(|_| {
+                let started = Instant::now();
+                assert_eq!(instance.tampered(), None);
+                started.elapsed()
+            })
+            .collect(),
+    );
     drop(instance);
+    let isolated_10 = median(
+        (0..9)
+            .map(|_| {
+                let started = Instant::now();
+                let mut fresh = engine.instantiate(bundle, limits).unwrap();
+                fresh.render(&small, Instant::now() + Duration::from_secs(60)).unwrap();
+                let took = started.elapsed();
+                drop(fresh);
+                took
+            })
+            .collect(),
+    );
 
     // Resident memory of warm instances: each has rendered both pages.
     let before = rss_kib();
@@ -105,7 +131,7 @@ fn measure(engine: Engine, bundle: &str) -> Row {
         drop(instance);
     }
     let rss_per_instance_mib = (after.saturating_sub(before)) as f64 / 1024.0 / INSTANCES_FOR_RSS as f64;
-    Row { engine: engine.name(), cold_start, render_10, render_1000, rss_per_instance_mib }
+    Row { engine: engine.name(), cold_start, render_10, render_1000, guard, isolated_10, rss_per_instance_mib }
 }
 
 fn main() {
@@ -116,18 +142,26 @@ fn main() {
 
     println!("\ndemo SSR bundle: {} KiB; product list inside the main layout; medians", bundle.len() / 1024);
     println!(
-        "{:<10}{:>16}{:>18}{:>20}{:>22}",
-        "engine", "cold start ms", "render 10 µs", "render 1000 µs", "RSS/instance MiB"
+        "{:<10}{:>16}{:>18}{:>20}{:>20}{:>22}{:>22}",
+        "engine",
+        "cold start ms",
+        "render 10 µs",
+        "render 1000 µs",
+        "built-ins check µs",
+        "isolated render 10 µs",
+        "RSS/instance MiB"
     );
     for &engine in Engine::ALL {
         let bundle = bundle.clone();
         let row = std::thread::spawn(move || measure(engine, &bundle)).join().expect("engine bench thread");
         println!(
-            "{:<10}{:>16.1}{:>18.0}{:>20.0}{:>22.1}",
+            "{:<10}{:>16.1}{:>18.0}{:>20.0}{:>20.1}{:>22.0}{:>22.1}",
             row.engine,
             row.cold_start.as_secs_f64() * 1e3,
             us(row.render_10),
             us(row.render_1000),
+            us(row.guard),
+            us(row.isolated_10),
             row.rss_per_instance_mib
         );
     }

@@ -142,3 +142,19 @@ fn a_never_settling_microtask_chain_is_a_timeout() {
     let health: serde_json::Value = serde_json::from_str(&get(&server.url("/_fymo/health")).body).unwrap();
     assert!(health["engines"]["recycled"].as_u64().unwrap() >= 1, "instance replaced: {health}");
 }
+
+#[test]
+fn module_state_is_shared_per_instance_unless_the_route_isolates() {
+    let (_app, server) = faults_server(&["--engines", "1"]);
+    let count = |path: &str| {
+        let body = get(&server.url(path)).body;
+        let start = body.find("<p id=\"renders\">").expect("the counter") + "<p id=\"renders\">".len();
+        body[start..].split('<').next().unwrap().to_owned()
+    };
+    assert_eq!(count("/shared"), "1");
+    assert_eq!(count("/shared"), "2", "like Node: module state lives as long as the instance");
+    for _ in 0..3 {
+        assert_eq!(count("/isolated"), "1", "a fresh realm every time");
+    }
+    assert_eq!(count("/shared"), "3", "isolated renders leave the shared instance alone");
+}

@@ -58,6 +58,8 @@ pub(crate) struct RouteSpec {
     pub methods: Vec<String>,
     /// Per-route layout.
     pub layout: LayoutChoice,
+    /// Render in a fresh engine instance of its own (`isolate: true`).
+    pub isolate: bool,
 }
 
 /// `routes.yml` as parsed.
@@ -96,6 +98,8 @@ struct RawLong {
     methods: Vec<String>,
     #[serde(default, deserialize_with = "present")]
     layout: Option<Value>,
+    #[serde(default)]
+    isolate: bool,
 }
 
 /// Keeps an explicit `null` as `Some(Value::Null)` (serde would make it `None`), so
@@ -169,9 +173,13 @@ impl RoutesFile {
 
 fn route_spec(value: Value, file: &Path, line: usize, path: &str) -> Result<RouteSpec, ConfigError> {
     match value {
-        Value::String(controller) => {
-            Ok(RouteSpec { controller, template: None, methods: Vec::new(), layout: LayoutChoice::Inherit })
-        }
+        Value::String(controller) => Ok(RouteSpec {
+            controller,
+            template: None,
+            methods: Vec::new(),
+            layout: LayoutChoice::Inherit,
+            isolate: false,
+        }),
         Value::Mapping(_) => {
             let long: RawLong = serde_yaml::from_value(value)
                 .map_err(|e| ConfigError::at(file, line, format!("route `{path}`: {e}")))?;
@@ -180,6 +188,7 @@ fn route_spec(value: Value, file: &Path, line: usize, path: &str) -> Result<Rout
                 template: long.template,
                 methods: long.methods,
                 layout: layout_choice(long.layout, file, line)?,
+                isolate: long.isolate,
             })
         }
         other => Err(ConfigError::at(

@@ -95,6 +95,10 @@ pub struct RenderJob {
     pub layout: Option<String>,
     /// The props, already serialized as JSON.
     pub props_json: String,
+    /// Render in a fresh instance made for this job alone (a route's `isolate: true`):
+    /// no module state or built-in shared with any other render, at the cost of loading
+    /// the bundle once more.
+    pub isolate: bool,
 }
 
 /// Limits applied to every engine instance.

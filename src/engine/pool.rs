@@ -212,6 +212,10 @@ fn run_thread(shared: &Shared, tasks: &Receiver<Task>, wake: &Receiver<()>) {
             let _ = task.reply.send(Err(e));
             continue;
         }
+        if task.job.isolate {
+            render_isolated(shared, task);
+            continue;
+        }
         let current = slot.as_mut().expect("instance just ensured");
         shared.busy.fetch_add(1, Ordering::Relaxed);
         let deadline = Instant::now() + shared.config.limits.deadline;
@@ -234,6 +238,19 @@ fn run_thread(shared: &Shared, tasks: &Receiver<Task>, wake: &Receiver<()>) {
             slot = None;
         }
     }
+}
+
+/// Renders `task` in an instance built for it alone, then drops the instance.
+fn render_isolated(shared: &Shared, task: Task) {
+    let (_, bundle) = current_bundle(shared);
+    shared.busy.fetch_add(1, Ordering::Relaxed);
+    let result = shared.backend.instantiate(&bundle, shared.config.limits).and_then(|mut instance| {
+        let deadline = Instant::now() + shared.config.limits.deadline;
+        instance.render(&task.job, deadline)
+    });
+    shared.busy.fetch_sub(1, Ordering::Relaxed);
+    shared.renders.fetch_add(1, Ordering::Relaxed);
+    let _ = task.reply.send(result);
 }
 
 struct Slot {
@@ -276,7 +293,7 @@ mod tests {
     }
 
     fn render(pool: &EnginePool, n: u32) -> Result<Rendered, EngineError> {
-        let job = RenderJob { page: "p".into(), layout: None, props_json: format!("{{\"n\":{n}}}") };
+        let job = RenderJob { page: "p".into(), layout: None, props_json: format!("{{\"n\":{n}}}"), isolate: false };
         tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(pool.render(job))
     }
 
@@ -311,7 +328,7 @@ mod tests {
     fn throwing_render_keeps_the_instance(engine: Engine) {
         let leaky = "let seen = 0; globalThis.__fymo = { render: (p, l, props) => { seen++; const v = JSON.parse(props); if (v.fail) throw new TypeError('bad props'); return JSON.stringify({ head: '', body: String(v.n ?? 'none') }); } };";
         let pool = EnginePool::start(engine, leaky.into(), PoolConfig { size: 1, ..PoolConfig::default() }).unwrap();
-        let job = |props: &str| RenderJob { page: "p".into(), layout: None, props_json: props.into() };
+        let job = |props: &str| RenderJob { page: "p".into(), layout: None, props_json: props.into(), isolate: false };
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         assert_eq!(rt.block_on(pool.render(job("{\"n\":1}"))).unwrap().body, "1");
         let err = rt.block_on(pool.render(job("{\"fail\":true}"))).unwrap_err();

@@ -84,7 +84,8 @@ impl Instance {
             let (message, stack) = describe(&e);
             EngineError::Load { message, stack }
         })?;
-        let render = function(&mut runtime, "globalThis.__fymo?.render", "the SSR bundle did not install __fymo.render")?;
+        let render =
+            function(&mut runtime, "globalThis.__fymo?.render", "the SSR bundle did not install __fymo.render")?;
         let guard = function(&mut runtime, GUARD_JS, "the built-ins guard did not load")?;
         let watchdog = Watchdog::start(runtime.v8_isolate().thread_safe_handle());
         Ok(Self { render, guard, watchdog, runtime, out_of_memory, limits })

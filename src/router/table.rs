@@ -24,6 +24,8 @@ pub(crate) struct Route {
     pub page: Option<String>,
     /// Layout component wrapping the page.
     pub layout: Option<String>,
+    /// Render in a fresh engine instance (no state shared with other renders).
+    pub isolate: bool,
     /// Line in routes.yml.
     pub line: usize,
 }
@@ -123,6 +125,7 @@ impl Resolver<'_> {
             controller,
             page,
             layout: None,
+            isolate: false,
             line,
         })
     }
@@ -167,6 +170,7 @@ impl RouteTable {
             let mut route =
                 resolver.route(&entry.path, &entry.spec.controller, entry.spec.template.as_deref(), entry.line)?;
             route.layout = resolver.layout(&entry.spec.layout, &default_layout, entry.line)?;
+            route.isolate = entry.spec.isolate;
             if !entry.spec.methods.is_empty() {
                 route.methods = entry
                     .spec

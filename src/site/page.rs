@@ -25,6 +25,7 @@ impl Site {
         page: &str,
         layout: Option<&str>,
         props_json: String,
+        isolate: bool,
     ) -> Result<String, RenderError> {
         for component in std::iter::once(page).chain(layout) {
             if !self.manifest.components.contains_key(component) {
@@ -32,8 +33,12 @@ impl Site {
             }
         }
         // The engine thread takes its own copy; the document escapes this one.
-        let job =
-            RenderJob { page: page.to_owned(), layout: layout.map(str::to_owned), props_json: props_json.clone() };
+        let job = RenderJob {
+            page: page.to_owned(),
+            layout: layout.map(str::to_owned),
+            props_json: props_json.clone(),
+            isolate,
+        };
         let rendered = self.pool.render(job).await?;
         Ok(self.document.render(&self.manifest, page, layout, &rendered, &props_json))
     }

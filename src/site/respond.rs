@@ -79,7 +79,7 @@ impl Site {
             return Ok(Reply { status, body: ReplyBody::Json(data.to_string()) });
         }
         let html = self
-            .render_page(page, route.layout.as_deref(), props.to_string())
+            .render_page(page, route.layout.as_deref(), props.to_string(), route.isolate)
             .await
             .map_err(|e| render_failure(request_id, page, e))?;
         Ok(Reply { status, body: ReplyBody::Html(html) })
@@ -98,7 +98,7 @@ impl Site {
             "message": error.status.canonical_reason().unwrap_or("Error"),
             "request_id": request_id,
         });
-        match self.render_page(ERROR_PAGE, self.routes.default_layout(), props.to_string()).await {
+        match self.render_page(ERROR_PAGE, self.routes.default_layout(), props.to_string(), false).await {
             Ok(html) => Some(html),
             Err(e) => {
                 tracing::error!(target: "fymo::render", request_id, error = %e, "templates/error.svelte failed; serving the plain page");
