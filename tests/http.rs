@@ -2,19 +2,28 @@
 
 mod common;
 
-use common::{get, get_with, Server, TestApp, DEMO};
+use common::{closed_by_server, connect, get, get_with, read_response, Server, TestApp, DEMO};
+use std::io::Write;
 use std::sync::OnceLock;
+use std::time::Duration;
 
-/// The demo app, copied and built once for this file; each test starts its own server
-/// so that no process outlives its test.
-fn server() -> Server {
+/// The demo app, copied and built once for this file.
+fn app() -> &'static TestApp {
     static APP: OnceLock<TestApp> = OnceLock::new();
-    let app = APP.get_or_init(|| {
+    APP.get_or_init(|| {
         let app = TestApp::demo();
         app.build();
         app
-    });
-    Server::start(DEMO, app, &["--engines", "2"])
+    })
+}
+
+/// Each test starts its own server so that no process outlives its test.
+fn server() -> Server {
+    server_with(&[])
+}
+
+fn server_with(args: &[&str]) -> Server {
+    Server::start(DEMO, app(), &[&["--engines", "2"], args].concat())
 }
 
 #[test]
@@ -190,6 +199,134 @@ fn method_not_allowed_and_redirect_free_get() {
     let server = server();
     let r = common::post_form(&server.url("/products"), &[("a", "b")]);
     assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("GET, HEAD"), "GET implies HEAD");
+    let r = common::post_form(&server.url("/api/products/7"), &[("a", "b")]);
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("GET, HEAD"));
+}
+
+#[test]
+fn bodies_over_the_limit_are_413_and_of_unsupported_types_415() {
+    let server = server();
+    let mut stream = connect(&server);
+    let head = "POST /guestbook HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 3000000\r\n\r\n";
+    stream.write_all(head.as_bytes()).unwrap();
+    let (status, _) = read_response(&mut stream).expect("an answer before the body is sent");
+    assert_eq!(status, 413);
+    for content_type in ["application/jsonx", "text/plain", "application/xml; charset=utf-8"] {
+        let r = common::post_body(&server.url("/guestbook"), content_type, "{}");
+        assert_eq!(r.status, 415, "{content_type}");
+    }
+    let r = common::post_body(&server.url("/guestbook"), "application/json; charset=utf-8", "{");
+    assert_eq!(r.status, 400, "malformed JSON");
+    let r = common::post_body(&server.url("/guestbook"), "application/x-www-form-urlencoded", "name=ada&message=hi");
+    assert_eq!(r.status, 303, "a supported type is read: {}", r.body);
+    let r = common::post_body(&server.url("/guestbook"), "text/plain", "");
+    assert_ne!(r.status, 415, "no body, no check");
+}
+
+#[test]
+fn errors_of_json_routes_and_json_clients_are_json() {
+    let server = server();
+    let is_json = |r: &common::Reply| {
+        assert_eq!(r.header("content-type"), Some("application/json"), "{}", r.body);
+        serde_json::from_str::<serde_json::Value>(&r.body).unwrap()
+    };
+    let r = common::post_form(&server.url("/api/products/7"), &[("a", "b")]);
+    assert_eq!(is_json(&r)["status"], 405);
+    let r = get_with(&server.url("/no/such/page"), &[("Accept", "application/json")]);
+    assert_eq!(r.status, 404);
+    assert_eq!(is_json(&r)["status"], 404);
+    let r = get_with(&server.url("/fail"), &[("Accept", "text/html;q=0.5, application/json")]);
+    assert_eq!(r.status, 500);
+    assert_eq!(is_json(&r)["request_id"], r.header("x-request-id").unwrap());
+}
+
+#[test]
+fn accept_is_weighed_by_q_values_and_named_in_vary() {
+    let server = server();
+    let url = server.url("/products/3");
+    for (accept, json) in [
+        ("text/html;q=0.9, application/json", true),
+        ("application/json;q=0", false),
+        ("*/*", false),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", false),
+    ] {
+        let r = get_with(&url, &[("Accept", accept)]);
+        assert_eq!(r.status, 200);
+        let content_type = r.header("content-type").unwrap();
+        assert_eq!(content_type.starts_with("application/json"), json, "{accept}: {content_type}");
+        assert!(r.header_list("vary").contains(&"accept".to_owned()), "{accept}: {:?}", r.headers);
+    }
+    let not_found = get(&server.url("/no/such/page"));
+    assert!(not_found.header_list("vary").contains(&"accept".to_owned()));
+    let endpoint = get(&server.url("/api/products/7"));
+    assert!(!endpoint.header_list("vary").contains(&"accept".to_owned()), "a JSON route does not negotiate");
+}
+
+#[test]
+fn pages_send_safe_default_headers() {
+    let server = server();
+    for path in ["/", "/no/such/page", "/api/products/7"] {
+        let r = get(&server.url(path));
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"), "{path}");
+        assert_eq!(r.header("referrer-policy"), Some("strict-origin-when-cross-origin"), "{path}");
+        assert_eq!(r.header("x-frame-options"), Some("SAMEORIGIN"), "{path}");
+    }
+}
+
+#[test]
+fn slow_request_heads_are_cut_off_while_others_are_served() {
+    let server = server_with(&["--header-timeout-secs", "1"]);
+    let mut silent = connect(&server);
+    let mut half = connect(&server);
+    half.write_all(b"GET / HT").unwrap();
+    assert_eq!(get(&server.url("/")).status, 200, "a normal client is served meanwhile");
+    assert!(closed_by_server(&mut half), "half a request line is cut off");
+    assert!(closed_by_server(&mut silent), "a connection that sends nothing is cut off");
+}
+
+#[test]
+fn idle_keep_alive_connections_are_closed_after_the_keepalive_timeout() {
+    let server = server_with(&["--keepalive-timeout-secs", "1", "--header-timeout-secs", "600"]);
+    let mut stream = connect(&server);
+    stream.write_all(b"GET /_fymo/health HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut stream).unwrap().0, 200);
+    stream.write_all(b"GET /_fymo/health HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    assert_eq!(read_response(&mut stream).unwrap().0, 200, "kept alive for a second request");
+    assert!(closed_by_server(&mut stream), "closed once idle");
+}
+
+#[test]
+fn trickled_bodies_are_answered_408_after_the_body_timeout() {
+    let server = server_with(&["--body-timeout-secs", "1"]);
+    let mut stream = connect(&server);
+    let head = "POST /guestbook HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nmessage=";
+    stream.write_all(head.as_bytes()).unwrap();
+    assert_eq!(get(&server.url("/")).status, 200, "a normal client is served meanwhile");
+    let (status, _) = read_response(&mut stream).expect("a 408 before the close");
+    assert_eq!(status, 408);
+    assert!(closed_by_server(&mut stream));
+}
+
+#[test]
+fn connections_over_the_cap_wait_until_one_closes() {
+    let server = server_with(&["--max-connections", "2"]);
+    let held: Vec<_> = (0..2)
+        .map(|_| {
+            let mut stream = connect(&server);
+            stream.write_all(b"GET /_fymo/health HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            assert_eq!(read_response(&mut stream).unwrap().0, 200);
+            stream
+        })
+        .collect();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let url = server.url("/_fymo/health");
+    std::thread::spawn(move || tx.send(get(&url).status));
+    // Cannot be answered while both are held, however long this waits.
+    assert!(rx.recv_timeout(Duration::from_secs(2)).is_err(), "a third connection was served past the cap");
+    drop(held);
+    assert_eq!(rx.recv_timeout(Duration::from_secs(30)).unwrap(), 200, "served once the others went");
 }
 
 #[test]
@@ -203,4 +340,77 @@ fn route_with_layout_disabled_has_no_layout() {
 
 fn urlencode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}
+
+/// The first log line of `server` containing every one of `needles`, waiting up to 60 s.
+fn log_line(server: &Server, needles: &[&str], seen: &mut Vec<String>) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let remaining = deadline.saturating_duration_since(std::time::Instant::now());
+        let line =
+            server.log.recv_timeout(remaining).unwrap_or_else(|_| panic!("no log line with {needles:?}: {seen:#?}"));
+        seen.push(line.clone());
+        if needles.iter().all(|n| line.contains(n)) {
+            return line;
+        }
+    }
+}
+
+#[test]
+fn access_log_redacts_secrets_and_escapes_control_characters() {
+    let server = server();
+    assert_eq!(get(&server.url("/hello?name=ada&password=hunter2&api_key=k123")).status, 200);
+    let mut seen = Vec::new();
+    let line = log_line(&server, &["fymo::access", "/hello"], &mut seen);
+    assert!(line.contains("name=ada&password=REDACTED&api_key=REDACTED"), "{line}");
+    assert!(!line.contains("hunter2") && !line.contains("k123"), "{line}");
+    // U+009B is CSI: raw, it would drive a terminal reading the log.
+    let mut stream = connect(&server);
+    stream.write_all("GET /x\u{9b}31m HTTP/1.1\r\nHost: x\r\n\r\n".as_bytes()).unwrap();
+    assert_eq!(read_response(&mut stream).unwrap().0, 404);
+    let line = log_line(&server, &["fymo::access", "/x"], &mut seen);
+    assert!(line.contains("/x\\u{9b}31m"), "{line}");
+    assert!(!line.contains('\u{9b}'), "{line}");
+}
+
+#[test]
+fn request_ids_are_unique_across_processes() {
+    let prefix = |server: &Server| {
+        let id = get(&server.url("/")).header("x-request-id").unwrap().to_owned();
+        let (prefix, counter) = id.split_once('-').unwrap();
+        assert!(prefix.len() == 16 && prefix.bytes().all(|b| b.is_ascii_hexdigit()), "a random 64-bit prefix: {id}");
+        assert!(u64::from_str_radix(counter, 16).is_ok(), "{id}");
+        prefix.to_owned()
+    };
+    let (a, b) = (server(), server());
+    assert_ne!(prefix(&a), prefix(&b));
+    let kept = get_with(&a.url("/"), &[("X-Request-Id", "from-the-proxy-1")]);
+    assert_eq!(kept.header("x-request-id"), Some("from-the-proxy-1"), "a valid incoming id is kept");
+}
+
+#[test]
+fn logs_have_no_colour_when_stderr_is_not_a_terminal() {
+    let server = Server::start_configured(DEMO, app(), "serve", &["--engines", "2"], |command| {
+        command.env_remove("NO_COLOR");
+    });
+    assert_eq!(get(&server.url("/")).status, 200);
+    let mut seen = Vec::new();
+    log_line(&server, &["fymo::access"], &mut seen);
+    assert!(seen.iter().all(|l| !l.contains('\u{1b}')), "{seen:#?}");
+}
+
+#[test]
+fn json_log_format_covers_every_line() {
+    // An app without a build: `serve` builds it first, and those lines are logs too.
+    let app = TestApp::demo();
+    let server = Server::start(DEMO, &app, &["--engines", "2", "--log-format", "json"]);
+    assert_eq!(get(&server.url("/fail")).status, 500);
+    let mut seen = server.startup.clone();
+    assert!(seen.iter().any(|l| l.contains("ssr bundle")), "the build's lines: {seen:#?}");
+    log_line(&server, &["fymo::access", "/fail"], &mut seen);
+    for line in &seen {
+        let value: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}\n{seen:#?}"));
+        assert!(value["level"].is_string(), "{line}");
+    }
 }

@@ -153,16 +153,32 @@ impl From<std::io::Error> for BuildError {
     }
 }
 
+/// Logs every line `stream` (a child's output) carries, on a thread of its own, so that
+/// the child's words are log lines like ours (`--log-format json` covers them).
+fn log_lines(stream: impl std::io::Read + Send + 'static, from: &'static str) {
+    let forward = move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            tracing::info!(target: "fymo::build", from, "{line}");
+        }
+    };
+    if let Err(error) = std::thread::Builder::new().name("fymo-child-log".into()).spawn(forward) {
+        tracing::warn!(target: "fymo::build", from, %error, "cannot forward the output of a child process");
+    }
+}
+
 fn npm_ci(dir: &Path) -> Result<(), BuildError> {
-    eprintln!("fymo: installing node-tools packages (npm ci in {})", dir.display());
+    tracing::info!(target: "fymo::build", "installing node-tools packages (npm ci in {})", dir.display());
     let what = "npm ci".to_owned();
-    let status = Command::new("npm")
+    let mut child = Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
         .current_dir(dir)
-        .stdout(Stdio::inherit())
-        .stderr(Stdio::inherit())
-        .status()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|source| BuildError::Tool { what: what.clone(), source })?;
+    log_lines(child.stdout.take().expect("piped stdout"), "npm");
+    log_lines(child.stderr.take().expect("piped stderr"), "npm");
+    let status = child.wait().map_err(|source| BuildError::Tool { what: what.clone(), source })?;
     if !status.success() {
         return Err(BuildError::Failed { what, status });
     }
@@ -185,9 +201,10 @@ pub(crate) fn build(root: &Path, mut progress: impl FnMut(&BuildEvent)) -> Resul
     let what = format!("node {}", tools.dir.join("build.mjs").display());
     let mut child = node_command(root, tools)
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .spawn()
         .map_err(|source| BuildError::Tool { what: what.clone(), source })?;
+    log_lines(child.stderr.take().expect("piped stderr"), "node-tools");
     let stdout = child.stdout.take().expect("piped stdout");
     let mut errors = Vec::new();
     for line in BufReader::new(stdout).lines() {
@@ -196,7 +213,7 @@ pub(crate) fn build(root: &Path, mut progress: impl FnMut(&BuildEvent)) -> Resul
             Ok(BuildEvent::Error(e)) => errors.push(e),
             Ok(event) => progress(&event),
             // Anything else a plugin printed: pass it through.
-            Err(_) => eprintln!("{line}"),
+            Err(_) => tracing::info!(target: "fymo::build", from = "node-tools", "{line}"),
         }
     }
     let status = child.wait().map_err(|source| BuildError::Tool { what: what.clone(), source })?;
@@ -235,9 +252,10 @@ impl DevBuilder {
             .arg("--serve-stdin")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .map_err(|source| BuildError::Tool { what: "node build.mjs --serve-stdin".into(), source })?;
+        log_lines(child.stderr.take().expect("piped stderr"), "node-tools");
         Ok(Self {
             stdin: child.stdin.take().expect("piped stdin"),
             events: BufReader::new(child.stdout.take().expect("piped stdout")).lines(),
@@ -267,7 +285,7 @@ impl DevBuilder {
                     return Ok(());
                 }
                 Ok(event) => progress(&event),
-                Err(_) => eprintln!("{line}"),
+                Err(_) => tracing::info!(target: "fymo::build", from = "node-tools", "{line}"),
             }
         }
     }

@@ -105,4 +105,20 @@ pub(super) struct ServeArgs {
     /// Show error details in responses (development).
     #[arg(long)]
     pub dev_errors: bool,
+    /// Seconds a client may take to send a request's head; then the connection is closed.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout_secs: u64,
+    /// Seconds a client may take to send a request's body; then it is answered 408.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_timeout_secs: u64,
+    /// Seconds a kept-alive connection may idle between requests.
+    #[arg(long, default_value_t = 75, value_parser = clap::value_parser!(u64).range(1..))]
+    pub keepalive_timeout_secs: u64,
+    /// Most connections open at once per process; more wait to be accepted.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
+    /// Query keys whose values the access log replaces with REDACTED (comma-separated;
+    /// also matches a word of a key, e.g. `api_key`).
+    #[arg(long, value_delimiter = ',', default_values_t = crate::server::DEFAULT_REDACTED.map(String::from))]
+    pub redact_query_keys: Vec<String>,
 }

@@ -12,7 +12,7 @@ use crate::controller::python::PythonConfig;
 use crate::dev;
 use crate::engine::{Limits, PoolConfig};
 use crate::prefork::{self, Arbiter, ArbiterConfig, Ended, ServeError, WorkerEnv};
-use crate::server::{Bind, BoundListener, Mode};
+use crate::server::{self, Bind, BoundListener, ConnLimits, HttpOptions, Mode};
 use crate::site::{self, SiteOptions};
 use crate::App;
 
@@ -33,6 +33,9 @@ next: fymo --root {} dev",
         .canonicalize()
         .with_context(|| format!("app directory {}", args.root.display()))
         .map_err(Failure::config)?;
+    if let Command::Serve(serve) | Command::Dev(serve) = &args.command {
+        server::configure(http_options(serve));
+    }
     match args.command {
         Command::Build => build_app(&root),
         Command::Serve(serve) => serve_app(app, &root, &serve),
@@ -45,9 +48,12 @@ next: fymo --root {} dev",
 }
 
 fn init_logging(format: LogFormat) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_env("FYMO_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colour only for a person at a terminal, and never when NO_COLOR is set (no-color.org).
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colour);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
@@ -55,12 +61,17 @@ fn init_logging(format: LogFormat) {
 }
 
 fn build_app(root: &Path) -> Result<(), Failure> {
-    eprintln!("fymo: building {}", root.display());
+    // Logs, not plain output: `fymo serve` builds first when it must.
+    tracing::info!(target: "fymo::build", "building {}", root.display());
     build::build(root, |event| match event {
-        BuildEvent::Templates { count } => eprintln!("  templates   {count} found"),
-        BuildEvent::Ssr { ms } => eprintln!("  ssr bundle  {ms} ms"),
-        BuildEvent::Client { entries, ms } => eprintln!("  client      {entries} entries, {ms} ms"),
-        BuildEvent::Done { ms } => eprintln!("  done        {ms} ms -> {}", build::output_dir(root).display()),
+        BuildEvent::Templates { count } => tracing::info!(target: "fymo::build", "templates   {count} found"),
+        BuildEvent::Ssr { ms } => tracing::info!(target: "fymo::build", "ssr bundle  {ms} ms"),
+        BuildEvent::Client { entries, ms } => {
+            tracing::info!(target: "fymo::build", "client      {entries} entries, {ms} ms");
+        }
+        BuildEvent::Done { ms } => {
+            tracing::info!(target: "fymo::build", "done        {ms} ms -> {}", build::output_dir(root).display());
+        }
         BuildEvent::Error(_) | BuildEvent::Failed => {}
     })
     .map_err(|e| match e {
@@ -89,6 +100,18 @@ fn site_options(root: &Path, args: &ServeArgs) -> SiteOptions {
         python.workers = n.max(1);
     }
     SiteOptions { root: root.to_owned(), engine: args.engine, pool, python, dev_client: false }
+}
+
+fn http_options(args: &ServeArgs) -> HttpOptions {
+    HttpOptions {
+        limits: ConnLimits {
+            header: Duration::from_secs(args.header_timeout_secs),
+            body: Duration::from_secs(args.body_timeout_secs),
+            keep_alive: Duration::from_secs(args.keepalive_timeout_secs),
+            max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        },
+        redact_query_keys: args.redact_query_keys.iter().filter(|k| !k.is_empty()).cloned().collect(),
+    }
 }
 
 fn mode_of(args: &ServeArgs) -> Mode {

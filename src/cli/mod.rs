@@ -37,10 +37,15 @@ impl Failure {
 /// Parses the process arguments and runs the command for `app`.
 pub fn main(app: App) -> ExitCode {
     let args = Args::parse();
+    let json_logs = matches!(args.log_format, args::LogFormat::Json);
     match commands::run(app, args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => {
-            eprintln!("error: {:#}", failure.error);
+            if json_logs {
+                tracing::error!(target: "fymo", code = failure.code, "{:#}", failure.error);
+            } else {
+                eprintln!("error: {:#}", failure.error);
+            }
             ExitCode::from(failure.code)
         }
     }

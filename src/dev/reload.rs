@@ -135,25 +135,30 @@ pub(super) fn report(changes: &Changes, result: &Reloaded, started: Instant) {
     let files: Vec<String> = changes.files.iter().map(|f| f.display().to_string()).collect();
     let ms = started.elapsed().as_millis();
     for rust in &changes.rust {
-        eprintln!(
-            "fymo: {} changed: Rust controllers are compiled into the binary; rebuild and restart (cargo run) to use it",
+        tracing::warn!(
+            target: "fymo::dev",
+            "{} changed: Rust controllers are compiled into the binary; rebuild and restart (cargo run) to use it",
             rust.display()
         );
     }
     match result {
-        Reloaded::Full if files.is_empty() => eprintln!("fymo: built in {ms} ms"),
-        Reloaded::Full => eprintln!("fymo: rebuilt in {ms} ms ({}) -> reload", files.join(", ")),
-        Reloaded::Css => eprintln!("fymo: rebuilt in {ms} ms ({}) -> css update", files.join(", ")),
+        Reloaded::Full if files.is_empty() => tracing::info!(target: "fymo::dev", "built in {ms} ms"),
+        Reloaded::Full => tracing::info!(target: "fymo::dev", "rebuilt in {ms} ms ({}) -> reload", files.join(", ")),
+        Reloaded::Css => tracing::info!(target: "fymo::dev", "rebuilt in {ms} ms ({}) -> css update", files.join(", ")),
         Reloaded::Nothing => {}
         Reloaded::Failed(e) => {
             let place = match e.place() {
                 p if p.is_empty() => p,
                 p => format!("{p}: "),
             };
-            eprintln!("fymo: {} error after {ms} ms ({})\n  {place}{}", e.kind.as_str(), files.join(", "), e.message);
-            if let Some(frame) = &e.frame {
-                eprintln!("{frame}");
-            }
+            let frame = e.frame.as_deref().map(|f| format!("\n{f}")).unwrap_or_default();
+            tracing::error!(
+                target: "fymo::dev",
+                "{} error after {ms} ms ({})\n  {place}{}{frame}",
+                e.kind.as_str(),
+                files.join(", "),
+                e.message
+            );
         }
     }
 }

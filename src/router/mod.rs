@@ -3,4 +3,4 @@
 
 mod table;
 
-pub(crate) use table::{Route, RouteTable};
+pub(crate) use table::{Matched, Route, RouteTable};

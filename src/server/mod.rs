@@ -5,29 +5,34 @@
 //! It serves whatever [`Site`] is current; loading sites (and swapping them, in
 //! development) happens outside, in `prefork` and `dev`.
 
+mod accept;
+mod access_log;
 mod assets;
+mod conn;
 mod drain;
 mod error_page;
 mod listen;
 mod request;
 mod respond;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use arc_swap::{ArcSwapOption, Guard};
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Request, Response, StatusCode};
 use axum::middleware::{self, Next};
 use axum::routing::get;
 use axum::{Json, Router};
 use tower_http::compression::CompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::site::{ErrorReport, Site};
 
+pub(crate) use access_log::DEFAULT_REDACTED;
 pub(crate) use assets::Assets;
+pub(crate) use conn::ConnLimits;
 pub(crate) use listen::{AsyncListener, Bind, BoundListener};
 
 /// How errors are answered.
@@ -50,6 +55,35 @@ impl Mode {
     fn details(&self) -> bool {
         !matches!(self, Self::Production)
     }
+}
+
+/// HTTP settings from the command line.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpOptions {
+    /// Connection deadlines and cap.
+    pub(crate) limits: ConnLimits,
+    /// Query keys whose values the access log hides.
+    pub(crate) redact_query_keys: Vec<String>,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self { limits: ConnLimits::default(), redact_query_keys: DEFAULT_REDACTED.map(String::from).to_vec() }
+    }
+}
+
+/// Process-wide because they are set once, from the command line, before serving, and
+/// both ways of serving (prefork's `serve_single` and `dev::run`) reach [`serve`]
+/// without carrying them.
+static OPTIONS: std::sync::OnceLock<HttpOptions> = std::sync::OnceLock::new();
+
+/// Sets this process's HTTP options; only the first call counts.
+pub(crate) fn configure(options: HttpOptions) {
+    let _ = OPTIONS.set(options);
+}
+
+fn options() -> &'static HttpOptions {
+    OPTIONS.get_or_init(HttpOptions::default)
 }
 
 /// A site and the client files of its build, served together.
@@ -98,11 +132,24 @@ pub(crate) fn router(state: AppState, extra: Option<Router>) -> Router {
     if let Some(extra) = extra {
         router = router.merge(extra);
     }
-    router.layer(CompressionLayer::new()).layer(middleware::from_fn(request_id))
+    with_default_headers(router.layer(CompressionLayer::new())).layer(middleware::from_fn(request_id))
+}
+
+/// Safe defaults for every response; one that already has such a header keeps its own.
+fn with_default_headers(router: Router) -> Router {
+    let defaults = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+        (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
+    ];
+    defaults.into_iter().fold(router, |router, (name, value)| {
+        router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)))
+    })
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves; then stops accepting and
-/// drains the requests in flight (see [`drain`]).
+/// drains the requests in flight (see [`drain`]). Connections get the deadlines and
+/// cap of [`configure`] (see [`conn`]).
 ///
 /// # Errors
 /// I/O errors of the listener.
@@ -114,13 +161,14 @@ pub(crate) async fn serve(
     match listener {
         AsyncListener::Tcp(l) => {
             let (l, shutdown) = drain::draining(l, shutdown);
-            axum::serve(l, app).with_graceful_shutdown(shutdown).await
+            conn::serve(l, app, options().limits, shutdown).await;
         }
         AsyncListener::Unix(l) => {
             let (l, shutdown) = drain::draining(l, shutdown);
-            axum::serve(l, app).with_graceful_shutdown(shutdown).await
+            conn::serve(l, app, options().limits, shutdown).await;
         }
     }
+    Ok(())
 }
 
 /// Resolves on SIGTERM, SIGINT, or when `stop` is notified (a prefork worker's max requests).
@@ -160,8 +208,6 @@ async fn asset(State(state): State<AppState>, Path(path): Path<String>, headers:
     })
 }
 
-static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
 /// Gives each request an id (or keeps a valid incoming `x-request-id`) and writes the
 /// access log line.
 async fn request_id(mut request: Request<Body>, next: Next) -> Response<Body> {
@@ -172,7 +218,7 @@ async fn request_id(mut request: Request<Body>, next: Next) -> Response<Body> {
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         .map(str::to_owned)
-        .unwrap_or_else(|| format!("{:x}-{:x}", std::process::id(), NEXT_ID.fetch_add(1, Ordering::Relaxed)));
+        .unwrap_or_else(access_log::new_request_id);
     let method = request.method().clone();
     let uri = request.uri().clone();
     request.extensions_mut().insert(RequestId(id.clone()));
@@ -184,9 +230,28 @@ async fn request_id(mut request: Request<Body>, next: Next) -> Response<Body> {
         target: "fymo::access",
         request_id = %id,
         method = %method,
-        path = %uri,
+        path = %access_log::loggable_target(uri.path(), uri.query(), &options().redact_query_keys),
         status = response.status().as_u16(),
         ms = started.elapsed().as_secs_f64() * 1000.0,
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn default_headers_do_not_override_the_responses_own() {
+        let app = with_default_headers(
+            Router::new().route("/framed", get(|| async { ([(header::X_FRAME_OPTIONS, "DENY")], "framed") })),
+        );
+        let request = Request::builder().uri("/framed").body(Body::empty()).unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        let headers = response.headers();
+        assert_eq!(headers.get_all(header::X_FRAME_OPTIONS).iter().collect::<Vec<_>>(), ["DENY"]);
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(headers[header::REFERRER_POLICY], "strict-origin-when-cross-origin");
+    }
 }

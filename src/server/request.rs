@@ -2,9 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use axum::body::Body;
-use axum::http::{header, Request};
+use std::time::Duration;
 
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use http_body::Body as _;
+
+use super::conn::BodyReadError;
 use crate::controller::RequestContext;
 
 /// Largest request body read for forms and JSON.
@@ -13,7 +17,16 @@ const BODY_LIMIT: usize = 2 * 1024 * 1024;
 /// Why the body could not be read.
 #[derive(Debug, thiserror::Error)]
 pub(super) enum BodyError {
-    /// Too large or a broken connection.
+    /// Larger than [`BODY_LIMIT`].
+    #[error("the request body is larger than {BODY_LIMIT} bytes")]
+    TooLarge,
+    /// A body in a format no controller reads.
+    #[error("unsupported content type `{0}`: send application/x-www-form-urlencoded or application/json")]
+    Unsupported(String),
+    /// The client took longer than the body timeout.
+    #[error("the request body did not arrive within {0:?}")]
+    TimedOut(Duration),
+    /// A broken connection.
     #[error("cannot read the request body: {0}")]
     Read(String),
     /// Declared JSON that is not.
@@ -21,10 +34,56 @@ pub(super) enum BodyError {
     Json(serde_json::Error),
 }
 
+impl BodyError {
+    /// The status a request gets for it.
+    pub(super) fn status(&self) -> StatusCode {
+        match self {
+            Self::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::TimedOut(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::Read(_) | Self::Json(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// Classifies a failed read: the cause may sit under several layers of boxing.
+    fn of_read(error: axum::Error) -> Self {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+        while let Some(e) = cause {
+            if e.is::<http_body_util::LengthLimitError>() {
+                return Self::TooLarge;
+            }
+            if let Some(BodyReadError::TimedOut(limit)) = e.downcast_ref::<BodyReadError>() {
+                return Self::TimedOut(*limit);
+            }
+            cause = e.source();
+        }
+        Self::Read(error.to_string())
+    }
+}
+
+/// What a body is, by its `Content-Type`.
+enum BodyKind {
+    Form,
+    Json,
+}
+
+fn body_kind(headers: &HeaderMap) -> Result<Option<BodyKind>, BodyError> {
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(None); // a body without a type is not read
+    };
+    let unsupported = || BodyError::Unsupported(String::from_utf8_lossy(value.as_bytes()).into_owned());
+    let mime: mime::Mime = value.to_str().ok().and_then(|v| v.parse().ok()).ok_or_else(unsupported)?;
+    match mime.essence_str() {
+        "application/x-www-form-urlencoded" => Ok(Some(BodyKind::Form)),
+        "application/json" => Ok(Some(BodyKind::Json)),
+        _ => Err(unsupported()),
+    }
+}
+
 /// Builds the context from the request and the route's decoded params.
 ///
 /// # Errors
-/// An unreadable or malformed body.
+/// An unreadable, too large, late, unsupported or malformed body.
 pub(super) async fn context(
     request: Request<Body>,
     params: BTreeMap<String, String>,
@@ -46,19 +105,27 @@ pub(super) async fn context(
         .filter_map(Result::ok)
         .map(|c| (c.name().to_owned(), c.value().to_owned()))
         .collect();
-    let content_type =
-        parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_ascii_lowercase();
     let mut form = BTreeMap::new();
     let mut json = None;
-    if content_type.starts_with("application/x-www-form-urlencoded") || content_type.starts_with("application/json") {
-        let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|e| BodyError::Read(e.to_string()))?;
-        if content_type.starts_with("application/json") {
-            if !bytes.is_empty() {
+    // Only a request that carries a body has its type checked.
+    let kind = if body.is_end_stream() { None } else { body_kind(&parts.headers)? };
+    if let Some(kind) = kind {
+        // A declared length over the limit is refused before reading any of it.
+        if body.size_hint().lower() > BODY_LIMIT as u64 {
+            return Err(BodyError::TooLarge);
+        }
+        let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(BodyError::of_read)?;
+        match kind {
+            BodyKind::Json if !bytes.is_empty() => {
                 json = Some(serde_json::from_slice(&bytes).map_err(BodyError::Json)?);
             }
-        } else {
-            form =
-                serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes).unwrap_or_default().into_iter().collect();
+            BodyKind::Json => {}
+            BodyKind::Form => {
+                form = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect();
+            }
         }
     }
     Ok(RequestContext {

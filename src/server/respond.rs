@@ -3,11 +3,12 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, Method, Request, Response, StatusCode};
+use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use axum::Extension;
 
 use super::error_page::{error_response, page_response};
-use super::{request, AppState, Mode, RequestId};
+use super::{accept, request, AppState, Mode, RequestId};
+use crate::router::{Matched, Route};
 use crate::site::{ErrorKind, ErrorReport, Format, Reply, ReplyBody, Site};
 
 /// Answers any request that is not under `/_fymo/`.
@@ -16,46 +17,95 @@ pub(super) async fn respond(
     Extension(RequestId(id)): Extension<RequestId>,
     request: Request<Body>,
 ) -> Response<Body> {
-    let wants_json = accepts_json(&request);
+    let prefers_json = accept::prefers_json(request.headers());
     // In development a broken build or routes.yml answers every page with the overlay.
     if let Mode::Dev { broken } = &state.mode {
         if let Some(error) = broken.load_full() {
-            return error_response(&error, &id, &state.mode, wants_json);
+            return vary_on_accept(error_response(&error, &id, &state.mode, prefers_json));
         }
     }
     let Some(site) = state.current().as_ref().map(|l| l.site.clone()) else {
         let error =
             ErrorReport::new(ErrorKind::Request, "no build is loaded yet").with_status(StatusCode::SERVICE_UNAVAILABLE);
-        return error_response(&error, &id, &Mode::Production, wants_json);
+        return vary_on_accept(error_response(&error, &id, &Mode::Production, prefers_json));
     };
-    let format = if wants_json { Format::Data } else { Format::Html };
-    let error = match handle(&site, &id, request, format).await {
-        Ok(reply) => return reply_response(reply),
-        Err(error) => error,
-    };
-    if matches!(state.mode, Mode::Production) && !wants_json {
-        if let Some(html) = site.error_page(&error, &id).await {
-            return page_response(&error, html);
+    let path = request.uri().path().to_owned();
+    let matched = site.routes.find(&path);
+    // A route without a template is JSON whatever the client accepts; every other
+    // answer (pages, their data, 404s) is chosen by `Accept`.
+    let negotiated = matched.as_ref().is_none_or(|m| m.route.page.is_some());
+    let json = prefers_json || !negotiated;
+    let format = if json { Format::Data } else { Format::Html };
+    let response = match handle(&site, &id, matched, request, format).await {
+        Ok(reply) => reply_response(reply),
+        Err(Refusal { error, allow }) => {
+            let page =
+                if matches!(state.mode, Mode::Production) && !json { site.error_page(&error, &id).await } else { None };
+            let mut response = match page {
+                Some(html) => page_response(&error, html),
+                None => error_response(&error, &id, &state.mode, json),
+            };
+            if let Some(allow) = allow {
+                response.headers_mut().insert(header::ALLOW, allow);
+            }
+            response
         }
+    };
+    if negotiated {
+        vary_on_accept(response)
+    } else {
+        response
     }
-    error_response(&error, &id, &state.mode, wants_json)
 }
 
-async fn handle(site: &Site, id: &str, request: Request<Body>, format: Format) -> Result<Reply, ErrorReport> {
-    let path = request.uri().path().to_owned();
-    let matched =
-        site.routes.find(&path).ok_or_else(|| ErrorReport::not_found(format!("no route matches `{path}`")))?;
+/// A failed request: the error, and for a 405 the methods the route allows.
+struct Refusal {
+    error: ErrorReport,
+    allow: Option<HeaderValue>,
+}
+
+impl From<ErrorReport> for Refusal {
+    fn from(error: ErrorReport) -> Self {
+        Self { error, allow: None }
+    }
+}
+
+async fn handle(
+    site: &Site,
+    id: &str,
+    matched: Option<Matched<'_>>,
+    request: Request<Body>,
+    format: Format,
+) -> Result<Reply, Refusal> {
+    let path = request.uri().path();
+    let matched = matched.ok_or_else(|| ErrorReport::not_found(format!("no route matches `{path}`")))?;
     let route = matched.route;
     let method = request.method();
     let allowed = route.methods.contains(method) || (method == Method::HEAD && route.methods.contains(&Method::GET));
     if !allowed {
         let message = format!("`{}` accepts {:?}, not {method}", route.pattern, route.methods);
-        return Err(ErrorReport::new(ErrorKind::Request, message).with_status(StatusCode::METHOD_NOT_ALLOWED));
+        let error = ErrorReport::new(ErrorKind::Request, message).with_status(StatusCode::METHOD_NOT_ALLOWED);
+        return Err(Refusal { error, allow: Some(allow_header(route)) });
     }
     let context = request::context(request, matched.params)
         .await
-        .map_err(|e| ErrorReport::new(ErrorKind::Request, e.to_string()).with_status(StatusCode::BAD_REQUEST))?;
-    site.render(id, route, context, format).await
+        .map_err(|e| ErrorReport::new(ErrorKind::Request, e.to_string()).with_status(e.status()))?;
+    Ok(site.render(id, route, context, format).await?)
+}
+
+/// `Allow` for `route`: its methods, with HEAD wherever GET is.
+fn allow_header(route: &Route) -> HeaderValue {
+    let mut methods: Vec<&str> = route.methods.iter().map(Method::as_str).collect();
+    if route.methods.contains(&Method::GET) && !route.methods.contains(&Method::HEAD) {
+        methods.push(Method::HEAD.as_str());
+    }
+    HeaderValue::from_str(&methods.join(", ")).expect("method names are valid header text")
+}
+
+/// Tells caches that the response was chosen by the request's `Accept`.
+fn vary_on_accept(mut response: Response<Body>) -> Response<Body> {
+    response.headers_mut().append(header::VARY, HeaderValue::from_static("accept"));
+    response
 }
 
 fn reply_response(reply: Reply) -> Response<Body> {
@@ -69,12 +119,4 @@ fn reply_response(reply: Reply) -> Response<Body> {
         ReplyBody::Redirect(location) => builder.header(header::LOCATION, location).body(Body::empty()),
     };
     response.expect("valid page response")
-}
-
-fn accepts_json(request: &Request<Body>) -> bool {
-    request
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"))
 }

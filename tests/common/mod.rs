@@ -89,6 +89,8 @@ pub struct Server {
     child: Child,
     pub base: String,
     pub log: mpsc::Receiver<String>,
+    /// The log lines up to and including the "listening on" line.
+    pub startup: Vec<String>,
 }
 
 impl Server {
@@ -99,7 +101,19 @@ impl Server {
 
     /// Starts `<bin> --root <app> <command> --port 0 <args>` and waits for its address.
     pub fn start_command(bin: &str, app: &TestApp, command: &str, args: &[&str]) -> Self {
-        let mut child = Command::new(bin)
+        Self::start_configured(bin, app, command, args, |_| {})
+    }
+
+    /// As [`Server::start_command`], with the command adjusted by `configure` first.
+    pub fn start_configured(
+        bin: &str,
+        app: &TestApp,
+        command: &str,
+        args: &[&str],
+        configure: impl FnOnce(&mut Command),
+    ) -> Self {
+        let mut command_line = Command::new(bin);
+        command_line
             .arg("--root")
             .arg(app.root())
             .args([command, "--host", "127.0.0.1", "--port", "0"])
@@ -107,9 +121,9 @@ impl Server {
             .env("NO_COLOR", "1")
             .env("FYMO_LOG", "info")
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::piped());
+        configure(&mut command_line);
+        let mut child = command_line.spawn().unwrap();
         let (tx, log) = mpsc::channel();
         let stderr = child.stderr.take().unwrap();
         std::thread::spawn(move || {
@@ -127,7 +141,8 @@ impl Server {
                 Ok(line) => {
                     if let Some(rest) = line.split("listening on http://").nth(1) {
                         let addr = rest.split_whitespace().next().unwrap().to_owned();
-                        return Self { child, base: format!("http://{addr}"), log };
+                        seen.push(line);
+                        return Self { child, base: format!("http://{addr}"), log, startup: seen };
                     }
                     seen.push(line);
                 }
@@ -200,6 +215,15 @@ impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
+
+    /// Every value of header `name`, split at commas (`Vary: a, b` twice gives all).
+    pub fn header_list(&self, name: &str) -> Vec<String> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .flat_map(|(_, v)| v.split(',').map(|s| s.trim().to_ascii_lowercase()))
+            .collect()
+    }
 }
 
 fn agent() -> ureq::Agent {
@@ -213,14 +237,12 @@ fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
         Err(e) => panic!("request failed: {e}"),
     };
     let status = response.status();
-    let headers = response
-        .headers_names()
-        .into_iter()
-        .map(|n| {
-            let v = response.header(&n).unwrap_or_default().to_owned();
-            (n, v)
-        })
-        .collect();
+    let mut headers = Vec::new();
+    for name in response.headers_names() {
+        for value in response.all(&name) {
+            headers.push((name.clone(), value.to_owned()));
+        }
+    }
     Reply { status, headers, body: response.into_string().unwrap_or_default() }
 }
 
@@ -235,6 +257,63 @@ pub fn get_with(url: &str, headers: &[(&str, &str)]) -> Reply {
 
 pub fn get(url: &str) -> Reply {
     get_with(url, &[])
+}
+
+/// POST `body` as `content_type`.
+pub fn post_body(url: &str, content_type: &str, body: &str) -> Reply {
+    reply(agent().post(url).set("Content-Type", content_type).send_string(body))
+}
+
+/// A raw connection to `server` whose reads give up after 20 s: far longer than the
+/// 1 s timeouts the tests set, so a busy machine does not make them fail.
+pub fn connect(server: &Server) -> std::net::TcpStream {
+    let addr = server.base.strip_prefix("http://").unwrap();
+    let stream = std::net::TcpStream::connect(addr).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    stream
+}
+
+/// Reads one response off `stream`: its status and head, after reading its
+/// `Content-Length` body. `None` when the server closed the connection first.
+pub fn read_response(stream: &mut std::net::TcpStream) -> Option<(u16, String)> {
+    use std::io::Read;
+    let mut data = Vec::new();
+    let mut byte = [0u8; 1];
+    while !data.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(0) => return None,
+            Ok(_) => data.push(byte[0]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return None,
+            Err(e) => panic!("reading a response: {e}"),
+        }
+    }
+    let head = String::from_utf8_lossy(&data).into_owned();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body).unwrap();
+    Some((status, head))
+}
+
+/// Whether the server closes `stream` (EOF or reset) within its read timeout, reading
+/// and discarding anything sent before.
+pub fn closed_by_server(stream: &mut std::net::TcpStream) -> bool {
+    use std::io::Read;
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                return false
+            }
+            Err(e) => panic!("reading: {e}"),
+        }
+    }
 }
 
 /// POST a form.
