@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use fymo::testing::{Controller, Registry};
 use fymo::testing::{PythonConfig, PythonController, PythonPool};
-use fymo::Outcome;
 use fymo::RequestContext;
 
 const CALLS: usize = 5_000;
@@ -28,7 +27,7 @@ async fn measure(controller: &dyn Controller) -> Vec<Duration> {
         let started = Instant::now();
         let outcome = controller.call(request.clone()).await.unwrap();
         samples.push(started.elapsed());
-        assert!(matches!(outcome, Outcome::Props(_)));
+        assert!(matches!(outcome.answer(), fymo::Answer::Props(_)));
     }
     samples
 }

@@ -41,3 +41,24 @@ pub(crate) async fn hello(req: RequestContext) -> Result<Outcome, BoxError> {
 pub(crate) async fn fail(_: RequestContext) -> Result<Outcome, BoxError> {
     Err("the demo controller failed on purpose".into())
 }
+
+/// `GET /visits`: a Rust controller with a session counter, a response header and a
+/// cookie (`?theme=dark` sets it, `?forget` deletes it).
+pub(crate) async fn visits(req: RequestContext) -> Result<Outcome, BoxError> {
+    let session = req.session();
+    let visits = session.get::<u64>("visits").unwrap_or(0) + 1;
+    session.insert("visits", visits);
+    let mut outcome = Outcome::props(serde_json::json!({ "visits": visits, "theme": req.cookie("theme") }))?
+        .header("x-visits", visits.to_string());
+    if let Some(theme) = req.query("theme") {
+        let cookie = fymo::Cookie::build(("theme", theme.to_owned()))
+            .path("/")
+            .max_age(fymo::cookie::time::Duration::days(30))
+            .same_site(fymo::SameSite::Lax);
+        outcome = outcome.cookie(cookie);
+    }
+    if req.query("forget").is_some() {
+        outcome = outcome.remove_cookie("theme");
+    }
+    Ok(outcome)
+}

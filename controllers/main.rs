@@ -4,6 +4,7 @@
 
 mod home;
 mod products;
+mod upload;
 
 fn main() -> std::process::ExitCode {
     let app = fymo::App::builder()
@@ -15,6 +16,8 @@ fn main() -> std::process::ExitCode {
         .controller("snippets", home::snippets)
         .controller("hello", home::hello)
         .controller("demo.fail", home::fail)
+        .controller("upload", upload::upload)
+        .controller("visits", home::visits)
         .build();
     fymo::cli::main(app)
 }

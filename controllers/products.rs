@@ -39,7 +39,7 @@ pub(crate) fn list(n: u32) -> serde_json::Value {
 pub(crate) async fn show(req: RequestContext) -> Result<Outcome, BoxError> {
     match req.param("id").and_then(|id| id.parse::<u32>().ok()) {
         Some(id) if (1..=10_000).contains(&id) => Ok(Outcome::props(serde_json::json!({ "product": product(id) }))?),
-        _ => Ok(Outcome::NotFound),
+        _ => Ok(Outcome::not_found()),
     }
 }
 

@@ -10,7 +10,10 @@ and, for POST routes, `def action(request): ...`.
 
 Each returns a dict of props, or one of the responses below.
 
-`request` keys: method, path, params, query, headers, cookies, form, json.
+`request` keys: method, path, params, query, headers, cookies, form, json, files
+(dicts with field, name, content_type, size, path), session (a dict: change it and the
+session cookie follows), flash (the message the previous request left, once) and csrf
+(the token forms send back as `_csrf`).
 
 Values that Python's json cannot encode are converted by these rules:
 datetime/date/time -> ISO 8601 string, Decimal -> string, UUID -> string,
@@ -19,21 +22,68 @@ Enum -> its value. Anything else (bytes, arbitrary objects, NaN/Infinity, non-st
 dict keys other than int/float/bool/None) is refused with an error naming the key path.
 """
 
-__all__ = ["redirect", "status", "not_found"]
+__all__ = [
+    "redirect", "status", "not_found", "response", "cookie", "delete_cookie",
+    "flash", "rotate_session", "clear_session",
+]
+
+_REDIRECTS = (301, 302, 303, 307, 308)
 
 
-def redirect(location, status=303):
+def response(props=None, status=200, headers=None, cookies=None):
+    """Render the page with `props`, HTTP `status`, extra `headers` (a dict) and
+    `cookies` (a list of `cookie(...)` / `delete_cookie(...)`)."""
+    return {"__fymo__": "status", "status": int(status), "props": props or {},
+            "headers": dict(headers or {}), "cookies": list(cookies or [])}
+
+
+def redirect(location, status=303, headers=None, cookies=None):
     """Answer with a redirect (303 See Other by default, right after a POST)."""
-    if status not in (301, 302, 303, 307, 308):
+    if status not in _REDIRECTS:
         raise ValueError(f"redirect status must be 301, 302, 303, 307 or 308, not {status}")
-    return {"__fymo__": "redirect", "location": str(location), "status": status}
+    return {"__fymo__": "redirect", "location": str(location), "status": status,
+            "headers": dict(headers or {}), "cookies": list(cookies or [])}
 
 
-def status(code, props=None):
+def status(code, props=None, headers=None, cookies=None):
     """Render the page with `props` and HTTP status `code`."""
-    return {"__fymo__": "status", "status": int(code), "props": props or {}}
+    return response(props, code, headers, cookies)
 
 
 def not_found():
     """Answer 404 with the not-found page."""
     return {"__fymo__": "not_found"}
+
+
+def cookie(name, value, path="/", domain=None, max_age=None, expires=None, secure=False,
+           http_only=True, same_site="Lax"):
+    """A cookie to set. `max_age` in seconds; `expires` a Unix timestamp;
+    `same_site` one of "Lax", "Strict", "None" (or None to leave it out)."""
+    return {"name": str(name), "value": str(value), "path": path, "domain": domain,
+            "max_age": max_age, "expires": expires, "secure": bool(secure),
+            "http_only": bool(http_only), "same_site": same_site}
+
+
+def delete_cookie(name, path="/", domain=None):
+    """Deletes cookie `name` in the browser."""
+    return {"name": str(name), "value": "", "path": path, "domain": domain, "remove": True}
+
+
+def _ops(request):
+    return request.setdefault("_fymo", {})
+
+
+def flash(request, message):
+    """Leaves `message` for the next page the visitor sees (after a redirect), once."""
+    _ops(request)["flash"] = str(message)
+
+
+def rotate_session(request):
+    """Signing in: a new session id and CSRF token, keeping the values."""
+    _ops(request)["rotate"] = True
+
+
+def clear_session(request):
+    """Signing out: drops every value of `request["session"]` and rotates."""
+    request["session"].clear()
+    _ops(request)["rotate"] = True

@@ -4,7 +4,8 @@ Protocol: frames on stdin and on a private copy of the original stdout, each a 4
 big-endian length followed by that many bytes of UTF-8 JSON.
 
     request:  {"id", "controller", "file", "call": "get"|"post", "request": {...}}
-    response: {"id", "ok": true, "result": {"kind": "props"|"status"|"redirect"|"not_found", ...}}
+    response: {"id", "ok": true, "result": {"kind": "props"|"status"|"redirect"|"not_found", ...,
+                "headers"?, "cookies"?, "session"?: {"data"?, "flash"?, "rotate"?}}}
               {"id", "ok": false, "error": {"kind": "exception"|"not_serializable"|"missing", ...}}
 
 File descriptor 1 is pointed at stderr before any controller runs, so print() and stray
@@ -93,6 +94,7 @@ def load(file):
 def call(message):
     module = load(message["file"])
     request = message["request"]
+    session_before = json.dumps(request.get("session"), sort_keys=True)
     if message["call"] == "post":
         if not hasattr(module, "action"):
             return {"kind": "missing", "message": "defines no `action(request)` for POST"}
@@ -105,14 +107,27 @@ def call(message):
         result = module.context
     else:
         return {"kind": "missing", "message": "defines none of get_context(request), getContext(), context"}
+    reply = answer(result)
+    session = dict(request.get("_fymo", {}))
+    if json.dumps(request.get("session"), sort_keys=True) != session_before:
+        session["data"] = to_json(request["session"], "session")
+    if session:
+        reply["session"] = session
+    return reply
+
+
+def answer(result):
+    """The controller's return value as the protocol's result."""
     if result is None:
         result = {}
     if isinstance(result, dict) and "__fymo__" in result:
         kind = result["__fymo__"]
+        extra = {"headers": to_json(result.get("headers", {}), "headers"),
+                 "cookies": to_json(result.get("cookies", []), "cookies")}
         if kind == "status":
-            return {"kind": "status", "status": result["status"], "props": to_json(result["props"], "props")}
+            return {"kind": "status", "status": result["status"], "props": to_json(result["props"], "props"), **extra}
         if kind == "redirect":
-            return {"kind": "redirect", "location": result["location"], "status": result["status"]}
+            return {"kind": "redirect", "location": result["location"], "status": result["status"], **extra}
         return {"kind": "not_found"}
     if not isinstance(result, dict):
         raise NotSerializable("props", f"a controller must return a dict of props, not {type(result).__name__}")

@@ -37,7 +37,11 @@ mod server;
 mod site;
 
 pub use app::{App, AppBuilder};
-pub use controller::{BoxError, ControllerError, Outcome, RequestContext};
+/// HTTP types controllers see (`Method`, `StatusCode`, `HeaderMap`).
+pub use axum::http;
+pub use controller::{Answer, BoxError, ControllerError, Outcome, RequestContext, Session, UploadedFile};
+/// Cookies a controller sets ([`Outcome::cookie`]): the `cookie` crate's type and builder.
+pub use cookie::{self, Cookie, SameSite};
 
 /// Internals that Fymo's own benchmarks and integration tests drive directly (the
 /// engines without a server, the Python pool without HTTP). Not a stable API.

@@ -125,7 +125,9 @@ fn a_template_that_overwrites_built_ins_does_not_poison_later_renders() {
         assert_eq!(after.status, 200);
         assert!(after.body.contains("<li>A</li><li>B</li>"), "{}", after.body);
         assert!(after.body.contains(r#"<p>{"keys":["x","y"]}</p>"#), "{}", after.body);
-        assert_eq!(after.body, before.body, "renders as before the poisoning");
+        let rendered =
+            |body: &str| body[body.find("<div id=\"__fymo\"").unwrap()..body.find("</div>").unwrap()].to_owned();
+        assert_eq!(rendered(&after.body), rendered(&before.body), "renders as before the poisoning");
     }
 }
 

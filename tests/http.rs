@@ -219,7 +219,9 @@ fn bodies_over_the_limit_are_413_and_of_unsupported_types_415() {
     }
     let r = common::post_body(&server.url("/guestbook"), "application/json; charset=utf-8", "{");
     assert_eq!(r.status, 400, "malformed JSON");
-    let r = common::post_body(&server.url("/guestbook"), "application/x-www-form-urlencoded", "name=ada&message=hi");
+    let mut visitor = common::visitor::Visitor::new(&server.base);
+    let token = common::visitor::csrf_of(&visitor.get("/guestbook").body);
+    let r = visitor.post_form("/guestbook", &[("name", "ada"), ("message", "hi"), ("_csrf", &token)]);
     assert_eq!(r.status, 303, "a supported type is read: {}", r.body);
     let r = common::post_body(&server.url("/guestbook"), "text/plain", "");
     assert_ne!(r.status, 415, "no body, no check");

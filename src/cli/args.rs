@@ -46,6 +46,8 @@ pub(super) enum Command {
     },
     /// Check Node, npm, Python, node-tools packages, routes.yml and the build output.
     Doctor,
+    /// Print a new random app secret (for FYMO_SECRET or `secret:` in fymo.yml).
+    Secret,
 }
 
 /// Options of `fymo serve`.

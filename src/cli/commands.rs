@@ -8,16 +8,22 @@ use anyhow::Context;
 use super::args::{Args, Command, LogFormat, ServeArgs};
 use super::Failure;
 use crate::build::{self, BuildError, BuildEvent};
+use crate::config::{AppFile, APP_FILE};
 use crate::controller::python::PythonConfig;
+use crate::controller::random_token;
 use crate::dev;
 use crate::engine::{Limits, PoolConfig};
 use crate::prefork::{self, Arbiter, ArbiterConfig, Ended, ServeError, WorkerEnv};
-use crate::server::{self, Bind, BoundListener, ConnLimits, HttpOptions, Mode};
+use crate::server::{self, Bind, BoundListener, ConnLimits, HttpOptions, Mode, MIN_SECRET_LEN};
 use crate::site::{self, SiteOptions};
 use crate::App;
 
 pub(super) fn run(app: App, args: Args) -> Result<(), Failure> {
     init_logging(args.log_format);
+    if let Command::Secret = &args.command {
+        println!("{}", random_token());
+        return Ok(());
+    }
     if let Command::New { dir } = &args.command {
         super::scaffold::scaffold(dir).map_err(Failure::config)?;
         println!(
@@ -39,11 +45,14 @@ next: fymo --root {} dev",
     match args.command {
         Command::Build => build_app(&root),
         Command::Serve(serve) => serve_app(app, &root, &serve),
-        Command::Dev(serve) => dev::run(app, site_options(&root, &serve), &bind_of(&serve)).map_err(Failure::runtime),
+        Command::Dev(serve) => {
+            let options = site_options(&root, &serve, secret_for(&root, true)?);
+            dev::run(app, options, &bind_of(&serve)).map_err(Failure::runtime)
+        }
         Command::Routes => print_routes(&app, &root),
         Command::Doctor if super::doctor::doctor(&app, &root) => Ok(()),
         Command::Doctor => Err(Failure::runtime(anyhow::anyhow!("some checks failed"))),
-        Command::New { .. } => unreachable!("handled above"),
+        Command::New { .. } | Command::Secret => unreachable!("handled above"),
     }
 }
 
@@ -80,7 +89,27 @@ fn build_app(root: &Path) -> Result<(), Failure> {
     })
 }
 
-fn site_options(root: &Path, args: &ServeArgs) -> SiteOptions {
+/// The app secret: `$FYMO_SECRET`, else `secret:` in `fymo.yml`, else (for `fymo dev`
+/// only) a throwaway one.
+fn secret_for(root: &Path, dev: bool) -> Result<String, Failure> {
+    let secret = match std::env::var("FYMO_SECRET").ok().filter(|s| !s.is_empty()) {
+        Some(secret) => Some((secret, "FYMO_SECRET")),
+        None => AppFile::load(root).map_err(Failure::config)?.secret.map(|s| (s, APP_FILE)),
+    };
+    match secret {
+        Some((secret, _)) if secret.len() >= MIN_SECRET_LEN => Ok(secret),
+        Some((_, from)) => Err(Failure::config(anyhow::anyhow!(
+            "the app secret in {from} is too short: use at least {MIN_SECRET_LEN} characters (`fymo secret` prints one)"
+        ))),
+        None if dev => Ok(random_token()),
+        None => Err(Failure::config(anyhow::anyhow!(
+            "no app secret: sessions are signed and encrypted with one. Set FYMO_SECRET, or `secret:` in {}; `fymo secret` prints a new one",
+            root.join(APP_FILE).display()
+        ))),
+    }
+}
+
+fn site_options(root: &Path, args: &ServeArgs, secret: String) -> SiteOptions {
     let mut pool = PoolConfig {
         max_renders: args.max_renders,
         limits: Limits {
@@ -99,7 +128,7 @@ fn site_options(root: &Path, args: &ServeArgs) -> SiteOptions {
     if let Some(n) = args.python_workers {
         python.workers = n.max(1);
     }
-    SiteOptions { root: root.to_owned(), engine: args.engine, pool, python, dev_client: false }
+    SiteOptions { root: root.to_owned(), engine: args.engine, pool, python, dev_client: false, secret }
 }
 
 fn http_options(args: &ServeArgs) -> HttpOptions {
@@ -129,8 +158,10 @@ fn bind_of(args: &ServeArgs) -> Bind {
 fn serve_app(app: App, root: &Path, args: &ServeArgs) -> Result<(), Failure> {
     if let Some(env) = WorkerEnv::from_env() {
         // A prefork worker: the master already checked the app and bound the socket.
-        std::process::exit(prefork::run_worker(&app, site_options(root, args), mode_of(args), &env));
+        let options = site_options(root, args, secret_for(root, false)?);
+        std::process::exit(prefork::run_worker(&app, options, mode_of(args), &env));
     }
+    let secret = secret_for(root, false)?;
     if !build::output_dir(root).join("manifest.json").is_file() {
         build_app(root)?;
     }
@@ -138,7 +169,7 @@ fn serve_app(app: App, root: &Path, args: &ServeArgs) -> Result<(), Failure> {
         .with_context(|| format!("binding {:?}", bind_of(args)))
         .map_err(Failure::runtime)?;
     let Some(workers) = args.workers else {
-        return prefork::serve_single(&app, site_options(root, args), mode_of(args), listener, None).map_err(
+        return prefork::serve_single(&app, site_options(root, args, secret), mode_of(args), listener, None).map_err(
             |e| match e {
                 ServeError::Boot(e) if e.is_config() => Failure::config(e),
                 other => Failure::runtime(other),
@@ -192,6 +223,9 @@ fn print_routes(app: &App, root: &Path) -> Result<(), Failure> {
     for row in std::iter::once(&header).chain(&rows) {
         let line: Vec<String> = row.iter().zip(widths).map(|(c, w)| format!("{c:<w$}")).collect();
         println!("{}", line.join("  ").trim_end());
+    }
+    for (path, route) in server::shadowed(root, &routes) {
+        println!("note: static{path} is shadowed by the route {route} (a route wins over a file)");
     }
     Ok(())
 }

@@ -31,6 +31,14 @@ const FILES: &[(&str, &str)] = &[
     (".gitignore", ".fymo/\n__pycache__/\n"),
 ];
 
+/// `fymo.yml` with a fresh secret.
+fn app_file() -> String {
+    format!(
+        "# App settings. The secret signs and encrypts session cookies: keep it out of version\n# control for production and set FYMO_SECRET there instead (`fymo secret` prints a new one).\nsecret: {}\n",
+        crate::controller::random_token()
+    )
+}
+
 /// Writes the starter app into `dir`, which must not exist or be empty.
 ///
 /// # Errors
@@ -44,5 +52,6 @@ pub(super) fn scaffold(dir: &Path) -> anyhow::Result<()> {
         std::fs::create_dir_all(path.parent().expect("files live in a directory"))?;
         std::fs::write(&path, contents)?;
     }
+    std::fs::write(dir.join(crate::config::APP_FILE), app_file())?;
     Ok(())
 }

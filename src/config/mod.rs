@@ -1,8 +1,11 @@
 //! App configuration: `routes.yml` as parsed ([`RoutesFile`]), with the line of every
-//! entry so that later validation can point at it.
+//! entry so that later validation can point at it, and the app's settings in `fymo.yml`
+//! ([`AppFile`]).
 
+mod app_file;
 mod error;
 mod routes_file;
 
+pub(crate) use app_file::{AppFile, SessionSettings, APP_FILE};
 pub(crate) use error::ConfigError;
-pub(crate) use routes_file::{LayoutChoice, RoutesFile};
+pub(crate) use routes_file::{LayoutChoice, RoutesFile, UploadLimits};

@@ -60,6 +60,91 @@ pub(crate) struct RouteSpec {
     pub layout: LayoutChoice,
     /// Render in a fresh engine instance of its own (`isolate: true`).
     pub isolate: bool,
+    /// Check unsafe methods for CSRF (`csrf: false` turns it off for a JSON API).
+    pub csrf: bool,
+    /// Limits for `multipart/form-data` bodies (`upload:`).
+    pub upload: UploadLimits,
+}
+
+/// `upload:` of a route: what a `multipart/form-data` body may hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UploadLimits {
+    /// The whole body, in bytes.
+    pub max_size: u64,
+    /// One file, in bytes.
+    pub max_file_size: u64,
+    /// Number of files.
+    pub max_files: usize,
+    /// Accepted MIME types (`image/png`, `image/*`); empty accepts any.
+    pub types: Vec<String>,
+}
+
+impl Default for UploadLimits {
+    /// Without `upload:`, a route takes small multipart forms only (2 MiB, 10 files).
+    fn default() -> Self {
+        Self { max_size: 2 * 1024 * 1024, max_file_size: 2 * 1024 * 1024, max_files: 10, types: Vec::new() }
+    }
+}
+
+impl UploadLimits {
+    /// Whether a file declared as `content_type` may be uploaded.
+    pub(crate) fn accepts(&self, content_type: &str) -> bool {
+        let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        self.types.is_empty()
+            || self.types.iter().any(|t| match t.strip_suffix("/*") {
+                Some(top) => essence.split('/').next() == Some(top),
+                None => *t == essence,
+            })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawUpload {
+    max_size: Option<Value>,
+    max_file_size: Option<Value>,
+    max_files: Option<usize>,
+    #[serde(default)]
+    types: Vec<String>,
+}
+
+/// `5242880`, `5 MiB`, `5MB`, `512 KiB`: a size in bytes.
+fn size_of(value: &Value) -> Option<u64> {
+    if let Some(n) = value.as_u64() {
+        return Some(n);
+    }
+    let text = value.as_str()?.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let (number, unit) = (text[..split].trim().parse::<f64>().ok()?, text[split..].trim());
+    let scale: f64 = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" => 1e3,
+        "kib" | "k" => 1024.0,
+        "mb" => 1e6,
+        "mib" | "m" => 1024.0 * 1024.0,
+        "gb" => 1e9,
+        "gib" | "g" => 1024.0 * 1024.0 * 1024.0,
+        _ => return None,
+    };
+    Some((number * scale) as u64)
+}
+
+fn upload_limits(raw: Option<RawUpload>, file: &Path, line: usize) -> Result<UploadLimits, ConfigError> {
+    let Some(raw) = raw else { return Ok(UploadLimits::default()) };
+    let size = |value: Option<Value>, what: &str| match value {
+        None => Ok(None),
+        Some(v) => size_of(&v).map(Some).ok_or_else(|| {
+            ConfigError::at(file, line, format!("upload {what}: `{v:?}` is not a size (e.g. 5242880 or \"5 MiB\")"))
+        }),
+    };
+    let max_size = size(raw.max_size, "max_size")?.unwrap_or(UploadLimits::default().max_size);
+    let max_file_size = size(raw.max_file_size, "max_file_size")?.unwrap_or(max_size);
+    Ok(UploadLimits {
+        max_size,
+        max_file_size,
+        max_files: raw.max_files.unwrap_or(UploadLimits::default().max_files),
+        types: raw.types.into_iter().map(|t| t.to_ascii_lowercase()).collect(),
+    })
 }
 
 /// `routes.yml` as parsed.
@@ -100,6 +185,8 @@ struct RawLong {
     layout: Option<Value>,
     #[serde(default)]
     isolate: bool,
+    csrf: Option<bool>,
+    upload: Option<RawUpload>,
 }
 
 /// Keeps an explicit `null` as `Some(Value::Null)` (serde would make it `None`), so
@@ -179,6 +266,8 @@ fn route_spec(value: Value, file: &Path, line: usize, path: &str) -> Result<Rout
             methods: Vec::new(),
             layout: LayoutChoice::Inherit,
             isolate: false,
+            csrf: true,
+            upload: UploadLimits::default(),
         }),
         Value::Mapping(_) => {
             let long: RawLong = serde_yaml::from_value(value)
@@ -189,6 +278,8 @@ fn route_spec(value: Value, file: &Path, line: usize, path: &str) -> Result<Rout
                 methods: long.methods,
                 layout: layout_choice(long.layout, file, line)?,
                 isolate: long.isolate,
+                csrf: long.csrf.unwrap_or(true),
+                upload: upload_limits(long.upload, file, line)?,
             })
         }
         other => Err(ConfigError::at(
@@ -256,6 +347,21 @@ impl Lines<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn upload_limits_and_sizes() {
+        let text = "routes:\n  /up:\n    controller: up\n    csrf: false\n    upload:\n      max_size: 5 MiB\n      max_files: 1\n      types: [image/*, application/pdf]\n";
+        let file = RoutesFile::parse(Path::new("routes.yml"), text).unwrap();
+        let spec = &file.routes[0].spec;
+        assert!(!spec.csrf);
+        assert_eq!(spec.upload.max_size, 5 * 1024 * 1024);
+        assert_eq!(spec.upload.max_file_size, 5 * 1024 * 1024);
+        assert!(spec.upload.accepts("image/png") && spec.upload.accepts("application/pdf; x=y"));
+        assert!(!spec.upload.accepts("text/html"));
+        let bad = "routes:\n  /up:\n    controller: up\n    upload:\n      max_size: lots\n";
+        let err = RoutesFile::parse(Path::new("routes.yml"), bad).unwrap_err().to_string();
+        assert!(err.starts_with("routes.yml:2:") && err.contains("not a size"), "{err}");
+    }
 
     fn parse(text: &str) -> Result<RoutesFile, ConfigError> {
         RoutesFile::parse(Path::new("routes.yml"), text)

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use axum::http::{HeaderMap, Method};
 use serde::Serialize;
 
+use super::{Session, UploadedFile};
+
 /// The request as a controller sees it.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RequestContext {
@@ -26,6 +28,15 @@ pub struct RequestContext {
     pub form: BTreeMap<String, String>,
     /// A JSON body, when the request sent one.
     pub json: Option<serde_json::Value>,
+    /// Files of a `multipart/form-data` body.
+    pub files: Vec<UploadedFile>,
+    /// The visitor's session (sent to Python as a dict of its values).
+    #[serde(serialize_with = "session_data")]
+    pub session: Session,
+    /// The message the previous request flashed, shown once.
+    pub flash: Option<String>,
+    /// The session's CSRF token, for pages that build forms.
+    pub csrf: String,
 }
 
 impl RequestContext {
@@ -48,6 +59,30 @@ impl RequestContext {
     pub fn cookie(&self, name: &str) -> Option<&str> {
         self.cookies.get(name).map(String::as_str)
     }
+
+    /// A form field (urlencoded or multipart).
+    pub fn form(&self, name: &str) -> Option<&str> {
+        self.form.get(name).map(String::as_str)
+    }
+
+    /// The first uploaded file of field `name`.
+    pub fn file(&self, name: &str) -> Option<&UploadedFile> {
+        self.files.iter().find(|f| f.field == name)
+    }
+
+    /// The visitor's session.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The message the previous request flashed (see [`Session::flash`]), once.
+    pub fn flash(&self) -> Option<&str> {
+        self.flash.as_deref()
+    }
+}
+
+fn session_data<S: serde::Serializer>(session: &Session, s: S) -> Result<S::Ok, S::Error> {
+    session.data().serialize(s)
 }
 
 fn method_str<S: serde::Serializer>(method: &Method, s: S) -> Result<S::Ok, S::Error> {

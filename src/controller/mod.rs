@@ -5,11 +5,16 @@ mod context;
 mod outcome;
 pub(crate) mod python;
 mod registry;
+mod session;
+mod upload;
 
 pub use context::RequestContext;
-pub use outcome::{ControllerError, Outcome};
+pub use outcome::{Answer, ControllerError, Outcome};
 pub(crate) use registry::{BoxFuture, Language};
 pub use registry::{Controller, Registry};
+pub use session::Session;
+pub(crate) use session::{random_token, SessionState};
+pub use upload::UploadedFile;
 
 /// Any error a controller body may return with `?`.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;

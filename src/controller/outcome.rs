@@ -1,12 +1,33 @@
 //! What a controller returns, and how it fails.
 
 use axum::http::StatusCode;
+use cookie::Cookie;
 use serde::Serialize;
 use serde_json::Value;
 
-/// A controller's answer.
+/// A controller's answer: what to do ([`Answer`]) plus any response headers and cookies.
+///
+/// # Examples
+/// ```
+/// use fymo::{Cookie, Outcome};
+///
+/// let outcome = Outcome::props(serde_json::json!({ "theme": "dark" }))
+///     .unwrap()
+///     .header("cache-control", "private, max-age=60")
+///     .cookie(Cookie::build(("theme", "dark")).path("/").max_age(fymo::cookie::time::Duration::days(365)))
+///     .remove_cookie("legacy");
+/// assert_eq!(outcome.headers().len(), 1);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
+pub struct Outcome {
+    answer: Answer,
+    headers: Vec<(String, String)>,
+    cookies: Vec<Cookie<'static>>,
+}
+
+/// What a controller asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
     /// Render the page with these props (200).
     Props(Value),
     /// Render the page with these props and this status.
@@ -23,24 +44,92 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// An outcome that does `answer`, with no extra headers or cookies.
+    pub fn new(answer: Answer) -> Self {
+        Self { answer, headers: Vec::new(), cookies: Vec::new() }
+    }
+
     /// Props from any serializable value.
     ///
     /// # Errors
     /// When `value` does not serialize to JSON (a map with non-string keys, a failing
     /// `Serialize` impl).
     pub fn props(value: impl Serialize) -> Result<Self, serde_json::Error> {
-        serde_json::to_value(value).map(Self::Props)
+        serde_json::to_value(value).map(|v| Self::new(Answer::Props(v)))
+    }
+
+    /// The page with these props, answered with `status` (422 for a form with errors).
+    ///
+    /// # Errors
+    /// As [`Outcome::props`].
+    pub fn status(status: StatusCode, value: impl Serialize) -> Result<Self, serde_json::Error> {
+        serde_json::to_value(value).map(|v| Self::new(Answer::Status(status, v)))
     }
 
     /// A 303 redirect to `location`.
     pub fn redirect(location: impl Into<String>) -> Self {
-        Self::Redirect { location: location.into(), status: StatusCode::SEE_OTHER }
+        Self::new(Answer::Redirect { location: location.into(), status: StatusCode::SEE_OTHER })
+    }
+
+    /// 404 with the not-found page.
+    pub fn not_found() -> Self {
+        Self::new(Answer::NotFound)
+    }
+
+    /// Adds a response header (`name: value`); checked when the response is built, where
+    /// an invalid one is a controller error naming it.
+    #[must_use]
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// Sets a cookie (`Path`, `Domain`, `Max-Age`/`Expires`, `Secure`, `HttpOnly`,
+    /// `SameSite` as built).
+    #[must_use]
+    pub fn cookie(mut self, cookie: impl Into<Cookie<'static>>) -> Self {
+        self.cookies.push(cookie.into());
+        self
+    }
+
+    /// Deletes the cookie `name` (set on path `/`) in the browser.
+    #[must_use]
+    pub fn remove_cookie(self, name: impl Into<String>) -> Self {
+        let mut gone = Cookie::build((name.into(), "")).path("/").build();
+        gone.make_removal();
+        self.cookie(gone)
+    }
+
+    /// What the controller asks for.
+    pub fn answer(&self) -> &Answer {
+        &self.answer
+    }
+
+    /// The extra headers, in order.
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
+    /// The cookies to set or delete.
+    pub fn cookies(&self) -> &[Cookie<'static>] {
+        &self.cookies
+    }
+
+    /// The parts, for the response.
+    pub(crate) fn into_parts(self) -> (Answer, Vec<(String, String)>, Vec<Cookie<'static>>) {
+        (self.answer, self.headers, self.cookies)
     }
 }
 
 impl From<Value> for Outcome {
     fn from(value: Value) -> Self {
-        Self::Props(value)
+        Self::new(Answer::Props(value))
+    }
+}
+
+impl From<Answer> for Outcome {
+    fn from(answer: Answer) -> Self {
+        Self::new(answer)
     }
 }
 

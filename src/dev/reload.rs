@@ -86,7 +86,7 @@ impl Reloader {
             && previous.as_ref().is_some_and(|p| p.site.manifest.css_only_change(&site.manifest));
         let version = site.manifest.version.clone();
         let css = css_only.then(|| site.manifest.css_files());
-        self.current.store(Some(Arc::new(Loaded { site: Arc::new(site), assets })));
+        self.current.store(Some(Arc::new(Loaded::new(site, assets))));
         self.hub.succeed(version, css);
         if css_only {
             Reloaded::Css

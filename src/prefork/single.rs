@@ -55,7 +55,7 @@ pub(crate) fn serve_single(
     let listener = listener.into_async().map_err(start("adopting the listening socket"))?;
     let stats = site.pool.stats();
     let banner = format!("{} routes, {} {} engines", site.routes.routes().len(), stats.size, stats.engine);
-    let mut state = AppState::new(Some(Loaded { site: Arc::new(site), assets }), mode);
+    let mut state = AppState::new(Some(Loaded::new(site, assets)), mode);
     let stop = Arc::new(Notify::new());
     let router = match worker {
         Some(env) => {

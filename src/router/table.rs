@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use axum::http::Method;
 
-use crate::config::{ConfigError, LayoutChoice, RoutesFile};
+use crate::config::{ConfigError, LayoutChoice, RoutesFile, UploadLimits};
 use crate::controller::Language;
 
 /// One validated route.
@@ -26,6 +26,10 @@ pub(crate) struct Route {
     pub layout: Option<String>,
     /// Render in a fresh engine instance (no state shared with other renders).
     pub isolate: bool,
+    /// Unsafe methods are checked for CSRF.
+    pub csrf: bool,
+    /// What a multipart body may hold.
+    pub upload: UploadLimits,
     /// Line in routes.yml.
     pub line: usize,
 }
@@ -126,6 +130,8 @@ impl Resolver<'_> {
             page,
             layout: None,
             isolate: false,
+            csrf: true,
+            upload: UploadLimits::default(),
             line,
         })
     }
@@ -171,6 +177,8 @@ impl RouteTable {
                 resolver.route(&entry.path, &entry.spec.controller, entry.spec.template.as_deref(), entry.line)?;
             route.layout = resolver.layout(&entry.spec.layout, &default_layout, entry.line)?;
             route.isolate = entry.spec.isolate;
+            route.csrf = entry.spec.csrf;
+            route.upload = entry.spec.upload.clone();
             if !entry.spec.methods.is_empty() {
                 route.methods = entry
                     .spec

@@ -60,6 +60,28 @@ impl Default for ConnLimits {
     }
 }
 
+/// The address of the client that sent a request (none over a Unix socket): a request
+/// extension, for trusting proxies' forwarded headers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer(pub(crate) Option<std::net::IpAddr>);
+
+/// The IP address of a listener's peer address, when it has one.
+pub(super) trait PeerIp {
+    fn ip(&self) -> Option<std::net::IpAddr>;
+}
+
+impl PeerIp for std::net::SocketAddr {
+    fn ip(&self) -> Option<std::net::IpAddr> {
+        Some(std::net::SocketAddr::ip(self))
+    }
+}
+
+impl PeerIp for tokio::net::unix::SocketAddr {
+    fn ip(&self) -> Option<std::net::IpAddr> {
+        None
+    }
+}
+
 /// Why reading a request body failed.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum BodyReadError {
@@ -77,6 +99,7 @@ pub(crate) enum BodyReadError {
 pub(super) async fn serve<L>(mut listener: L, app: Router, limits: ConnLimits, drain: impl Future<Output = ()>)
 where
     L: Listener,
+    L::Addr: PeerIp,
 {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     // Every connection holds a receiver; the sender's `closed` resolves once all are gone.
@@ -87,11 +110,12 @@ where
             () = &mut drain => break,
             permit = slots.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
         };
-        let io = tokio::select! {
+        let (io, addr) = tokio::select! {
             () = &mut drain => break,
-            (io, _addr) = listener.accept() => io,
+            accepted = listener.accept() => accepted,
         };
-        tokio::spawn(connection(io, app.clone(), limits, stopping.clone(), permit));
+        let peer = Peer(addr.ip());
+        tokio::spawn(connection(io, app.clone(), limits, peer, stopping.clone(), permit));
     }
     drop(stopping);
     stop.send_replace(true);
@@ -103,6 +127,7 @@ async fn connection<I>(
     io: I,
     app: Router,
     limits: ConnLimits,
+    peer: Peer,
     mut stopping: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
 ) where
@@ -114,7 +139,8 @@ async fn connection<I>(
         let clock = clock.clone();
         move |request: hyper::Request<Incoming>| {
             clock.set(Phase::Busy);
-            let request = request.map(|body| Body::new(TimedBody::new(body, limits.body)));
+            let mut request = request.map(|body| Body::new(TimedBody::new(body, limits.body)));
+            request.extensions_mut().insert(peer);
             let clock = clock.clone();
             let answer = app.clone().oneshot(request);
             async move {

@@ -9,11 +9,15 @@ mod accept;
 mod access_log;
 mod assets;
 mod conn;
+mod csrf;
 mod drain;
 mod error_page;
 mod listen;
+mod multipart;
 mod request;
 mod respond;
+mod session;
+mod static_files;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,6 +38,9 @@ pub(crate) use access_log::DEFAULT_REDACTED;
 pub(crate) use assets::Assets;
 pub(crate) use conn::ConnLimits;
 pub(crate) use listen::{AsyncListener, Bind, BoundListener};
+use session::Sessions;
+pub(crate) use session::MIN_SECRET_LEN;
+use static_files::StaticFiles;
 
 /// How errors are answered.
 #[derive(Debug, Clone)]
@@ -93,6 +100,37 @@ pub(crate) struct Loaded {
     pub(crate) site: Arc<Site>,
     /// Its build's files under `/_fymo/`.
     pub(crate) assets: Assets,
+    /// Its session cookies.
+    sessions: Sessions,
+    /// Its `static/` folder, if any.
+    statics: Option<StaticFiles>,
+}
+
+impl Loaded {
+    /// `site` with the client files of its build; warns about routes that shadow files
+    /// of `static/`.
+    pub(crate) fn new(site: Site, assets: Assets) -> Self {
+        let app = &site.app;
+        let sessions = Sessions::new(&site.options.secret, app.session.clone(), app.trusted_proxies.clone());
+        for (path, route) in shadowed_static_files(&site) {
+            tracing::warn!(target: "fymo::server", "static{path} is shadowed by the route `{route}` (a route wins over a file)");
+        }
+        let statics = StaticFiles::of(&site.options.root);
+        Self { site: Arc::new(site), assets, sessions, statics }
+    }
+}
+
+/// Files of `static/` whose URL a route answers instead: (`/path`, route pattern).
+pub(crate) fn shadowed_static_files(site: &Site) -> Vec<(String, String)> {
+    shadowed(&site.options.root, &site.routes)
+}
+
+/// As [`shadowed_static_files`], from the app directory and its route table.
+pub(crate) fn shadowed(root: &std::path::Path, routes: &crate::router::RouteTable) -> Vec<(String, String)> {
+    StaticFiles::paths(root)
+        .into_iter()
+        .filter_map(|path| routes.find(&path).map(|m| (path.clone(), m.route.pattern.clone())))
+        .collect()
 }
 
 /// The request id (`x-request-id`), in logs and error pages.

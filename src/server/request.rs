@@ -9,7 +9,10 @@ use axum::http::{header, HeaderMap, Request, StatusCode};
 use http_body::Body as _;
 
 use super::conn::BodyReadError;
-use crate::controller::RequestContext;
+use super::csrf::{self, CsrfError};
+use super::multipart::{self, UploadError};
+use crate::config::UploadLimits;
+use crate::controller::{RequestContext, Session};
 
 /// Largest request body read for forms and JSON.
 const BODY_LIMIT: usize = 2 * 1024 * 1024;
@@ -32,6 +35,12 @@ pub(super) enum BodyError {
     /// Declared JSON that is not.
     #[error("malformed JSON body: {0}")]
     Json(serde_json::Error),
+    /// A multipart body the route's upload limits refuse.
+    #[error(transparent)]
+    Upload(#[from] UploadError),
+    /// An unsafe request that failed the CSRF checks.
+    #[error(transparent)]
+    Csrf(#[from] CsrfError),
 }
 
 impl BodyError {
@@ -42,6 +51,11 @@ impl BodyError {
             Self::Unsupported(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TimedOut(_) => StatusCode::REQUEST_TIMEOUT,
             Self::Read(_) | Self::Json(_) => StatusCode::BAD_REQUEST,
+            Self::Upload(UploadError::TooLarge(_)) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Upload(UploadError::Type { .. }) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Upload(UploadError::Malformed(_)) => StatusCode::BAD_REQUEST,
+            Self::Upload(UploadError::Io(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Csrf(_) => StatusCode::FORBIDDEN,
         }
     }
 
@@ -65,6 +79,8 @@ impl BodyError {
 enum BodyKind {
     Form,
     Json,
+    /// With its boundary.
+    Multipart(String),
 }
 
 fn body_kind(headers: &HeaderMap) -> Result<Option<BodyKind>, BodyError> {
@@ -76,17 +92,33 @@ fn body_kind(headers: &HeaderMap) -> Result<Option<BodyKind>, BodyError> {
     match mime.essence_str() {
         "application/x-www-form-urlencoded" => Ok(Some(BodyKind::Form)),
         "application/json" => Ok(Some(BodyKind::Json)),
+        "multipart/form-data" => match mime.get_param(mime::BOUNDARY) {
+            Some(boundary) => Ok(Some(BodyKind::Multipart(boundary.to_string()))),
+            None => Err(BodyError::Read("a multipart body without a boundary".into())),
+        },
         _ => Err(unsupported()),
     }
 }
 
-/// Builds the context from the request and the route's decoded params.
+/// What the route asks of a request's body.
+pub(super) struct BodyRules<'a> {
+    /// Multipart limits.
+    pub(super) upload: &'a UploadLimits,
+    /// The session's CSRF token, when this request must carry it.
+    pub(super) csrf: Option<String>,
+}
+
+/// Builds the context from the request and the route's decoded params. The checks come
+/// in the order a client can act on: the body's type (415) and declared size (413), the
+/// body itself (413, 400), then the request's origin and CSRF token (403).
 ///
 /// # Errors
-/// An unreadable, too large, late, unsupported or malformed body.
+/// An unreadable, too large, late, unsupported or malformed body; a CSRF failure.
 pub(super) async fn context(
     request: Request<Body>,
     params: BTreeMap<String, String>,
+    rules: BodyRules<'_>,
+    session: Session,
 ) -> Result<RequestContext, BodyError> {
     let (parts, body) = request.into_parts();
     let query = parts
@@ -107,13 +139,25 @@ pub(super) async fn context(
         .collect();
     let mut form = BTreeMap::new();
     let mut json = None;
+    let mut files = Vec::new();
     // Only a request that carries a body has its type checked.
     let kind = if body.is_end_stream() { None } else { body_kind(&parts.headers)? };
-    if let Some(kind) = kind {
-        // A declared length over the limit is refused before reading any of it.
-        if body.size_hint().lower() > BODY_LIMIT as u64 {
-            return Err(BodyError::TooLarge);
-        }
+    let limit = match kind {
+        Some(BodyKind::Multipart(_)) => rules.upload.max_size,
+        _ => BODY_LIMIT as u64,
+    };
+    // A declared length over the limit is refused before reading any of it.
+    if kind.is_some() && body.size_hint().lower() > limit {
+        return Err(match kind {
+            Some(BodyKind::Multipart(_)) => {
+                UploadError::TooLarge(format!("the body is over the route's {limit} bytes")).into()
+            }
+            _ => BodyError::TooLarge,
+        });
+    }
+    if let Some(BodyKind::Multipart(boundary)) = kind {
+        (form, files) = multipart::read(body, boundary, rules.upload).await?;
+    } else if let Some(kind) = kind {
         let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.map_err(BodyError::of_read)?;
         match kind {
             BodyKind::Json if !bytes.is_empty() => {
@@ -126,8 +170,16 @@ pub(super) async fn context(
                     .into_iter()
                     .collect();
             }
+            BodyKind::Multipart(_) => unreachable!("read above"),
         }
     }
+    // Checked once the body is read: a refusal that left it unread would cost the client
+    // its kept-alive connection.
+    if let Some(token) = &rules.csrf {
+        csrf::check_origin(&parts.headers)?;
+        csrf::check_token(&parts.headers, form.get(csrf::FIELD).map(String::as_str), token)?;
+    }
+    let (csrf, flash) = (session.csrf_token(), session.flashed());
     Ok(RequestContext {
         method: parts.method,
         path: parts.uri.path().to_owned(),
@@ -137,5 +189,9 @@ pub(super) async fn context(
         cookies,
         form,
         json,
+        files,
+        session,
+        flash,
+        csrf,
     })
 }

@@ -6,16 +6,22 @@ use axum::extract::State;
 use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
 use axum::Extension;
 
+use std::sync::Arc;
+
+use cookie::Cookie;
+
+use super::conn::Peer;
 use super::error_page::{error_response, page_response};
-use super::{accept, request, AppState, Mode, RequestId};
+use super::request::BodyRules;
+use super::{accept, csrf, request, AppState, Loaded, Mode, RequestId};
 use crate::router::{Matched, Route};
-use crate::site::{ErrorKind, ErrorReport, Format, Reply, ReplyBody, Site};
+use crate::site::{ErrorKind, ErrorReport, Format, Reply, ReplyBody};
 
 /// Answers any request that is not under `/_fymo/`.
 pub(super) async fn respond(
     State(state): State<AppState>,
     Extension(RequestId(id)): Extension<RequestId>,
-    request: Request<Body>,
+    mut request: Request<Body>,
 ) -> Response<Body> {
     let prefers_json = accept::prefers_json(request.headers());
     // In development a broken build or routes.yml answers every page with the overlay.
@@ -24,20 +30,32 @@ pub(super) async fn respond(
             return vary_on_accept(error_response(&error, &id, &state.mode, prefers_json));
         }
     }
-    let Some(site) = state.current().as_ref().map(|l| l.site.clone()) else {
+    let Some(loaded) = state.current().as_ref().map(Arc::clone) else {
         let error =
             ErrorReport::new(ErrorKind::Request, "no build is loaded yet").with_status(StatusCode::SERVICE_UNAVAILABLE);
         return vary_on_accept(error_response(&error, &id, &Mode::Production, prefers_json));
     };
+    let site = &loaded.site;
     let path = request.uri().path().to_owned();
     let matched = site.routes.find(&path);
+    // A path no route answers may be a file of `static/`.
+    if matched.is_none() {
+        if let Some(statics) = &loaded.statics {
+            let (parts, body) = request.into_parts();
+            let probe = Request::from_parts(parts.clone(), body);
+            if let Some(file) = statics.respond(probe).await {
+                return file;
+            }
+            request = Request::from_parts(parts, Body::empty());
+        }
+    }
     // A route without a template is JSON whatever the client accepts; every other
     // answer (pages, their data, 404s) is chosen by `Accept`.
     let negotiated = matched.as_ref().is_none_or(|m| m.route.page.is_some());
     let json = prefers_json || !negotiated;
     let format = if json { Format::Data } else { Format::Html };
-    let response = match handle(&site, &id, matched, request, format).await {
-        Ok(reply) => reply_response(reply),
+    let response = match handle(&loaded, &id, matched, request, format).await {
+        Ok((reply, session)) => reply_response(reply, session),
         Err(Refusal { error, allow }) => {
             let page =
                 if matches!(state.mode, Mode::Production) && !json { site.error_page(&error, &id).await } else { None };
@@ -70,13 +88,16 @@ impl From<ErrorReport> for Refusal {
     }
 }
 
+/// The reply to a routed request, and the session cookie to set with it (if the
+/// session changed).
 async fn handle(
-    site: &Site,
+    loaded: &Loaded,
     id: &str,
     matched: Option<Matched<'_>>,
     request: Request<Body>,
     format: Format,
-) -> Result<Reply, Refusal> {
+) -> Result<(Reply, Option<Cookie<'static>>), Refusal> {
+    let site = &loaded.site;
     let path = request.uri().path();
     let matched = matched.ok_or_else(|| ErrorReport::not_found(format!("no route matches `{path}`")))?;
     let route = matched.route;
@@ -87,10 +108,18 @@ async fn handle(
         let error = ErrorReport::new(ErrorKind::Request, message).with_status(StatusCode::METHOD_NOT_ALLOWED);
         return Err(Refusal { error, allow: Some(allow_header(route)) });
     }
-    let context = request::context(request, matched.params)
+    let session = loaded.sessions.load(request.headers());
+    let peer = request.extensions().get::<Peer>().and_then(|p| p.0);
+    let secure = loaded.sessions.is_https(request.headers(), peer);
+    let rules = BodyRules {
+        upload: &route.upload,
+        csrf: (route.csrf && csrf::is_unsafe(method)).then(|| session.csrf_token()),
+    };
+    let context = request::context(request, matched.params, rules, session.clone())
         .await
         .map_err(|e| ErrorReport::new(ErrorKind::Request, e.to_string()).with_status(e.status()))?;
-    Ok(site.render(id, route, context, format).await?)
+    let reply = site.render(id, route, context, format).await?;
+    Ok((reply, loaded.sessions.store(&session, secure)))
 }
 
 /// `Allow` for `route`: its methods, with HEAD wherever GET is.
@@ -108,8 +137,19 @@ fn vary_on_accept(mut response: Response<Body>) -> Response<Body> {
     response
 }
 
-fn reply_response(reply: Reply) -> Response<Body> {
-    let builder = Response::builder().status(reply.status);
+fn reply_response(reply: Reply, session: Option<Cookie<'static>>) -> Response<Body> {
+    let mut builder = Response::builder().status(reply.status);
+    for (name, value) in reply.headers {
+        builder = builder.header(name, value);
+    }
+    for cookie in reply.cookies.iter().chain(&session) {
+        match HeaderValue::try_from(cookie.encoded().to_string()) {
+            Ok(value) => builder = builder.header(header::SET_COOKIE, value),
+            Err(_) => {
+                tracing::warn!(target: "fymo::server", cookie = cookie.name(), "a cookie that is not a valid header value was dropped")
+            }
+        }
+    }
     let response = match reply.body {
         ReplyBody::Html(html) => builder
             .header(header::CONTENT_TYPE, "text/html; charset=utf-8")

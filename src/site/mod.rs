@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::build::{self, Manifest, ManifestError};
-use crate::config::{ConfigError, RoutesFile};
+use crate::config::{AppFile, ConfigError, RoutesFile};
 use crate::controller::python::{PythonConfig, PythonPool};
 use crate::document::{Document, Shell, ShellError};
 use crate::engine::{Engine, EngineError, EnginePool, PoolConfig};
@@ -38,6 +38,8 @@ pub(crate) struct SiteOptions {
     pub(crate) python: PythonConfig,
     /// Pages carry the dev client (live reload, overlay): `fymo dev` only.
     pub(crate) dev_client: bool,
+    /// Signs and encrypts session cookies (see [`crate::config::AppFile::secret`]).
+    pub(crate) secret: String,
 }
 
 /// Why a site could not load.
@@ -110,6 +112,8 @@ pub(crate) struct Site {
     pub(crate) manifest: Arc<Manifest>,
     /// The document builder.
     pub(crate) document: Document,
+    /// `fymo.yml`.
+    pub(crate) app: AppFile,
     /// The Python worker pool, when the app has Python controllers.
     python: Option<PythonPool>,
 }
@@ -160,6 +164,7 @@ impl Site {
         let root = &options.root;
         let names = ControllerNames::discover(root, app.controllers());
         let routes = routes_of(root, &names)?;
+        let app_file = AppFile::load(root)?;
         let manifest = Manifest::load(&build::output_dir(root))?;
         for route in routes.routes() {
             for component in route.page.iter().chain(route.layout.iter()) {
@@ -198,6 +203,7 @@ impl Site {
             pool,
             manifest: Arc::new(manifest),
             document,
+            app: app_file,
             options,
         })
     }

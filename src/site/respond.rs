@@ -2,11 +2,12 @@
 //! controller, then render the page, answer JSON, or redirect. HTTP concerns (routing
 //! misses, methods, reading the body, headers) stay in the server.
 
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use cookie::Cookie;
 
 use super::page::RenderError;
 use super::{ErrorKind, ErrorReport, Site};
-use crate::controller::{ControllerError, Outcome, RequestContext};
+use crate::controller::{Answer, ControllerError, Outcome, RequestContext};
 use crate::router::Route;
 
 /// What the client asked for.
@@ -25,6 +26,10 @@ pub(crate) struct Reply {
     pub(crate) status: StatusCode,
     /// Body (or redirect target).
     pub(crate) body: ReplyBody,
+    /// Headers the controller set (validated).
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    /// Cookies the controller set or deleted.
+    pub(crate) cookies: Vec<Cookie<'static>>,
 }
 
 /// What a [`Reply`] carries.
@@ -53,21 +58,33 @@ impl Site {
         format: Format,
     ) -> Result<Reply, ErrorReport> {
         let path = request.path.clone();
+        let shared = serde_json::json!({ "csrf": request.csrf, "flash": request.flash });
         let outcome = match self.controllers.get(&route.name) {
             Some(controller) => controller.call(request).await.map_err(|e| controller_failure(request_id, e))?,
-            None => Outcome::Props(serde_json::json!({})),
+            None => Outcome::props(serde_json::json!({})).expect("an object serializes"),
         };
-        let (status, props) = match outcome {
-            Outcome::Props(props) => (StatusCode::OK, props),
-            Outcome::Status(status, props) => (status, props),
-            Outcome::Redirect { location, status } => return redirect(&route.name, request_id, &location, status),
-            Outcome::NotFound => {
+        let (answer, headers, cookies) = outcome.into_parts();
+        let headers = valid_headers(&route.name, request_id, headers)?;
+        let reply = |status, body| Reply { status, body, headers, cookies };
+        let (status, mut props) = match answer {
+            Answer::Props(props) => (StatusCode::OK, props),
+            Answer::Status(status, props) => (status, props),
+            Answer::Redirect { location, status } => {
+                let location = redirect(&route.name, request_id, &location, status)?;
+                return Ok(reply(status, ReplyBody::Redirect(location)));
+            }
+            Answer::NotFound => {
                 return Err(ErrorReport::not_found(format!("controller `{}` answered not-found", route.name)))
             }
         };
         let Some(page) = route.page.as_deref() else {
-            return Ok(Reply { status, body: ReplyBody::Json(props.to_string()) });
+            return Ok(reply(status, ReplyBody::Json(props.to_string())));
         };
+        // Every page (and its layout) gets `fymo`: the CSRF token its forms send back
+        // and the flash message, as Inertia apps get shared props.
+        if let Some(object) = props.as_object_mut() {
+            object.entry("fymo").or_insert(shared);
+        }
         if format == Format::Data {
             let data = serde_json::json!({
                 "component": page,
@@ -76,13 +93,13 @@ impl Site {
                 "url": path,
                 "version": self.manifest.version,
             });
-            return Ok(Reply { status, body: ReplyBody::Json(data.to_string()) });
+            return Ok(reply(status, ReplyBody::Json(data.to_string())));
         }
         let html = self
             .render_page(page, route.layout.as_deref(), props.to_string(), route.isolate)
             .await
             .map_err(|e| render_failure(request_id, page, e))?;
-        Ok(Reply { status, body: ReplyBody::Html(html) })
+        Ok(reply(status, ReplyBody::Html(html)))
     }
 
     /// The app's own `templates/error.svelte`, when it has one, rendered with
@@ -108,20 +125,45 @@ impl Site {
     }
 }
 
-/// A redirect, refusing a location that cannot be a header value (a newline from user
-/// input, say) rather than panicking on it.
-fn redirect(controller: &str, request_id: &str, location: &str, status: StatusCode) -> Result<Reply, ErrorReport> {
-    let refuse = |why: String| {
-        let error = ControllerError::Failed { controller: controller.to_owned(), source: why.into(), trace: None };
-        Err(controller_failure(request_id, error))
-    };
+/// A redirect's location, refusing one that cannot be a header value (a newline from
+/// user input, say) rather than panicking on it.
+fn redirect(
+    controller: &str,
+    request_id: &str,
+    location: &str,
+    status: StatusCode,
+) -> Result<HeaderValue, ErrorReport> {
     let Ok(value) = HeaderValue::from_str(location) else {
-        return refuse(format!("redirect location {location:?} is not a valid header value"));
+        return Err(refuse(
+            controller,
+            request_id,
+            format!("redirect location {location:?} is not a valid header value"),
+        ));
     };
     if !status.is_redirection() {
-        return refuse(format!("redirect status {status} is not a 3xx status"));
+        return Err(refuse(controller, request_id, format!("redirect status {status} is not a 3xx status")));
     }
-    Ok(Reply { status, body: ReplyBody::Redirect(value) })
+    Ok(value)
+}
+
+/// The controller's headers as header values; one that is not valid is its error.
+fn valid_headers(
+    controller: &str,
+    request_id: &str,
+    headers: Vec<(String, String)>,
+) -> Result<Vec<(HeaderName, HeaderValue)>, ErrorReport> {
+    headers
+        .into_iter()
+        .map(|(name, value)| match (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str())) {
+            (Ok(name), Ok(value)) => Ok((name, value)),
+            _ => Err(refuse(controller, request_id, format!("response header {name:?}: {value:?} is not valid"))),
+        })
+        .collect()
+}
+
+fn refuse(controller: &str, request_id: &str, why: String) -> ErrorReport {
+    let error = ControllerError::Failed { controller: controller.to_owned(), source: why.into(), trace: None };
+    controller_failure(request_id, error)
 }
 
 fn controller_failure(request_id: &str, error: ControllerError) -> ErrorReport {

@@ -2,6 +2,8 @@
 //! an ephemeral 127.0.0.1 port, and a small HTTP client.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod visitor;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -44,6 +46,8 @@ impl TestApp {
             copy_dir(&repo().join("controllers"), &dir.path().join("controllers"));
         }
         std::fs::copy(repo().join("routes.yml"), dir.path().join("routes.yml")).unwrap();
+        copy_dir(&repo().join("static"), &dir.path().join("static"));
+        std::fs::copy(repo().join("fymo.yml"), dir.path().join("fymo.yml")).unwrap();
         Self { dir }
     }
 
@@ -66,7 +70,13 @@ impl TestApp {
 
     /// Runs `<bin> --root <dir> <args>` and returns (exit code, stdout, stderr).
     pub fn run(&self, bin: &str, args: &[&str]) -> (i32, String, String) {
-        let out = Command::new(bin).arg("--root").arg(self.root()).args(args).output().unwrap();
+        let out = Command::new(bin)
+            .arg("--root")
+            .arg(self.root())
+            .args(args)
+            .env("FYMO_SECRET", TEST_SECRET)
+            .output()
+            .unwrap();
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -82,6 +92,9 @@ impl TestApp {
 }
 
 pub const FYMO: &str = env!("CARGO_BIN_EXE_fymo");
+
+/// The app secret every test server gets (fixtures have no `fymo.yml`).
+pub const TEST_SECRET: &str = "test-secret-0123456789abcdef0123456789abcdef";
 pub const DEMO: &str = env!("CARGO_BIN_EXE_fymo-demo");
 
 /// A running `fymo serve` child; killed on drop.
@@ -120,6 +133,7 @@ impl Server {
             .args(args)
             .env("NO_COLOR", "1")
             .env("FYMO_LOG", "info")
+            .env("FYMO_SECRET", TEST_SECRET)
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         configure(&mut command_line);

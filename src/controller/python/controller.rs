@@ -3,9 +3,11 @@
 use std::path::PathBuf;
 
 use axum::http::{Method, StatusCode};
+use cookie::{Cookie, SameSite};
+use serde_json::Value;
 
 use super::pool::PythonPool;
-use crate::controller::{BoxFuture, Controller, ControllerError, Outcome, RequestContext};
+use crate::controller::{Answer, BoxFuture, Controller, ControllerError, Outcome, RequestContext, Session};
 
 /// Controller `name`, served by `file` through the pool.
 #[derive(Debug, Clone)]
@@ -26,7 +28,8 @@ impl Controller for PythonController {
     fn call(&self, request: RequestContext) -> BoxFuture<Result<Outcome, ControllerError>> {
         let this = self.clone();
         Box::pin(async move {
-            let call = if request.method == Method::POST { "post" } else { "get" };
+            let call = if request.method == Method::GET || request.method == Method::HEAD { "get" } else { "post" };
+            let session = request.session.clone();
             let request = serde_json::to_value(&request).expect("a request context serializes");
             let failed = |message: String, trace: Option<String>| ControllerError::Failed {
                 controller: this.name.clone(),
@@ -52,27 +55,75 @@ impl Controller for PythonController {
                 });
             }
             let result = reply.result.unwrap_or_default();
-            outcome(&result)
-                .ok_or_else(|| failed(format!("the worker sent a result Fymo does not understand: {result}"), None))
+            let outcome = outcome(&result)
+                .ok_or_else(|| failed(format!("the worker sent a result Fymo does not understand: {result}"), None))?;
+            apply_session(&session, result.get("session"));
+            Ok(outcome)
         })
     }
 }
 
-fn outcome(result: &serde_json::Value) -> Option<Outcome> {
+fn outcome(result: &Value) -> Option<Outcome> {
     let props = || result.get("props").cloned().unwrap_or_else(|| serde_json::json!({}));
-    let status = || {
-        result
-            .get("status")
-            .and_then(serde_json::Value::as_u64)
-            .and_then(|s| StatusCode::from_u16(u16::try_from(s).ok()?).ok())
+    let status =
+        || result.get("status").and_then(Value::as_u64).and_then(|s| StatusCode::from_u16(u16::try_from(s).ok()?).ok());
+    let answer = match result.get("kind")?.as_str()? {
+        "props" => Answer::Props(props()),
+        "status" => Answer::Status(status()?, props()),
+        "redirect" => Answer::Redirect { location: result.get("location")?.as_str()?.to_owned(), status: status()? },
+        "not_found" => Answer::NotFound,
+        _ => return None,
     };
-    match result.get("kind")?.as_str()? {
-        "props" => Some(Outcome::Props(props())),
-        "status" => Some(Outcome::Status(status()?, props())),
-        "redirect" => {
-            Some(Outcome::Redirect { location: result.get("location")?.as_str()?.to_owned(), status: status()? })
-        }
-        "not_found" => Some(Outcome::NotFound),
-        _ => None,
+    let mut outcome = Outcome::new(answer);
+    for (name, value) in result.get("headers").and_then(Value::as_object).into_iter().flatten() {
+        outcome = outcome.header(name.clone(), value.as_str().map_or_else(|| value.to_string(), str::to_owned));
+    }
+    for spec in result.get("cookies").and_then(Value::as_array).into_iter().flatten() {
+        outcome = outcome.cookie(cookie_of(spec)?);
+    }
+    Some(outcome)
+}
+
+/// A cookie from the dict `fymo.cookie(...)` / `fymo.delete_cookie(...)` made.
+fn cookie_of(spec: &Value) -> Option<Cookie<'static>> {
+    let text = |key: &str| spec.get(key).and_then(Value::as_str).map(str::to_owned);
+    let mut cookie = Cookie::new(text("name")?, text("value").unwrap_or_default());
+    cookie.set_path(text("path").unwrap_or_else(|| "/".into()));
+    if let Some(domain) = text("domain") {
+        cookie.set_domain(domain);
+    }
+    if spec.get("remove").and_then(Value::as_bool) == Some(true) {
+        cookie.make_removal();
+        return Some(cookie);
+    }
+    if let Some(secs) = spec.get("max_age").and_then(Value::as_i64) {
+        cookie.set_max_age(cookie::time::Duration::seconds(secs));
+    }
+    if let Some(at) = spec.get("expires").and_then(Value::as_i64) {
+        cookie.set_expires(cookie::time::OffsetDateTime::from_unix_timestamp(at).ok()?);
+    }
+    cookie.set_secure(spec.get("secure").and_then(Value::as_bool).unwrap_or(false));
+    cookie.set_http_only(spec.get("http_only").and_then(Value::as_bool).unwrap_or(true));
+    cookie.set_same_site(match spec.get("same_site").and_then(Value::as_str) {
+        Some(s) if s.eq_ignore_ascii_case("strict") => Some(SameSite::Strict),
+        Some(s) if s.eq_ignore_ascii_case("none") => Some(SameSite::None),
+        Some(_) => Some(SameSite::Lax),
+        None => None,
+    });
+    Some(cookie)
+}
+
+/// What the controller did to `request["session"]` (and `fymo.flash`,
+/// `fymo.rotate_session`), applied to the request's session.
+fn apply_session(session: &Session, ops: Option<&Value>) {
+    let Some(ops) = ops else { return };
+    if let Some(data) = ops.get("data").and_then(Value::as_object) {
+        session.replace_data(data.clone());
+    }
+    if ops.get("rotate").and_then(Value::as_bool) == Some(true) {
+        session.rotate();
+    }
+    if let Some(message) = ops.get("flash").and_then(Value::as_str) {
+        session.flash(message);
     }
 }

@@ -1,0 +1,80 @@
+//! `fymo.yml`: the app's settings that are not routes — its secret, how long sessions
+//! last, which proxies to trust. Optional: every key has a default (except the secret,
+//! which `fymo serve` requires from here or `$FYMO_SECRET`).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use super::ConfigError;
+
+/// The file's name in the app directory.
+pub(crate) const APP_FILE: &str = "fymo.yml";
+
+/// `fymo.yml` as parsed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AppFile {
+    /// Signs and encrypts session cookies (at least 32 characters).
+    pub(crate) secret: Option<String>,
+    /// Session settings.
+    #[serde(default)]
+    pub(crate) session: SessionSettings,
+    /// Peers whose `X-Forwarded-Proto` / `X-Forwarded-For` are believed (IP addresses).
+    #[serde(default)]
+    pub(crate) trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+/// `session:` in `fymo.yml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct SessionSettings {
+    /// Seconds a session lasts after its last change (default 14 days).
+    pub(crate) max_age_secs: u64,
+    /// The cookie's name.
+    pub(crate) cookie: String,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        Self { max_age_secs: 14 * 24 * 3600, cookie: "fymo_session".into() }
+    }
+}
+
+impl AppFile {
+    /// Reads `fymo.yml` under `root`; no file means every default.
+    ///
+    /// # Errors
+    /// An unreadable file, a YAML error or an unknown key, naming the file and line.
+    pub(crate) fn load(root: &Path) -> Result<Self, ConfigError> {
+        let file: PathBuf = root.join(APP_FILE);
+        let text = match std::fs::read_to_string(&file) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(source) => return Err(ConfigError::Read { file, source }),
+        };
+        if text.trim().is_empty() {
+            return Ok(Self::default());
+        }
+        serde_yaml::from_str(&text).map_err(|e| {
+            let line = e.location().map_or(1, |l| l.line());
+            ConfigError::at(&file, line, e.to_string())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_without_a_file_and_line_numbers_for_mistakes() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = AppFile::load(dir.path()).unwrap();
+        assert!(app.secret.is_none());
+        assert_eq!(app.session.cookie, "fymo_session");
+        std::fs::write(dir.path().join(APP_FILE), "secret: abc\nsesion:\n  max_age_secs: 3\n").unwrap();
+        let err = AppFile::load(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("fymo.yml:2:") && err.contains("sesion"), "{err}");
+    }
+}

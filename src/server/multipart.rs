@@ -1,0 +1,103 @@
+//! `multipart/form-data` bodies: text fields into the form, files streamed chunk by chunk
+//! into temporary files (never held whole in memory) under the route's upload limits
+//! (`upload:` in `routes.yml`). The temporary files go when the request's last
+//! [`UploadedFile`] handle does.
+
+use std::collections::BTreeMap;
+
+use axum::body::Body;
+use tokio::io::AsyncWriteExt;
+
+use crate::config::UploadLimits;
+use crate::controller::UploadedFile;
+
+/// Longest text field read into the form.
+const TEXT_FIELD_LIMIT: u64 = 64 * 1024;
+
+/// Why an upload was refused.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum UploadError {
+    /// Over one of the route's size or count limits (413).
+    #[error("upload refused: {0}")]
+    TooLarge(String),
+    /// A file of a type the route does not accept (415).
+    #[error("upload refused: `{name}` is {content_type}, this route accepts {accepted}")]
+    Type {
+        /// The file name.
+        name: String,
+        /// Its declared type.
+        content_type: String,
+        /// The route's types.
+        accepted: String,
+    },
+    /// Not a well-formed multipart body, or the connection broke (400).
+    #[error("malformed multipart body: {0}")]
+    Malformed(String),
+    /// The temporary file could not be written (500).
+    #[error("cannot store the upload: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Fields and files of a multipart body.
+pub(super) type Parts = (BTreeMap<String, String>, Vec<UploadedFile>);
+
+/// Reads `body` (with `boundary`) under `limits`.
+///
+/// # Errors
+/// See [`UploadError`]; files written so far are removed.
+pub(super) async fn read(body: Body, boundary: String, limits: &UploadLimits) -> Result<Parts, UploadError> {
+    let mut multipart = multer::Multipart::new(body.into_data_stream(), boundary);
+    let mut form = BTreeMap::new();
+    let mut files = Vec::new();
+    let mut total: u64 = 0;
+    let malformed = |e: multer::Error| UploadError::Malformed(e.to_string());
+    while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let Some(file_name) = field.file_name().map(str::to_owned) else {
+            let mut text = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+                total += chunk.len() as u64;
+                check_total(total, limits)?;
+                if text.len() as u64 + chunk.len() as u64 > TEXT_FIELD_LIMIT {
+                    return Err(UploadError::TooLarge(format!("field `{name}` is over {TEXT_FIELD_LIMIT} bytes")));
+                }
+                text.extend_from_slice(&chunk);
+            }
+            form.insert(name, String::from_utf8_lossy(&text).into_owned());
+            continue;
+        };
+        if files.len() >= limits.max_files {
+            return Err(UploadError::TooLarge(format!("more than {} file(s)", limits.max_files)));
+        }
+        let content_type =
+            field.content_type().map_or_else(|| "application/octet-stream".to_owned(), ToString::to_string);
+        if !limits.accepts(&content_type) {
+            return Err(UploadError::Type { name: file_name, content_type, accepted: limits.types.join(", ") });
+        }
+        let (file, temp) = tempfile::Builder::new().prefix("fymo-upload-").tempfile()?.into_parts();
+        let mut file = tokio::fs::File::from_std(file);
+        let mut size: u64 = 0;
+        while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+            size += chunk.len() as u64;
+            total += chunk.len() as u64;
+            check_total(total, limits)?;
+            if size > limits.max_file_size {
+                return Err(UploadError::TooLarge(format!(
+                    "`{file_name}` is over the {} bytes a file may have",
+                    limits.max_file_size
+                )));
+            }
+            file.write_all(&chunk).await?;
+        }
+        file.flush().await?;
+        files.push(UploadedFile::new(name, file_name, content_type, size, temp));
+    }
+    Ok((form, files))
+}
+
+fn check_total(total: u64, limits: &UploadLimits) -> Result<(), UploadError> {
+    if total > limits.max_size {
+        return Err(UploadError::TooLarge(format!("the body is over the route's {} bytes", limits.max_size)));
+    }
+    Ok(())
+}
