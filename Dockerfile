@@ -1,7 +1,8 @@
 # Builds the demo app and serves it with the prefork master.
 #   docker build -t fymo-demo . && docker run -p 8000:8000 fymo-demo
 # For your own app: replace the fymo-demo binary with yours (a main over fymo::cli::main)
-# and copy your templates/, controllers/ and routes.yml instead.
+# and copy your templates/, controllers/, static/ and routes.yml instead. The demo's
+# fymo.yml holds a public secret: for a real app pass -e FYMO_SECRET=... (fymo secret).
 
 FROM rust:1-bookworm AS build
 RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
@@ -19,6 +20,8 @@ COPY --from=build /src/target/release/fymo-demo /usr/local/bin/fymo-demo
 COPY --from=build /src/routes.yml ./routes.yml
 COPY --from=build /src/templates ./templates
 COPY --from=build /src/controllers ./controllers
+COPY --from=build /src/static ./static
+COPY --from=build /src/fymo.yml ./fymo.yml
 COPY --from=build /src/.fymo/build ./.fymo/build
 RUN useradd --system --home /app fymo && chown -R fymo /app
 USER fymo
