@@ -45,3 +45,11 @@ fn dev_server_reloads_and_swaps_css_in_chromium() {
     let server = Server::start_command(DEMO, &app, "dev", &["--engines", "1", "--python-workers", "1"]);
     run_browser_script("dev.mjs", &[server.base.as_ref(), app.root().as_os_str()], 4);
 }
+
+#[test]
+fn demo_forms_sign_in_and_upload_in_chromium() {
+    let app = TestApp::demo();
+    app.build();
+    let server = Server::start(DEMO, &app, &["--engines", "1", "--python-workers", "1"]);
+    run_browser_script("forms.mjs", &[server.base.as_ref()], 2);
+}

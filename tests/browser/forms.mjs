@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// The demo's real forms in a real browser: sign in (Python controller, session, CSRF,
+// flash), sign out, and upload a file (Rust controller, streamed multipart).
+//
+// usage: node tests/browser/forms.mjs BASE_URL
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const base = process.argv[2];
+if (!base) throw new Error('usage: forms.mjs BASE_URL');
+
+const browser = await chromium.launch({
+	executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+	args: [
+		'--headless',
+		'--no-sandbox',
+		'--disable-gpu',
+		'--no-first-run',
+		'--disable-background-networking',
+		'--disable-component-update',
+		'--disable-sync'
+	]
+});
+
+let failed = false;
+async function check(name, fn) {
+	const context = await browser.newContext();
+	const page = await context.newPage();
+	const problems = [];
+	page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+	try {
+		await fn(page);
+		assert.deepEqual(problems, [], 'no page errors');
+		console.log(`ok - ${name}`);
+	} catch (e) {
+		failed = true;
+		console.log(`not ok - ${name}\n${e.stack}`);
+	} finally {
+		await context.close();
+	}
+}
+
+await check('signing in through the form sets the session, shows the flash once, and signs out', async (page) => {
+	await page.goto(base + '/account');
+	assert.equal(new URL(page.url()).pathname, '/login', 'redirected to sign in');
+	await page.fill('input[name=username]', 'ada');
+	await page.fill('input[name=password]', 'wrong');
+	await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+	assert.match(await page.textContent('.error'), /Wrong name or password/);
+	assert.equal(await page.inputValue('input[name=username]'), 'ada', 'the name is kept');
+	await page.fill('input[name=password]', 'demo');
+	await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+	assert.equal(new URL(page.url()).pathname, '/account');
+	assert.equal(await page.textContent('h1'), 'Signed in as ada');
+	assert.equal(await page.textContent('.flash'), 'Welcome back, ada');
+	const cookies = await page.context().cookies();
+	const session = cookies.find((c) => c.name === 'fymo_session');
+	assert.ok(session?.httpOnly, 'an HttpOnly session cookie');
+	assert.equal(session.sameSite, 'Lax');
+	await page.reload();
+	assert.equal(await page.locator('.flash').count(), 0, 'the flash shows once');
+	await Promise.all([page.waitForNavigation(), page.click('text=Sign out')]);
+	assert.equal(new URL(page.url()).pathname, '/login');
+	await page.goto(base + '/account');
+	assert.equal(new URL(page.url()).pathname, '/login', 'signed out');
+});
+
+await check('uploading a file through the form shows its name, size and sha256', async (page) => {
+	const dir = mkdtempSync(path.join(tmpdir(), 'fymo-upload-'));
+	try {
+		const data = Buffer.alloc(123_457, 7);
+		for (let i = 0; i < data.length; i += 97) data[i] = i % 251;
+		const file = path.join(dir, 'notes.bin');
+		writeFileSync(file, data);
+		await page.goto(base + '/upload');
+		await page.setInputFiles('input[name=file]', file);
+		await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+		assert.equal(await page.textContent('#name'), 'notes.bin');
+		assert.equal(await page.textContent('#size'), String(data.length));
+		assert.equal(await page.textContent('#sha256'), createHash('sha256').update(data).digest('hex'));
+	} finally {
+		rmSync(dir, { recursive: true, force: true });
+	}
+});
+
+await browser.close();
+process.exit(failed ? 1 : 0);
