@@ -2,10 +2,9 @@
 import { hydrate } from 'svelte';
 import LayoutRoot from './LayoutRoot.svelte';
 
-/** Reads the props the server serialized into the document. */
-function readProps() {
-	const el = document.getElementById('__fymo_props');
-	return el ? JSON.parse(el.textContent) : {};
+/** The page object the server put on the hydration target (Inertia's `data-page`). */
+function readPage(target) {
+	return target?.dataset.page ? JSON.parse(target.dataset.page) : { props: {} };
 }
 
 /**
@@ -14,11 +13,12 @@ function readProps() {
  */
 export function start(Page, Layout) {
 	const target = document.getElementById('__fymo');
-	const props = readProps();
+	const page = readPage(target);
+	const props = page.props;
 	const app = Layout
 		? hydrate(LayoutRoot, { target, props: { Layout, Page, props } })
 		: hydrate(Page, { target, props });
 	// Not `window.__fymo`: that name is the hydration target element (named access).
-	window.__fymoPage = { app, props };
+	window.__fymoPage = { app, props, page };
 	return app;
 }

@@ -38,12 +38,14 @@ fn home_page_is_a_complete_document() {
     assert!(html.contains("<title>Fymo demo</title>"), "svelte:head output in head");
     let head_end = html.find("</head>").unwrap();
     assert!(html[..head_end].contains("<title>Fymo demo</title>"));
-    assert!(html.contains("<div id=\"__fymo\" style=\"display:contents\">"));
+    assert!(html.contains("<div id=\"__fymo\" style=\"display:contents\" data-page=\""));
     assert!(html.contains("<li>Svelte 5 SSR in QuickJS</li>"));
     assert!(html.contains("<footer class=\"svelte-"), "layout wraps the page");
-    assert!(
-        html.contains("<script type=\"application/json\" id=\"__fymo_props\">{\"title\":\"Fymo demo\",\"features\"")
-    );
+    let page = page_object(html);
+    assert_eq!(page["component"], "home");
+    assert_eq!(page["props"]["title"], "Fymo demo");
+    assert_eq!(page["url"], "/");
+    assert_eq!(page["layouts"], serde_json::json!(["layouts/main"]));
     assert!(html.contains("<script type=\"module\">\nimport { start } from \"/_fymo/fymo-client-"));
     assert!(html.contains("start(Page, Layout);"));
 }
@@ -161,10 +163,18 @@ fn accept_json_returns_navigation_data() {
     let r = get_with(&server.url("/products/3"), &[("Accept", "application/json")]);
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(v["component"], "products/show");
-    assert_eq!(v["layout"], "layouts/main");
+    assert_eq!(v["layouts"], serde_json::json!(["layouts/main"]));
     assert_eq!(v["props"]["product"]["id"], 3);
     assert_eq!(v["url"], "/products/3");
     assert!(v["version"].as_str().unwrap().len() >= 8);
+}
+
+/// The page object in the hydration target's `data-page` attribute.
+fn page_object(html: &str) -> serde_json::Value {
+    let attribute = html.split("data-page=\"").nth(1).expect("data-page").split('"').next().unwrap();
+    assert!(!attribute.contains('<') && !attribute.contains('>'), "escaped: {attribute}");
+    let json = attribute.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
 }
 
 #[test]
@@ -175,11 +185,9 @@ fn hostile_props_cannot_close_the_script_and_round_trip() {
     let r = get(&url);
     assert_eq!(r.status, 200);
     assert!(!r.body.contains("<script>alert(1)"), "no injected script");
-    assert_eq!(r.body.matches("</script>").count(), 2, "only the props and module scripts close");
-    let props = r.body.split("id=\"__fymo_props\">").nth(1).unwrap().split("</script>").next().unwrap();
-    assert!(!props.contains('\u{2028}') && !props.contains('\u{2029}'));
-    let v: serde_json::Value = serde_json::from_str(props).unwrap();
-    assert_eq!(v["name"], format!("{hostile}\u{2028}x\u{2029}"), "round-trips exactly");
+    assert_eq!(r.body.matches("</script>").count(), 1, "only the module script closes");
+    let v = page_object(&r.body);
+    assert_eq!(v["props"]["name"], format!("{hostile}\u{2028}x\u{2029}"), "round-trips exactly");
     assert!(r.body.contains("&lt;/script>&lt;script>alert(1)&lt;/script>"), "escaped in the HTML too");
 }
 
@@ -415,4 +423,42 @@ fn json_log_format_covers_every_line() {
             serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}\n{seen:#?}"));
         assert!(value["level"].is_string(), "{line}");
     }
+}
+
+#[test]
+fn inertia_protocol_json_versions_partial_reloads_and_303s() {
+    let server = server();
+    let html = get(&server.url("/products?n=3"));
+    let version = page_object(&html.body)["version"].as_str().unwrap().to_owned();
+    assert!(html.header_list("vary").iter().any(|v| v.contains("x-inertia")), "{:?}", html.header_list("vary"));
+
+    let inertia = [("X-Inertia", "true"), ("X-Inertia-Version", version.as_str())];
+    let r = get_with(&server.url("/products?n=3"), &inertia);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("x-inertia"), Some("true"));
+    assert!(r.header_list("vary").iter().any(|v| v.contains("x-inertia")));
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["component"], "products/index");
+    assert_eq!(v["url"], "/products?n=3");
+    assert_eq!(v["version"], version.as_str());
+    assert_eq!(v["props"]["products"].as_array().unwrap().len(), 3);
+    assert!(v["assets"]["products/index"]["js"].as_str().unwrap().starts_with("/_fymo/"));
+
+    let stale = get_with(&server.url("/products?n=3"), &[("X-Inertia", "true"), ("X-Inertia-Version", "old")]);
+    assert_eq!(stale.status, 409);
+    assert_eq!(stale.header("x-inertia-location"), Some("/products?n=3"));
+
+    let mut partial = inertia.to_vec();
+    partial.extend([("X-Inertia-Partial-Component", "products/index"), ("X-Inertia-Partial-Data", "total")]);
+    let v: serde_json::Value = serde_json::from_str(&get_with(&server.url("/products?n=3"), &partial).body).unwrap();
+    let keys: Vec<&String> = v["props"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["total", "fymo"], "only the asked props (and the shared fymo)");
+    let mut except = inertia.to_vec();
+    except.extend([("X-Inertia-Partial-Component", "products/index"), ("X-Inertia-Partial-Except", "products")]);
+    let v: serde_json::Value = serde_json::from_str(&get_with(&server.url("/products?n=3"), &except).body).unwrap();
+    assert!(v["props"].get("products").is_none() && v["props"].get("total").is_some());
+    let mut other = inertia.to_vec();
+    other.extend([("X-Inertia-Partial-Component", "home"), ("X-Inertia-Partial-Data", "total")]);
+    let v: serde_json::Value = serde_json::from_str(&get_with(&server.url("/products?n=3"), &other).body).unwrap();
+    assert!(v["props"].get("products").is_some(), "a partial reload of another page gets every prop");
 }

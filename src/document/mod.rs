@@ -12,7 +12,17 @@ use crate::engine::Rendered;
 
 /// Escapes text for HTML element content and double-quoted attributes.
 pub(crate) fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Where client files are served from.
@@ -40,15 +50,16 @@ impl Document {
     }
 
     /// Assembles the page: CSS and modulepreload links, Svelte's head, the body inside the
-    /// hydration target, the props (`props_json`, escaped here), and the module script
-    /// that calls `hydrate()`.
+    /// hydration target, which carries the page object (`page_json`, escaped here) in its
+    /// `data-page` attribute as Inertia expects, and the module script that calls
+    /// `hydrate()`.
     pub(crate) fn render(
         &self,
         manifest: &Manifest,
         page: &str,
         layout: Option<&str>,
         rendered: &Rendered,
-        props_json: &str,
+        page_json: &str,
     ) -> String {
         let entries: Vec<_> =
             layout.into_iter().chain(std::iter::once(page)).filter_map(|c| manifest.components.get(c)).collect();
@@ -71,11 +82,11 @@ impl Document {
         let import = |e: &crate::build::Entry| format!("{ASSET_PREFIX}{}", e.file);
         let page_url = manifest.components.get(page).map(import);
         let layout_url = layout.and_then(|l| manifest.components.get(l)).map(import);
-        let mut body = format!("<div id=\"__fymo\" style=\"display:contents\">{}</div>\n", rendered.body);
-        body.push_str(&format!(
-            "<script type=\"application/json\" id=\"__fymo_props\">{}</script>\n",
-            escape_json(props_json)
-        ));
+        let mut body = format!(
+            "<div id=\"__fymo\" style=\"display:contents\" data-page=\"{}\">{}</div>\n",
+            escape_html(page_json),
+            rendered.body
+        );
         if let Some(page_url) = page_url {
             body.push_str(&format!(
                 "<script type=\"module\">\nimport {{ start }} from \"{}\";\nimport Page from \"{page_url}\";\n{}start(Page{});\n</script>",

@@ -3,7 +3,7 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{header, HeaderValue, Method, Request, Response, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use axum::Extension;
 
 use std::sync::Arc;
@@ -15,7 +15,7 @@ use super::error_page::{error_response, page_response};
 use super::request::BodyRules;
 use super::{accept, csrf, request, AppState, Loaded, Mode, RequestId};
 use crate::router::{Matched, Route};
-use crate::site::{ErrorKind, ErrorReport, Format, Reply, ReplyBody};
+use crate::site::{ErrorKind, ErrorReport, Format, Partial, Reply, ReplyBody};
 
 /// Answers any request that is not under `/_fymo/`.
 pub(super) async fn respond(
@@ -52,8 +52,21 @@ pub(super) async fn respond(
     // A route without a template is JSON whatever the client accepts; every other
     // answer (pages, their data, 404s) is chosen by `Accept`.
     let negotiated = matched.as_ref().is_none_or(|m| m.route.page.is_some());
-    let json = prefers_json || !negotiated;
-    let format = if json { Format::Data } else { Format::Html };
+    let inertia = is_inertia(request.headers());
+    let json = prefers_json || !negotiated || inertia;
+    // Inertia: a client on an older build must reload the page whole.
+    if inertia && request.method() == Method::GET {
+        let version = request.headers().get("x-inertia-version").and_then(|v| v.to_str().ok());
+        if version.is_some_and(|v| v != site.manifest.version) {
+            return stale_version(request.uri());
+        }
+    }
+    let format = match (inertia, json) {
+        (true, _) => Format::Inertia(partial_of(request.headers())),
+        (false, true) => Format::Data,
+        (false, false) => Format::Html,
+    };
+    let unsafe_method = matches!(*request.method(), Method::PUT | Method::PATCH | Method::DELETE);
     let response = match handle(&loaded, &id, matched, request, format).await {
         Ok((reply, session)) => reply_response(reply, session),
         Err(Refusal { error, allow }) => {
@@ -69,11 +82,43 @@ pub(super) async fn respond(
             response
         }
     };
-    if negotiated {
-        vary_on_accept(response)
-    } else {
-        response
+    let mut response = if negotiated { vary_on_accept(response) } else { response };
+    // After PUT, PATCH or DELETE a 302 would make browsers repeat the method.
+    if unsafe_method && matches!(response.status(), StatusCode::FOUND | StatusCode::MOVED_PERMANENTLY) {
+        *response.status_mut() = StatusCode::SEE_OTHER;
     }
+    if negotiated {
+        response.headers_mut().append(header::VARY, HeaderValue::from_static("x-inertia"));
+    }
+    if inertia && response.headers().get(header::CONTENT_TYPE).is_some_and(|t| t == "application/json") {
+        response.headers_mut().insert("x-inertia", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+fn is_inertia(headers: &HeaderMap) -> bool {
+    headers.get("x-inertia").is_some_and(|v| v == "true")
+}
+
+/// `X-Inertia-Partial-*`: the props a partial reload asks for.
+fn partial_of(headers: &HeaderMap) -> Option<Partial> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let list = |v: &str| v.split(',').map(str::trim).filter(|k| !k.is_empty()).map(str::to_owned).collect::<Vec<_>>();
+    let component = text("x-inertia-partial-component")?.to_owned();
+    let only = text("x-inertia-partial-data").map(list);
+    let except = text("x-inertia-partial-except").map(list).unwrap_or_default();
+    Some(Partial { component, only, except })
+}
+
+/// 409 with `X-Inertia-Location`: the client reloads `uri` whole, getting the new build.
+fn stale_version(uri: &axum::http::Uri) -> Response<Body> {
+    let location = uri.path_and_query().map_or("/", |p| p.as_str());
+    Response::builder()
+        .status(StatusCode::CONFLICT)
+        .header("x-inertia-location", HeaderValue::from_str(location).unwrap_or(HeaderValue::from_static("/")))
+        .header(header::VARY, "x-inertia")
+        .body(Body::empty())
+        .expect("valid 409")
 }
 
 /// A failed request: the error, and for a 405 the methods the route allows.
@@ -98,6 +143,7 @@ async fn handle(
     format: Format,
 ) -> Result<(Reply, Option<Cookie<'static>>), Refusal> {
     let site = &loaded.site;
+    let url = request.uri().path_and_query().map_or_else(|| request.uri().path().to_owned(), |p| p.as_str().to_owned());
     let path = request.uri().path();
     let matched = matched.ok_or_else(|| ErrorReport::not_found(format!("no route matches `{path}`")))?;
     let route = matched.route;
@@ -118,7 +164,7 @@ async fn handle(
     let context = request::context(request, matched.params, rules, session.clone())
         .await
         .map_err(|e| ErrorReport::new(ErrorKind::Request, e.to_string()).with_status(e.status()))?;
-    let reply = site.render(id, route, context, format).await?;
+    let reply = site.render(id, route, context, format, &url).await?;
     Ok((reply, loaded.sessions.store(&session, secure)))
 }
 

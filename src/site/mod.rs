@@ -8,6 +8,7 @@
 mod controllers;
 mod error;
 mod page;
+mod page_object;
 mod respond;
 
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ use crate::App;
 
 pub(crate) use controllers::{ControllerNames, Controllers};
 pub(crate) use error::{ErrorKind, ErrorReport};
+pub(crate) use page_object::Partial;
 pub(crate) use respond::{Format, Reply, ReplyBody};
 
 /// How to load a site.

@@ -16,7 +16,7 @@ pub(crate) enum RenderError {
 
 impl Site {
     /// Renders `page` (inside `layout`, if any) with `props_json` (the props, serialized
-    /// once by the caller) and wraps it in the document.
+    /// once by the caller) and wraps it in the document, with the page object for `url`.
     ///
     /// # Errors
     /// See [`RenderError`].
@@ -26,6 +26,7 @@ impl Site {
         layout: Option<&str>,
         props_json: String,
         isolate: bool,
+        url: &str,
     ) -> Result<String, RenderError> {
         for component in std::iter::once(page).chain(layout) {
             if !self.manifest.components.contains_key(component) {
@@ -40,6 +41,8 @@ impl Site {
             isolate,
         };
         let rendered = self.pool.render(job).await?;
-        Ok(self.document.render(&self.manifest, page, layout, &rendered, &props_json))
+        let layouts: Vec<&str> = layout.into_iter().collect();
+        let page_object = self.page_object(page, &layouts, &props_json, url);
+        Ok(self.document.render(&self.manifest, page, layout, &rendered, &page_object))
     }
 }

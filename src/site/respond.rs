@@ -6,17 +6,20 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use cookie::Cookie;
 
 use super::page::RenderError;
+use super::page_object::Partial;
 use super::{ErrorKind, ErrorReport, Site};
 use crate::controller::{Answer, ControllerError, Outcome, RequestContext};
 use crate::router::Route;
 
 /// What the client asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Format {
     /// The HTML page.
     Html,
-    /// The page object `{component, layout, props, url, version}` as JSON (client navigation).
+    /// The page's data as JSON (`Accept: application/json`).
     Data,
+    /// Inertia's page object as JSON (`X-Inertia: true`), maybe a partial reload.
+    Inertia(Option<Partial>),
 }
 
 /// The response, as plain data.
@@ -56,8 +59,8 @@ impl Site {
         route: &Route,
         request: RequestContext,
         format: Format,
+        url: &str,
     ) -> Result<Reply, ErrorReport> {
-        let path = request.path.clone();
         let shared = serde_json::json!({ "csrf": request.csrf, "flash": request.flash });
         let outcome = match self.controllers.get(&route.name) {
             Some(controller) => controller.call(request).await.map_err(|e| controller_failure(request_id, e))?,
@@ -85,21 +88,27 @@ impl Site {
         if let Some(object) = props.as_object_mut() {
             object.entry("fymo").or_insert(shared);
         }
-        if format == Format::Data {
-            let data = serde_json::json!({
-                "component": page,
-                "layout": route.layout,
-                "props": props,
-                "url": path,
-                "version": self.manifest.version,
-            });
-            return Ok(reply(status, ReplyBody::Json(data.to_string())));
+        let layouts: Vec<&str> = route.layout.iter().map(String::as_str).collect();
+        match format {
+            Format::Data => {
+                let data = self.page_object(page, &layouts, &props.to_string(), url);
+                Ok(reply(status, ReplyBody::Json(data)))
+            }
+            Format::Inertia(partial) => {
+                if let Some(partial) = partial {
+                    partial.filter(page, &mut props);
+                }
+                let data = self.page_object(page, &layouts, &props.to_string(), url);
+                Ok(reply(status, ReplyBody::Json(data)))
+            }
+            Format::Html => {
+                let html = self
+                    .render_page(page, route.layout.as_deref(), props.to_string(), route.isolate, url)
+                    .await
+                    .map_err(|e| render_failure(request_id, page, e))?;
+                Ok(reply(status, ReplyBody::Html(html)))
+            }
         }
-        let html = self
-            .render_page(page, route.layout.as_deref(), props.to_string(), route.isolate)
-            .await
-            .map_err(|e| render_failure(request_id, page, e))?;
-        Ok(reply(status, ReplyBody::Html(html)))
     }
 
     /// The app's own `templates/error.svelte`, when it has one, rendered with
@@ -115,7 +124,7 @@ impl Site {
             "message": error.status.canonical_reason().unwrap_or("Error"),
             "request_id": request_id,
         });
-        match self.render_page(ERROR_PAGE, self.routes.default_layout(), props.to_string(), false).await {
+        match self.render_page(ERROR_PAGE, self.routes.default_layout(), props.to_string(), false, "").await {
             Ok(html) => Some(html),
             Err(e) => {
                 tracing::error!(target: "fymo::render", request_id, error = %e, "templates/error.svelte failed; serving the plain page");

@@ -137,6 +137,7 @@ fn urlencode(text: &str) -> String {
 /// The value of `<input ... name="NAME" value="...">`-style hidden fields, or `fymo`'s
 /// token in the page's props.
 pub fn csrf_of(page: &str) -> String {
+    let page = page.replace("&quot;", "\"");
     let start = page.find("\"csrf\":\"").expect("the page carries a CSRF token") + "\"csrf\":\"".len();
     page[start..].split('"').next().unwrap().to_owned()
 }

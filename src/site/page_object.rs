@@ -1,0 +1,81 @@
+//! Inertia's page object: `{component, props, url, version}` — in the first HTML
+//! response (`data-page` on the app element) and as the JSON answer to a request with
+//! `X-Inertia: true` — plus what Fymo's own client needs to swap pages: the layouts that
+//! wrap the page and the modules and stylesheets of each. Inertia's own adapters ignore
+//! the extra keys.
+
+use serde_json::{Map, Value};
+
+use super::Site;
+use crate::document::ASSET_PREFIX;
+
+/// A partial reload: only some props of the current page (`X-Inertia-Partial-*`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Partial {
+    /// The page the client has; other pages get all their props.
+    pub(crate) component: String,
+    /// `X-Inertia-Partial-Data`: only these props.
+    pub(crate) only: Option<Vec<String>>,
+    /// `X-Inertia-Partial-Except`: all props but these.
+    pub(crate) except: Vec<String>,
+}
+
+/// Props a partial reload always gets: the CSRF token and flash.
+const ALWAYS: &str = "fymo";
+
+impl Partial {
+    /// Keeps the props the client asked for, when it asked about this `component`.
+    pub(crate) fn filter(&self, component: &str, props: &mut Value) {
+        let Some(object) = props.as_object_mut().filter(|_| self.component == component) else { return };
+        object.retain(|key, _| {
+            key == ALWAYS
+                || (self.only.as_ref().is_none_or(|only| only.iter().any(|k| k == key))
+                    && !self.except.iter().any(|k| k == key))
+        });
+    }
+}
+
+impl Site {
+    /// The page object as JSON, with `props_json` (serialized once, by the caller)
+    /// embedded as it is.
+    pub(crate) fn page_object(&self, page: &str, layouts: &[&str], props_json: &str, url: &str) -> String {
+        let mut assets = Map::new();
+        for component in layouts.iter().copied().chain(std::iter::once(page)) {
+            if let Some(entry) = self.manifest.components.get(component) {
+                let css: Vec<String> = entry.css.iter().map(|c| format!("{ASSET_PREFIX}{c}")).collect();
+                let js = format!("{ASSET_PREFIX}{}", entry.file);
+                assets.insert(component.to_owned(), serde_json::json!({ "js": js, "css": css }));
+            }
+        }
+        let text = |v: &str| Value::from(v).to_string();
+        format!(
+            "{{\"component\":{},\"props\":{props_json},\"url\":{},\"version\":{},\"layouts\":{},\"assets\":{}}}",
+            text(page),
+            text(url),
+            text(&self.manifest.version),
+            Value::from(layouts.to_vec()),
+            Value::Object(assets),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_reloads_keep_only_the_asked_props_of_the_same_page() {
+        let props = serde_json::json!({ "a": 1, "b": 2, "c": 3, "fymo": { "csrf": "t" } });
+        let only = Partial { component: "p".into(), only: Some(vec!["a".into()]), except: vec![] };
+        let mut v = props.clone();
+        only.filter("p", &mut v);
+        assert_eq!(v, serde_json::json!({ "a": 1, "fymo": { "csrf": "t" } }));
+        let except = Partial { component: "p".into(), only: None, except: vec!["b".into()] };
+        let mut v = props.clone();
+        except.filter("p", &mut v);
+        assert_eq!(v, serde_json::json!({ "a": 1, "c": 3, "fymo": { "csrf": "t" } }));
+        let mut v = props.clone();
+        only.filter("other", &mut v);
+        assert_eq!(v, props, "another page gets everything");
+    }
+}
