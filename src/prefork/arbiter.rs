@@ -198,6 +198,8 @@ impl Arbiter {
             (Signal::SIGQUIT, Duration::from_secs(1))
         };
         tracing::info!(target: "fymo::arbiter", graceful, "stopping: {} workers", self.workers.len());
+        // Our copy first: the socket then closes when the last worker has emptied the
+        // accept queue and closed its own (see server::drain), so nothing queued is reset.
         self.listener = None;
         for worker in &mut self.workers {
             worker.signal(signal);

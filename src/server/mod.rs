@@ -101,8 +101,8 @@ pub(crate) fn router(state: AppState, extra: Option<Router>) -> Router {
     router.layer(CompressionLayer::new()).layer(middleware::from_fn(request_id))
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves; then stops accepting and
-/// drains the requests in flight (see [`drain`]).
+/// Serves `app` on `listener` until `shutdown` resolves; then takes every connection
+/// still queued, closes the listener and drains the requests in flight (see [`drain`]).
 ///
 /// # Errors
 /// I/O errors of the listener.
@@ -114,26 +114,39 @@ pub(crate) async fn serve(
     match listener {
         AsyncListener::Tcp(l) => {
             let (l, shutdown) = drain::draining(l, shutdown);
-            axum::serve(l, app).with_graceful_shutdown(shutdown).await
+            axum::serve(l, drain::tracking(app)).with_graceful_shutdown(shutdown).await
         }
         AsyncListener::Unix(l) => {
             let (l, shutdown) = drain::draining(l, shutdown);
-            axum::serve(l, app).with_graceful_shutdown(shutdown).await
+            axum::serve(l, drain::tracking(app)).with_graceful_shutdown(shutdown).await
         }
     }
 }
 
-/// Resolves on SIGTERM, SIGINT, or when `stop` is notified (a prefork worker's max requests).
-pub(crate) async fn shutdown_signal(stop: Arc<tokio::sync::Notify>) {
+/// Installs the SIGTERM and SIGINT handlers now (call inside a runtime, before serving);
+/// the returned future resolves on either signal, or when `stop` is notified (a prefork
+/// worker's max requests).
+///
+/// Installing them before the first `accept` matters: until then a SIGTERM takes its
+/// default action and ends the process at once, which loses nothing only while the
+/// process holds no connection.
+///
+/// # Errors
+/// When a handler cannot be installed.
+pub(crate) fn shutdown_signal(
+    stop: Arc<tokio::sync::Notify>,
+) -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).expect("installing SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("installing SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-        () = stop.notified() => {}
-    }
-    tracing::info!(target: "fymo::server", "shutting down: draining in-flight requests");
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+            () = stop.notified() => {}
+        }
+        tracing::info!(target: "fymo::server", "shutting down: answering queued connections, draining in-flight requests");
+    })
 }
 
 async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, StatusCode> {
