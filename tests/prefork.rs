@@ -6,7 +6,9 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use common::{children_of, eventually, get, signal, signal_pending, state_of, Load, RawRequest, Server, TestApp, DEMO};
+use common::{
+    children_of, eventually, exited, get, signal, signal_pending, state_of, Load, RawRequest, Server, TestApp, DEMO,
+};
 
 fn prefork(app: &TestApp, workers: &str, extra: &[&str]) -> Server {
     let mut args = vec!["--workers", workers, "--engines", "1", "--python-workers", "1", "--graceful-timeout", "10"];
@@ -115,6 +117,27 @@ fn sigterm_answers_every_connection_that_reached_the_backlog_then_exits_zero() {
     assert_eq!(server.wait_exit(Duration::from_secs(15)), Some(0), "master exit code");
     let addr = server.base.trim_start_matches("http://");
     assert!(std::net::TcpStream::connect(addr).is_err(), "nothing listens after the stop");
+}
+
+#[test]
+fn killing_the_master_stops_its_workers_and_frees_the_port() {
+    let app = built_demo();
+    let mut server = prefork(&app, "2", &[]);
+    let workers = children_of(server.pid());
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    signal(server.pid(), "KILL");
+    assert!(server.wait_exit(Duration::from_secs(10)).is_some(), "the master survived SIGKILL");
+    let killed = std::time::Instant::now();
+    assert!(
+        eventually(Duration::from_secs(20), || workers.iter().all(|&pid| exited(pid))),
+        "workers outlived the master: {:?}",
+        workers.iter().filter(|&&pid| !exited(pid)).collect::<Vec<_>>()
+    );
+    eprintln!("workers gone {:?} after the master", killed.elapsed());
+    // Nothing holds the port any more: a new master binds it at once.
+    let restarted = prefork(&app, "2", &["--bind", &addr]);
+    assert_eq!(restarted.base, server.base);
+    assert_eq!(get(&restarted.url("/")).status, 200);
 }
 
 #[test]

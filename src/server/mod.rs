@@ -28,7 +28,7 @@ use tower_http::compression::CompressionLayer;
 use crate::site::{ErrorReport, Site};
 
 pub(crate) use assets::Assets;
-pub(crate) use listen::{AsyncListener, Bind, BoundListener};
+pub(crate) use listen::{adopt_inherited, share_with_children, AsyncListener, Bind, BoundListener};
 
 /// How errors are answered.
 #[derive(Debug, Clone)]
