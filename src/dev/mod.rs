@@ -91,8 +91,8 @@ pub(crate) fn run(app: App, mut options: SiteOptions, bind: &Bind) -> Result<(),
     let _context = runtime.enter();
     let listener = listener.into_async().map_err(io("adopting the listening socket"))?;
     tracing::info!(target: "fymo::server", "listening on {url} (fymo dev, {routes} routes, watching {})", root.display());
-    let serving =
-        server::serve(listener, server::router(state, Some(dev_routes)), server::shutdown_signal(Arc::default()));
+    let shutdown = server::shutdown_signal(Arc::default()).map_err(io("installing the signal handlers"))?;
+    let serving = server::serve(listener, server::router(state, Some(dev_routes)), shutdown);
     runtime.block_on(serving).map_err(io("serving"))
 }
 

@@ -15,13 +15,15 @@
 //! environment: each builds its own engine and Python pools after it starts, sharing no
 //! pipe or engine instance with another process.
 
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::sync::mpsc;
 use std::time::{Duration, Instant, SystemTime};
 
+use nix::fcntl::OFlag;
 use nix::sys::signal::{kill, Signal};
-use nix::unistd::Pid;
+use nix::unistd::{pipe2, Pid};
 use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTTIN, SIGTTOU};
 
 use super::worker::{WorkerEnv, WORKER_BOOT_ERROR};
@@ -84,8 +86,27 @@ pub(crate) struct Arbiter {
     generation: u64,
     next_id: u32,
     heartbeat_dir: tempfile::TempDir,
+    lifeline: Lifeline,
     signals: mpsc::Receiver<i32>,
     stopping: Option<(bool, Instant)>,
+}
+
+/// The master's liveness pipe. Workers inherit the read end; only the master holds the
+/// write end (close-on-exec, so no child inherits it), so a worker reads end of file
+/// exactly when the master process is gone, however it died.
+struct Lifeline {
+    /// Inheritable; handed to every worker.
+    read: OwnedFd,
+    /// Never written: held open for as long as the master lives.
+    _write: OwnedFd,
+}
+
+impl Lifeline {
+    fn new() -> std::io::Result<Self> {
+        let (read, write) = pipe2(OFlag::O_CLOEXEC).map_err(std::io::Error::from)?;
+        crate::server::share_with_children(read.as_fd())?;
+        Ok(Self { read, _write: write })
+    }
 }
 
 /// How the master ended.
@@ -132,6 +153,7 @@ impl Arbiter {
             generation: 0,
             next_id: 1,
             heartbeat_dir: tempfile::Builder::new().prefix("fymo-heartbeat-").tempdir()?,
+            lifeline: Lifeline::new()?,
             signals,
             stopping: None,
         })
@@ -198,6 +220,8 @@ impl Arbiter {
             (Signal::SIGQUIT, Duration::from_secs(1))
         };
         tracing::info!(target: "fymo::arbiter", graceful, "stopping: {} workers", self.workers.len());
+        // Our copy first: the socket then closes when the last worker has emptied the
+        // accept queue and closed its own (see server::drain), so nothing queued is reset.
         self.listener = None;
         for worker in &mut self.workers {
             worker.signal(signal);
@@ -226,6 +250,9 @@ impl Arbiter {
             kind: self.listen_kind.to_owned(),
             heartbeat: self.heartbeat_dir.path().join(format!("worker-{id}")),
             max_requests: if self.config.max_requests == 0 { 0 } else { self.config.max_requests + jitter },
+            master_pid: std::process::id(),
+            master_fd: self.lifeline.read.as_raw_fd(),
+            graceful_timeout: self.config.graceful_timeout,
         };
         let exe =
             std::env::current_exe().unwrap_or_else(|_| PathBuf::from(std::env::args_os().next().unwrap_or_default()));

@@ -65,6 +65,7 @@ pub(crate) fn serve_single(
         }
         None => server::router(state, None),
     };
+    let shutdown = server::shutdown_signal(stop).map_err(start("installing the signal handlers"))?;
     tracing::info!(target: "fymo::server", "listening on {url} ({banner})");
-    runtime.block_on(server::serve(listener, router, server::shutdown_signal(stop))).map_err(ServeError::Serve)
+    runtime.block_on(server::serve(listener, router, shutdown)).map_err(ServeError::Serve)
 }

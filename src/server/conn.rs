@@ -65,9 +65,14 @@ impl Default for ConnLimits {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Peer(pub(crate) Option<std::net::IpAddr>);
 
-/// The IP address of a listener's peer address, when it has one.
-pub(super) trait PeerIp {
+/// What an accepted connection's address tells each of its requests: the peer's IP
+/// address, when it has one, and anything else the listener attaches.
+pub(super) trait PeerIp: Send + Sync + 'static {
+    /// The IP address, if any (none over a Unix socket).
     fn ip(&self) -> Option<std::net::IpAddr>;
+
+    /// Puts what the listener tracks per connection on a request.
+    fn annotate(&self, _extensions: &mut axum::http::Extensions) {}
 }
 
 impl PeerIp for std::net::SocketAddr {
@@ -114,8 +119,7 @@ where
             () = &mut drain => break,
             accepted = listener.accept() => accepted,
         };
-        let peer = Peer(addr.ip());
-        tokio::spawn(connection(io, app.clone(), limits, peer, stopping.clone(), permit));
+        tokio::spawn(connection(io, app.clone(), limits, Arc::new(addr), stopping.clone(), permit));
     }
     drop(stopping);
     stop.send_replace(true);
@@ -123,11 +127,11 @@ where
 }
 
 /// Serves one connection until it closes, its deadline passes, or it is drained.
-async fn connection<I>(
+async fn connection<I, A: PeerIp>(
     io: I,
     app: Router,
     limits: ConnLimits,
-    peer: Peer,
+    addr: Arc<A>,
     mut stopping: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
 ) where
@@ -140,7 +144,8 @@ async fn connection<I>(
         move |request: hyper::Request<Incoming>| {
             clock.set(Phase::Busy);
             let mut request = request.map(|body| Body::new(TimedBody::new(body, limits.body)));
-            request.extensions_mut().insert(peer);
+            request.extensions_mut().insert(Peer(addr.ip()));
+            addr.annotate(request.extensions_mut());
             let clock = clock.clone();
             let answer = app.clone().oneshot(request);
             async move {

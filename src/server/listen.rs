@@ -2,7 +2,7 @@
 //! inherited by prefork workers as a file descriptor, so every worker accepts from the
 //! same kernel queue and a worker going away never refuses a connection.
 
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 use std::str::FromStr;
 
@@ -90,21 +90,15 @@ impl BoundListener {
             Self::Tcp(l) => l.as_fd(),
             Self::Unix(l, _) => l.as_fd(),
         };
-        fcntl(fd, FcntlArg::F_SETFD(FdFlag::empty())).map_err(std::io::Error::from)?;
-        Ok(fd.as_raw_fd())
+        share_with_children(fd)
     }
 
     /// Adopts the socket a prefork master passed down as descriptor `fd`.
     ///
     /// # Errors
     /// An unknown `kind`, or a descriptor that is not a socket.
-    #[allow(unsafe_code)]
     pub(crate) fn inherit(fd: RawFd, kind: &str) -> std::io::Result<Self> {
-        // SAFETY: the master opened `fd` for this process and nothing else in it owns or
-        // closes that number; it is adopted exactly once, at start-up.
-        let owned = unsafe { OwnedFd::from_raw_fd(fd) };
-        // Our own children (Python workers, node) must not hold the socket open.
-        fcntl(owned.as_fd(), FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).map_err(std::io::Error::from)?;
+        let owned = adopt_inherited(fd)?;
         match kind {
             "tcp" => Ok(Self::Tcp(owned.into())),
             "unix" => Ok(Self::Unix(owned.into(), PathBuf::new())),
@@ -128,6 +122,33 @@ impl BoundListener {
             }
         }
     }
+}
+
+/// Clears close-on-exec on `fd` so child processes inherit it; returns its number.
+///
+/// # Errors
+/// When `fcntl` fails.
+pub(crate) fn share_with_children(fd: BorrowedFd<'_>) -> std::io::Result<RawFd> {
+    fcntl(fd, FcntlArg::F_SETFD(FdFlag::empty())).map_err(std::io::Error::from)?;
+    Ok(fd.as_raw_fd())
+}
+
+/// Takes ownership of descriptor `fd`, which the prefork master left open for this
+/// process (the listening socket, the master's liveness pipe), and marks it
+/// close-on-exec so this process's own children (Python workers, node) do not hold it.
+///
+/// The one place in the crate that adopts a raw descriptor.
+///
+/// # Errors
+/// When `fcntl` fails (`fd` is not open).
+#[allow(unsafe_code)]
+pub(crate) fn adopt_inherited(fd: RawFd) -> std::io::Result<OwnedFd> {
+    // SAFETY: the master opened `fd` for this process and passed its number in this
+    // process's environment; nothing else in the process owns or closes that number, and
+    // each number is adopted exactly once, at start-up.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    fcntl(owned.as_fd(), FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).map_err(std::io::Error::from)?;
+    Ok(owned)
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@ use crate::site::{ErrorReport, Site};
 pub(crate) use access_log::DEFAULT_REDACTED;
 pub(crate) use assets::Assets;
 pub(crate) use conn::ConnLimits;
-pub(crate) use listen::{AsyncListener, Bind, BoundListener};
+pub(crate) use listen::{adopt_inherited, share_with_children, AsyncListener, Bind, BoundListener};
 use session::Sessions;
 pub(crate) use session::MIN_SECRET_LEN;
 use static_files::StaticFiles;
@@ -185,9 +185,9 @@ fn with_default_headers(router: Router) -> Router {
     })
 }
 
-/// Serves `app` on `listener` until `shutdown` resolves; then stops accepting and
-/// drains the requests in flight (see [`drain`]). Connections get the deadlines and
-/// cap of [`configure`] (see [`conn`]).
+/// Serves `app` on `listener` until `shutdown` resolves; then takes every connection
+/// still queued, closes the listener and drains the requests in flight (see [`drain`]).
+/// Connections get the deadlines and cap of [`configure`] (see [`conn`]).
 ///
 /// # Errors
 /// I/O errors of the listener.
@@ -199,27 +199,40 @@ pub(crate) async fn serve(
     match listener {
         AsyncListener::Tcp(l) => {
             let (l, shutdown) = drain::draining(l, shutdown);
-            conn::serve(l, app, options().limits, shutdown).await;
+            conn::serve(l, drain::tracking(app), options().limits, shutdown).await;
         }
         AsyncListener::Unix(l) => {
             let (l, shutdown) = drain::draining(l, shutdown);
-            conn::serve(l, app, options().limits, shutdown).await;
+            conn::serve(l, drain::tracking(app), options().limits, shutdown).await;
         }
     }
     Ok(())
 }
 
-/// Resolves on SIGTERM, SIGINT, or when `stop` is notified (a prefork worker's max requests).
-pub(crate) async fn shutdown_signal(stop: Arc<tokio::sync::Notify>) {
+/// Installs the SIGTERM and SIGINT handlers now (call inside a runtime, before serving);
+/// the returned future resolves on either signal, or when `stop` is notified (a prefork
+/// worker's max requests).
+///
+/// Installing them before the first `accept` matters: until then a SIGTERM takes its
+/// default action and ends the process at once, which loses nothing only while the
+/// process holds no connection.
+///
+/// # Errors
+/// When a handler cannot be installed.
+pub(crate) fn shutdown_signal(
+    stop: Arc<tokio::sync::Notify>,
+) -> std::io::Result<impl std::future::Future<Output = ()> + Send + 'static> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut term = signal(SignalKind::terminate()).expect("installing SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("installing SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-        () = stop.notified() => {}
-    }
-    tracing::info!(target: "fymo::server", "shutting down: draining in-flight requests");
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+            () = stop.notified() => {}
+        }
+        tracing::info!(target: "fymo::server", "shutting down: answering queued connections, draining in-flight requests");
+    })
 }
 
 async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, StatusCode> {

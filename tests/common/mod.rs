@@ -396,6 +396,67 @@ pub fn children_of(pid: u32) -> Vec<u32> {
     found
 }
 
+/// The state letter of process `pid` from /proc (`R`, `S`, `T` stopped, `Z` zombie...),
+/// `None` once it is gone.
+pub fn state_of(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 2..].chars().next()
+}
+
+/// Whether signal number `signal` is pending for process `pid` (e.g. sent while it is
+/// stopped), from the process-wide pending set in /proc.
+pub fn signal_pending(pid: u32, signal: u32) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else { return false };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("ShdPnd:"))
+        .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+        .is_some_and(|mask| mask & (1 << (signal - 1)) != 0)
+}
+
+/// Whether process `pid` has exited: gone from /proc, or a zombie not yet reaped.
+pub fn exited(pid: u32) -> bool {
+    matches!(state_of(pid), None | Some('Z'))
+}
+
+/// One HTTP/1.0 GET on its own TCP connection, in steps: [`RawRequest::connect`] returns
+/// once the handshake is done (the connection is then in the server's accept queue or
+/// accepted), [`RawRequest::send`] writes the request, [`RawRequest::response`] reads
+/// the whole response (HTTP/1.0: the server closes after it, and never chunks it).
+pub struct RawRequest {
+    stream: std::net::TcpStream,
+    request: String,
+}
+
+impl RawRequest {
+    /// Connects to `base` (`http://HOST:PORT`), for a GET of `path`.
+    pub fn connect(base: &str, path: &str) -> Self {
+        let host = base.trim_start_matches("http://");
+        let stream = std::net::TcpStream::connect(host).unwrap_or_else(|e| panic!("connecting to {host}: {e}"));
+        stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        Self { stream, request: format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n") }
+    }
+
+    pub fn send(&mut self) {
+        use std::io::Write;
+        self.stream.write_all(self.request.as_bytes()).unwrap_or_else(|e| panic!("sending the request: {e}"));
+    }
+
+    /// The response, or the I/O error that ended it (a reset, say).
+    pub fn response(mut self) -> std::io::Result<Reply> {
+        use std::io::Read;
+        let mut raw = Vec::new();
+        self.stream.read_to_end(&mut raw)?;
+        let text = String::from_utf8_lossy(&raw);
+        let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+        let mut lines = head.split("\r\n");
+        let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let headers =
+            lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).collect();
+        Ok(Reply { status, headers, body: body.to_owned() })
+    }
+}
+
 /// Polls `check` every 100 ms for up to `limit`.
 pub fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
     let deadline = std::time::Instant::now() + limit;
