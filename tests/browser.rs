@@ -36,7 +36,7 @@ fn demo_pages_hydrate_in_chromium() {
     let app = TestApp::demo();
     app.build();
     let server = Server::start(DEMO, &app, &["--engines", "2"]);
-    run_browser_script("hydration.mjs", &[server.base.as_ref()], 4);
+    run_browser_script("hydration.mjs", &[server.base.as_ref()], 5);
 }
 
 #[test]

@@ -38,7 +38,7 @@ fn home_page_is_a_complete_document() {
     assert!(html.contains("<title>Fymo demo</title>"), "svelte:head output in head");
     let head_end = html.find("</head>").unwrap();
     assert!(html[..head_end].contains("<title>Fymo demo</title>"));
-    assert!(html.contains("<div id=\"__fymo\" style=\"display:contents\" data-page=\""));
+    assert!(html.contains("<div id=\"__fymo\" data-page=\""));
     assert!(html.contains("<li>Svelte 5 SSR in QuickJS</li>"));
     assert!(html.contains("<footer class=\"svelte-"), "layout wraps the page");
     let page = page_object(html);
@@ -46,7 +46,10 @@ fn home_page_is_a_complete_document() {
     assert_eq!(page["props"]["title"], "Fymo demo");
     assert_eq!(page["url"], "/");
     assert_eq!(page["layouts"], serde_json::json!(["layouts/main"]));
-    assert!(html.contains("<script type=\"module\">\nimport { start } from \"/_fymo/fymo-client-"));
+    assert!(
+        html.contains("<script type=\"module\" nonce=\"")
+            && html.contains("import { start } from \"/_fymo/fymo-client-")
+    );
     assert!(html.contains("start(Page, Layout);"));
 }
 
@@ -461,4 +464,39 @@ fn inertia_protocol_json_versions_partial_reloads_and_303s() {
     other.extend([("X-Inertia-Partial-Component", "home"), ("X-Inertia-Partial-Data", "total")]);
     let v: serde_json::Value = serde_json::from_str(&get_with(&server.url("/products?n=3"), &other).body).unwrap();
     assert!(v["props"].get("products").is_some(), "a partial reload of another page gets every prop");
+}
+
+#[test]
+fn pages_carry_a_csp_with_a_fresh_nonce_on_every_inline_tag() {
+    let server = server();
+    let nonce_of = |r: &common::Reply| {
+        let csp = r.header("content-security-policy").expect("a CSP header").to_owned();
+        assert!(csp.contains("default-src 'self'") && csp.contains("object-src 'none'"), "{csp}");
+        let nonce = csp.split("'nonce-").nth(1).unwrap().split('\'').next().unwrap().to_owned();
+        assert!(csp.contains(&format!("script-src 'self' 'nonce-{nonce}'")), "{csp}");
+        nonce
+    };
+    let first = get(&server.url("/"));
+    let nonce = nonce_of(&first);
+    let inline = first.body.matches("<script type=\"module\"").count() + first.body.matches("<style").count();
+    assert_eq!(first.body.matches(&format!("nonce=\"{nonce}\"")).count(), inline, "every inline tag: {}", first.body);
+    assert!(!first.body.contains("style=\"display:contents\""), "no style attribute of Fymo's own");
+    assert_ne!(nonce_of(&get(&server.url("/"))), nonce, "fresh per response");
+}
+
+#[test]
+fn the_csp_can_be_turned_off_or_changed_in_fymo_yml() {
+    let app = TestApp::demo();
+    app.build();
+    app.write("fymo.yml", "secret: a-secret-that-is-long-enough-0123456789\ncsp: false\n");
+    let server = Server::start(DEMO, &app, &["--engines", "1"]);
+    assert!(get(&server.url("/")).header("content-security-policy").is_none());
+    drop(server);
+    app.write(
+        "fymo.yml",
+        "secret: a-secret-that-is-long-enough-0123456789\ncsp:\n  img-src: \"'self' https://cdn.test\"\n",
+    );
+    let server = Server::start(DEMO, &app, &["--engines", "1"]);
+    let csp = get(&server.url("/")).header("content-security-policy").unwrap().to_owned();
+    assert!(csp.contains("img-src 'self' https://cdn.test") && csp.contains("script-src 'self' 'nonce-"), "{csp}");
 }

@@ -23,6 +23,26 @@ pub(crate) struct AppFile {
     /// Peers whose `X-Forwarded-Proto` / `X-Forwarded-For` are believed (IP addresses).
     #[serde(default)]
     pub(crate) trusted_proxies: Vec<std::net::IpAddr>,
+    /// The Content-Security-Policy of pages: `false` for none, or directives that replace
+    /// the defaults' of the same name (`{nonce}` stands for this response's nonce).
+    #[serde(default)]
+    pub(crate) csp: CspSetting,
+}
+
+/// `csp:` in `fymo.yml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum CspSetting {
+    /// `csp: true` (the defaults) or `csp: false` (no header).
+    Enabled(bool),
+    /// Directives over the defaults: `img-src: "'self' data: https://cdn.example"`.
+    Directives(std::collections::BTreeMap<String, String>),
+}
+
+impl Default for CspSetting {
+    fn default() -> Self {
+        Self::Enabled(true)
+    }
 }
 
 /// `session:` in `fymo.yml`.

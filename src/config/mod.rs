@@ -6,6 +6,6 @@ mod app_file;
 mod error;
 mod routes_file;
 
-pub(crate) use app_file::{AppFile, SessionSettings, APP_FILE};
+pub(crate) use app_file::{AppFile, CspSetting, SessionSettings, APP_FILE};
 pub(crate) use error::ConfigError;
 pub(crate) use routes_file::{LayoutChoice, RoutesFile, UploadLimits};

@@ -1,9 +1,11 @@
 //! The HTML document around a rendered page: the shell, head tags, serialized props and
 //! the module script that hydrates the page.
 
+mod csp;
 mod serialize;
 mod shell;
 
+pub(crate) use csp::Csp;
 pub(crate) use serialize::escape_json;
 pub(crate) use shell::{Shell, ShellError};
 
@@ -32,8 +34,8 @@ pub(crate) const ASSET_PREFIX: &str = "/_fymo/";
 pub(crate) const DEV_CLIENT_PATH: &str = "/_fymo/dev/client.js";
 
 /// The `<script>` tag that loads the dev client.
-pub(crate) fn dev_client_tag() -> String {
-    format!("<script type=\"module\" src=\"{DEV_CLIENT_PATH}\"></script>")
+pub(crate) fn dev_client_tag(nonce: Option<&str>) -> String {
+    format!("<script type=\"module\" src=\"{DEV_CLIENT_PATH}\"{}></script>", csp::attribute(nonce))
 }
 
 /// Builds the HTML document for a rendered page.
@@ -60,10 +62,14 @@ impl Document {
         layout: Option<&str>,
         rendered: &Rendered,
         page_json: &str,
+        nonce: Option<&str>,
     ) -> String {
+        let nonce_attr = csp::attribute(nonce);
         let entries: Vec<_> =
             layout.into_iter().chain(std::iter::once(page)).filter_map(|c| manifest.components.get(c)).collect();
-        let mut head = String::new();
+        // The hydration target must not box its content; a stylesheet rule rather than a
+        // `style` attribute, which a strict CSP would refuse.
+        let mut head = format!("<style{nonce_attr}>#__fymo{{display:contents}}</style>\n");
         let mut seen = std::collections::BTreeSet::new();
         for css in entries.iter().flat_map(|e| &e.css) {
             if seen.insert(css) {
@@ -82,14 +88,10 @@ impl Document {
         let import = |e: &crate::build::Entry| format!("{ASSET_PREFIX}{}", e.file);
         let page_url = manifest.components.get(page).map(import);
         let layout_url = layout.and_then(|l| manifest.components.get(l)).map(import);
-        let mut body = format!(
-            "<div id=\"__fymo\" style=\"display:contents\" data-page=\"{}\">{}</div>\n",
-            escape_html(page_json),
-            rendered.body
-        );
+        let mut body = format!("<div id=\"__fymo\" data-page=\"{}\">{}</div>\n", escape_html(page_json), rendered.body);
         if let Some(page_url) = page_url {
             body.push_str(&format!(
-                "<script type=\"module\">\nimport {{ start }} from \"{}\";\nimport Page from \"{page_url}\";\n{}start(Page{});\n</script>",
+                "<script type=\"module\"{nonce_attr}>\nimport {{ start }} from \"{}\";\nimport Page from \"{page_url}\";\n{}start(Page{});\n</script>",
                 import(client),
                 layout_url.as_ref().map(|u| format!("import Layout from \"{u}\";\n")).unwrap_or_default(),
                 if layout_url.is_some() { ", Layout" } else { "" },
@@ -97,7 +99,7 @@ impl Document {
         }
         if self.dev_client {
             body.push('\n');
-            body.push_str(&dev_client_tag());
+            body.push_str(&dev_client_tag(nonce));
         }
         self.shell.fill(&head, &body)
     }

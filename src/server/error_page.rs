@@ -6,7 +6,8 @@ use axum::body::Body;
 use axum::http::{header, Response};
 
 use super::Mode;
-use crate::document::{dev_client_tag, escape_html as escape, escape_json};
+use crate::config::CspSetting;
+use crate::document::{dev_client_tag, escape_html as escape, escape_json, Csp};
 use crate::site::ErrorReport;
 
 /// The error response for `error` in `mode`. In development, server errors show the
@@ -15,7 +16,14 @@ pub(super) fn error_response(error: &ErrorReport, request_id: &str, mode: &Mode,
     let (content_type, body) = if wants_json {
         ("application/json", json_body(error, request_id, mode.details()))
     } else if matches!(mode, Mode::Dev { .. }) && (error.status.is_server_error() || error.whole_app) {
-        ("text/html; charset=utf-8", overlay_page(error, request_id))
+        // The overlay's inline style carries a nonce, as a page's would.
+        let csp = Csp::new(&CspSetting::Enabled(true));
+        let nonce = csp.nonce().expect("a policy");
+        let mut response = html_or_json(error, "text/html; charset=utf-8", overlay_page(error, request_id, &nonce));
+        if let Some(Ok(value)) = csp.header(&nonce).map(|h| axum::http::HeaderValue::try_from(h)) {
+            response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+        }
+        return response;
     } else {
         ("text/html; charset=utf-8", plain_page(error, request_id, mode.details()))
     };
@@ -76,9 +84,9 @@ fn plain_page(error: &ErrorReport, request_id: &str, details: bool) -> String {
 }
 
 /// `fymo dev`'s overlay as a full page, with the dev client so that it reloads once fixed.
-fn overlay_page(error: &ErrorReport, request_id: &str) -> String {
+fn overlay_page(error: &ErrorReport, request_id: &str, nonce: &str) -> String {
     format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{kind} error</title>\n<style>\nbody {{ font: 14px/1.5 ui-monospace, monospace; background: #1e1e24; color: #eee; margin: 0; padding: 2rem; }}\n.kind {{ color: #ff6b6b; text-transform: uppercase; letter-spacing: .05em; }}\n.place {{ color: #8ab4f8; }}\npre {{ background: #111; padding: 1rem; overflow: auto; white-space: pre-wrap; }}\n</style>\n</head>\n<body>\n<div id=\"fymo-error\" data-kind=\"{kind}\" data-whole-app=\"{whole_app}\">\n<p class=\"kind\">{kind} error</p>\n<h1 class=\"message\">{message}</h1>\n<p class=\"place\">{place}</p>\n{frame}{stack}<p>Request id: <code>{id}</code>. Fix the file and this page reloads by itself.</p>\n</div>\n{client}\n</body>\n</html>\n",
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{kind} error</title>\n<style nonce=\"{nonce}\">\nbody {{ font: 14px/1.5 ui-monospace, monospace; background: #1e1e24; color: #eee; margin: 0; padding: 2rem; }}\n.kind {{ color: #ff6b6b; text-transform: uppercase; letter-spacing: .05em; }}\n.place {{ color: #8ab4f8; }}\npre {{ background: #111; padding: 1rem; overflow: auto; white-space: pre-wrap; }}\n</style>\n</head>\n<body>\n<div id=\"fymo-error\" data-kind=\"{kind}\" data-whole-app=\"{whole_app}\">\n<p class=\"kind\">{kind} error</p>\n<h1 class=\"message\">{message}</h1>\n<p class=\"place\">{place}</p>\n{frame}{stack}<p>Request id: <code>{id}</code>. Fix the file and this page reloads by itself.</p>\n</div>\n{client}\n</body>\n</html>\n",
         kind = escape(error.kind.as_str()),
         whole_app = error.whole_app,
         message = escape(&error.message),
@@ -86,6 +94,6 @@ fn overlay_page(error: &ErrorReport, request_id: &str) -> String {
         frame = pre("frame", error.frame.as_deref()),
         stack = pre("stack", error.stack.as_deref()),
         id = escape(request_id),
-        client = dev_client_tag(),
+        client = dev_client_tag(Some(nonce)),
     )
 }

@@ -73,7 +73,11 @@ pub(super) async fn respond(
             let page =
                 if matches!(state.mode, Mode::Production) && !json { site.error_page(&error, &id).await } else { None };
             let mut response = match page {
-                Some(html) => page_response(&error, html),
+                Some((html, csp)) => {
+                    let mut response = page_response(&error, html);
+                    response.headers_mut().extend(csp);
+                    response
+                }
                 None => error_response(&error, &id, &state.mode, json),
             };
             if let Some(allow) = allow {

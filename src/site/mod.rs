@@ -17,7 +17,7 @@ use std::sync::Arc;
 use crate::build::{self, Manifest, ManifestError};
 use crate::config::{AppFile, ConfigError, RoutesFile};
 use crate::controller::python::{PythonConfig, PythonPool};
-use crate::document::{Document, Shell, ShellError};
+use crate::document::{Csp, Document, Shell, ShellError};
 use crate::engine::{Engine, EngineError, EnginePool, PoolConfig};
 use crate::router::RouteTable;
 use crate::App;
@@ -116,6 +116,8 @@ pub(crate) struct Site {
     pub(crate) document: Document,
     /// `fymo.yml`.
     pub(crate) app: AppFile,
+    /// The pages' Content-Security-Policy.
+    pub(crate) csp: Csp,
     /// The Python worker pool, when the app has Python controllers.
     python: Option<PythonPool>,
 }
@@ -205,6 +207,7 @@ impl Site {
             pool,
             manifest: Arc::new(manifest),
             document,
+            csp: Csp::new(&app_file.csp),
             app: app_file,
             options,
         })

@@ -27,6 +27,7 @@ impl Site {
         props_json: String,
         isolate: bool,
         url: &str,
+        nonce: Option<&str>,
     ) -> Result<String, RenderError> {
         for component in std::iter::once(page).chain(layout) {
             if !self.manifest.components.contains_key(component) {
@@ -43,6 +44,6 @@ impl Site {
         let rendered = self.pool.render(job).await?;
         let layouts: Vec<&str> = layout.into_iter().collect();
         let page_object = self.page_object(page, &layouts, &props_json, url);
-        Ok(self.document.render(&self.manifest, page, layout, &rendered, &page_object))
+        Ok(self.document.render(&self.manifest, page, layout, &rendered, &page_object, nonce))
     }
 }

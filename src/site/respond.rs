@@ -102,11 +102,14 @@ impl Site {
                 Ok(reply(status, ReplyBody::Json(data)))
             }
             Format::Html => {
+                let nonce = self.csp.nonce();
                 let html = self
-                    .render_page(page, route.layout.as_deref(), props.to_string(), route.isolate, url)
+                    .render_page(page, route.layout.as_deref(), props.to_string(), route.isolate, url, nonce.as_deref())
                     .await
                     .map_err(|e| render_failure(request_id, page, e))?;
-                Ok(reply(status, ReplyBody::Html(html)))
+                let mut reply = reply(status, ReplyBody::Html(html));
+                reply.headers.extend(self.csp_header(nonce.as_deref()));
+                Ok(reply)
             }
         }
     }
@@ -114,7 +117,11 @@ impl Site {
     /// The app's own `templates/error.svelte`, when it has one, rendered with
     /// `{status, message, request_id}` inside the default layout. `None` when there is
     /// none or it fails too (then the caller serves the plain page).
-    pub(crate) async fn error_page(&self, error: &ErrorReport, request_id: &str) -> Option<String> {
+    pub(crate) async fn error_page(
+        &self,
+        error: &ErrorReport,
+        request_id: &str,
+    ) -> Option<(String, Option<(HeaderName, HeaderValue)>)> {
         const ERROR_PAGE: &str = "error";
         if !self.manifest.components.contains_key(ERROR_PAGE) {
             return None;
@@ -124,13 +131,23 @@ impl Site {
             "message": error.status.canonical_reason().unwrap_or("Error"),
             "request_id": request_id,
         });
-        match self.render_page(ERROR_PAGE, self.routes.default_layout(), props.to_string(), false, "").await {
-            Ok(html) => Some(html),
+        let nonce = self.csp.nonce();
+        let layout = self.routes.default_layout();
+        match self.render_page(ERROR_PAGE, layout, props.to_string(), false, "", nonce.as_deref()).await {
+            Ok(html) => Some((html, self.csp_header(nonce.as_deref()))),
             Err(e) => {
                 tracing::error!(target: "fymo::render", request_id, error = %e, "templates/error.svelte failed; serving the plain page");
                 None
             }
         }
+    }
+}
+
+impl Site {
+    /// The `Content-Security-Policy` header for a page whose inline tags carry `nonce`.
+    fn csp_header(&self, nonce: Option<&str>) -> Option<(HeaderName, HeaderValue)> {
+        let value = self.csp.header(nonce?)?;
+        Some((axum::http::header::CONTENT_SECURITY_POLICY, HeaderValue::from_str(&value).ok()?))
     }
 }
 

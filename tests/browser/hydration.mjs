@@ -114,5 +114,25 @@ await check('hostile props do not execute and survive hydration', async (page) =
 	assert.equal(dialogs, 0, 'no alert ran');
 });
 
+await check('no demo page violates its Content-Security-Policy', async (page) => {
+	await page.addInitScript(() => {
+		window.__violations = [];
+		document.addEventListener('securitypolicyviolation', (e) =>
+			window.__violations.push(`${e.violatedDirective} ${e.blockedURI}`)
+		);
+	});
+	const refused = [];
+	page.on('console', (msg) => /Content Security Policy|Refused to/i.test(msg.text()) && refused.push(msg.text()));
+	const pages = ['/', '/products?n=5', '/products/3', '/counter', '/snippets', '/hello?name=x', '/greet/world',
+		'/guestbook', '/login', '/upload', '/visits', '/plain'];
+	for (const path of pages) {
+		const response = await page.goto(base + path);
+		assert.ok(response.headers()['content-security-policy']?.includes("'nonce-"), `${path} has a CSP`);
+		await page.waitForFunction(() => window.__fymoPage?.app !== undefined, null, { timeout: 15000 });
+		assert.deepEqual(await page.evaluate(() => window.__violations), [], `${path}: no violations`);
+	}
+	assert.deepEqual(refused, [], 'nothing refused');
+});
+
 await browser.close();
 process.exit(failed ? 1 : 0);
