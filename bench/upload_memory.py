@@ -45,7 +45,7 @@ def upload(port, cookie, token, size):
     boundary = "bench-boundary"
     sock = socket.create_connection(("127.0.0.1", port))
     head = (
-        f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://127.0.0.1:{port}\r\nCookie: {cookie}\r\n"
+        f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\nCookie: {cookie}\r\n"
         f"Content-Type: multipart/form-data; boundary={boundary}\r\nTransfer-Encoding: chunked\r\n\r\n"
     )
     sock.sendall(head.encode())

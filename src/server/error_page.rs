@@ -20,7 +20,7 @@ pub(super) fn error_response(error: &ErrorReport, request_id: &str, mode: &Mode,
         let csp = Csp::new(&CspSetting::Enabled(true));
         let nonce = csp.nonce().expect("a policy");
         let mut response = html_or_json(error, "text/html; charset=utf-8", overlay_page(error, request_id, &nonce));
-        if let Some(Ok(value)) = csp.header(&nonce).map(|h| axum::http::HeaderValue::try_from(h)) {
+        if let Some(Ok(value)) = csp.header(&nonce).map(axum::http::HeaderValue::try_from) {
             response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
         }
         return response;
