@@ -23,7 +23,7 @@ mod products;
 fn job(n: u32) -> RenderJob {
     RenderJob {
         page: "products/index".into(),
-        layout: Some("layouts/main".into()),
+        layouts_json: Some(r#"[{"component":"layouts/main","props":{}}]"#.into()),
         props_json: products::list(n).to_string(),
         isolate: false,
     }

@@ -62,3 +62,9 @@ pub(crate) async fn visits(req: RequestContext) -> Result<Outcome, BoxError> {
     }
     Ok(outcome)
 }
+
+/// The `auth` section's layout (`templates/auth/_layout.svelte`): who is signed in, from
+/// the session. A Rust layout controller, registered as `auth._layout`.
+pub(crate) async fn auth_layout(req: RequestContext) -> Result<Outcome, BoxError> {
+    Ok(Outcome::props(serde_json::json!({ "user": req.session().get::<String>("user") }))?)
+}

@@ -18,6 +18,7 @@ fn main() -> std::process::ExitCode {
         .controller("demo.fail", home::fail)
         .controller("upload", upload::upload)
         .controller("visits", home::visits)
+        .controller("auth._layout", home::auth_layout)
         .build();
     fymo::cli::main(app)
 }

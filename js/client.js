@@ -4,19 +4,20 @@ import LayoutRoot from './LayoutRoot.svelte';
 
 /** The page object the server put on the hydration target (Inertia's `data-page`). */
 function readPage(target) {
-	return target?.dataset.page ? JSON.parse(target.dataset.page) : { props: {} };
+	return target?.dataset.page ? JSON.parse(target.dataset.page) : { props: {}, layoutProps: [] };
 }
 
 /**
  * @param {any} Page the page component
- * @param {any} [Layout] the layout wrapping it, if the route has one
+ * @param {any[]} [Layouts] the layouts wrapping it, outermost first
  */
-export function start(Page, Layout) {
+export function start(Page, Layouts = []) {
 	const target = document.getElementById('__fymo');
 	const page = readPage(target);
 	const props = page.props;
-	const app = Layout
-		? hydrate(LayoutRoot, { target, props: { Layout, Page, props } })
+	const layouts = Layouts.map((component, i) => ({ component, props: page.layoutProps?.[i] ?? {} }));
+	const app = layouts.length
+		? hydrate(LayoutRoot, { target, props: { layouts, Page, props } })
 		: hydrate(Page, { target, props });
 	// Not `window.__fymo`: that name is the hydration target element (named access).
 	window.__fymoPage = { app, props, page };

@@ -1,5 +1,6 @@
 // SSR host glue: evaluated once per engine instance as part of the SSR bundle.
-// Exposes `globalThis.__fymo.render(name, layout, propsJson) -> json` to the Rust side.
+// Exposes `globalThis.__fymo.render(name, layoutsJson, propsJson) -> json` to the Rust side;
+// `layoutsJson` is null or `[{component, props}]`, outermost first.
 // Props cross as a JSON string and come back as a JSON string: one parse on each side,
 // and nothing from one render survives into the next.
 
@@ -17,11 +18,14 @@ export function install({ components, LayoutRoot, render }) {
 
 	globalThis.__fymo = {
 		components: () => JSON.stringify(Object.keys(components)),
-		render(name, layout, propsJson) {
+		render(name, layoutsJson, propsJson) {
 			const Page = lookup(name);
 			const props = JSON.parse(propsJson);
-			const result = layout
-				? render(LayoutRoot, { props: { Layout: lookup(layout), Page, props } })
+			const layouts = layoutsJson
+				? JSON.parse(layoutsJson).map((l) => ({ component: lookup(l.component), props: l.props }))
+				: [];
+			const result = layouts.length
+				? render(LayoutRoot, { props: { layouts, Page, props } })
 				: render(Page, { props });
 			// Since Svelte 5.39 render() is lazy: reading head/body does the work.
 			return JSON.stringify({ head: result.head, body: result.body });

@@ -77,8 +77,19 @@ def to_json(value, path):
     raise NotSerializable(path, f"a value of type {type(value).__name__} is not JSON-serializable")
 
 
+def _controllers_dir(file):
+    """The app's `controllers/` folder above `file`: controllers import its modules."""
+    path = os.path.dirname(os.path.abspath(file))
+    while os.path.basename(path) != "controllers" and os.path.dirname(path) != path:
+        path = os.path.dirname(path)
+    return path if os.path.basename(path) == "controllers" else None
+
+
 def load(file):
     """Imports a controller file, again whenever it changed on disk."""
+    shared = _controllers_dir(file)
+    if shared and shared not in sys.path:
+        sys.path.insert(1, shared)
     mtime = os.stat(file).st_mtime_ns
     cached = _modules.get(file)
     if cached and cached[0] == mtime:

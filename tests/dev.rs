@@ -24,7 +24,7 @@ fn pages_carry_the_dev_client_and_edits_are_served_after_the_rebuild() {
     let (app, server) = dev_server();
     let events = EventStream::connect(&server);
     let page = get(&server.url("/counter"));
-    assert!(page.body.contains("<script type=\"module\" src=\"/_fymo/dev/client.js\"></script>"));
+    assert!(page.body.contains("<script type=\"module\" src=\"/_fymo/dev/client.js\" nonce=\""), "{}", page.body);
     assert_eq!(get(&server.url("/_fymo/dev/client.js")).status, 200);
 
     // A template.

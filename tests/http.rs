@@ -50,7 +50,7 @@ fn home_page_is_a_complete_document() {
         html.contains("<script type=\"module\" nonce=\"")
             && html.contains("import { start } from \"/_fymo/fymo-client-")
     );
-    assert!(html.contains("start(Page, Layout);"));
+    assert!(html.contains("start(Page, [L0]);"));
 }
 
 #[test]

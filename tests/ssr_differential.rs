@@ -59,7 +59,7 @@ fn compare(
     for (name, want) in expected {
         let props = std::fs::read_to_string(fixtures.join(format!("{name}.json"))).unwrap_or_else(|_| "{}".into());
         let props: serde_json::Value = serde_json::from_str(&props).unwrap();
-        let job = RenderJob { page: name.clone(), layout: None, props_json: props.to_string(), isolate: false };
+        let job = RenderJob { page: name.clone(), layouts_json: None, props_json: props.to_string(), isolate: false };
         match runtime.block_on(pool.render(job)) {
             Ok(got) if &got == want => {}
             Ok(got) => mismatches.push(format!(

@@ -28,6 +28,7 @@ pub(super) const FILES: &[(&str, &str)] = embed!(
     "node-tools/module-table.mjs",
     "node-tools/prod-bundle.mjs",
     "node-tools/ssr-entry.mjs",
+    "js/LayoutChain.svelte",
     "js/LayoutRoot.svelte",
     "js/client.js",
     "js/dev-client.js",

@@ -205,10 +205,10 @@ fn print_routes(app: &App, root: &Path) -> Result<(), Failure> {
                 r.pattern.clone(),
                 r.name.clone(),
                 r.controller.map_or_else(|| "-".into(), |l| l.to_string()),
-                match (&r.page, &r.layout) {
-                    (Some(p), Some(l)) => format!("templates/{p}.svelte (in {l})"),
-                    (Some(p), None) => format!("templates/{p}.svelte"),
-                    (None, _) => "(json)".into(),
+                match &r.page {
+                    Some(p) if r.layouts.is_empty() => format!("templates/{p}.svelte"),
+                    Some(p) => format!("templates/{p}.svelte (in {})", r.layouts.join(" > ")),
+                    None => "(json)".into(),
                 },
             ]
         })

@@ -59,14 +59,14 @@ impl Document {
         &self,
         manifest: &Manifest,
         page: &str,
-        layout: Option<&str>,
+        layouts: &[&str],
         rendered: &Rendered,
         page_json: &str,
         nonce: Option<&str>,
     ) -> String {
         let nonce_attr = csp::attribute(nonce);
         let entries: Vec<_> =
-            layout.into_iter().chain(std::iter::once(page)).filter_map(|c| manifest.components.get(c)).collect();
+            layouts.iter().copied().chain(std::iter::once(page)).filter_map(|c| manifest.components.get(c)).collect();
         // The hydration target must not box its content; a stylesheet rule rather than a
         // `style` attribute, which a strict CSP would refuse.
         let mut head = format!("<style{nonce_attr}>#__fymo{{display:contents}}</style>\n");
@@ -87,14 +87,18 @@ impl Document {
 
         let import = |e: &crate::build::Entry| format!("{ASSET_PREFIX}{}", e.file);
         let page_url = manifest.components.get(page).map(import);
-        let layout_url = layout.and_then(|l| manifest.components.get(l)).map(import);
+        let layout_urls: Vec<String> = layouts.iter().filter_map(|l| manifest.components.get(*l)).map(import).collect();
         let mut body = format!("<div id=\"__fymo\" data-page=\"{}\">{}</div>\n", escape_html(page_json), rendered.body);
         if let Some(page_url) = page_url {
             body.push_str(&format!(
                 "<script type=\"module\"{nonce_attr}>\nimport {{ start }} from \"{}\";\nimport Page from \"{page_url}\";\n{}start(Page{});\n</script>",
                 import(client),
-                layout_url.as_ref().map(|u| format!("import Layout from \"{u}\";\n")).unwrap_or_default(),
-                if layout_url.is_some() { ", Layout" } else { "" },
+                layout_urls.iter().enumerate().map(|(i, u)| format!("import L{i} from \"{u}\";\n")).collect::<String>(),
+                if layout_urls.is_empty() {
+                    String::new()
+                } else {
+                    format!(", [{}]", (0..layout_urls.len()).map(|i| format!("L{i}")).collect::<Vec<_>>().join(", "))
+                },
             ));
         }
         if self.dev_client {

@@ -86,13 +86,15 @@ impl Rendered {
     }
 }
 
-/// One render: which component, optionally wrapped in which layout, with which props.
+/// One render: which component, wrapped in which layouts, with which props.
 #[derive(Debug, Clone)]
 pub struct RenderJob {
     /// Component name as in the manifest (`products/show`).
     pub page: String,
     /// Layout component name, if the route has one.
-    pub layout: Option<String>,
+    /// The layouts around the page, outermost first, as the JSON the SSR host reads:
+    /// `[{"component": "layouts/main", "props": {…}}, …]`; `None` for a bare page.
+    pub layouts_json: Option<String>,
     /// The props, already serialized as JSON.
     pub props_json: String,
     /// Render in a fresh instance made for this job alone (a route's `isolate: true`):

@@ -293,7 +293,8 @@ mod tests {
     }
 
     fn render(pool: &EnginePool, n: u32) -> Result<Rendered, EngineError> {
-        let job = RenderJob { page: "p".into(), layout: None, props_json: format!("{{\"n\":{n}}}"), isolate: false };
+        let job =
+            RenderJob { page: "p".into(), layouts_json: None, props_json: format!("{{\"n\":{n}}}"), isolate: false };
         tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(pool.render(job))
     }
 
@@ -328,7 +329,8 @@ mod tests {
     fn throwing_render_keeps_the_instance(engine: Engine) {
         let leaky = "let seen = 0; globalThis.__fymo = { render: (p, l, props) => { seen++; const v = JSON.parse(props); if (v.fail) throw new TypeError('bad props'); return JSON.stringify({ head: '', body: String(v.n ?? 'none') }); } };";
         let pool = EnginePool::start(engine, leaky.into(), PoolConfig { size: 1, ..PoolConfig::default() }).unwrap();
-        let job = |props: &str| RenderJob { page: "p".into(), layout: None, props_json: props.into(), isolate: false };
+        let job =
+            |props: &str| RenderJob { page: "p".into(), layouts_json: None, props_json: props.into(), isolate: false };
         let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
         assert_eq!(rt.block_on(pool.render(job("{\"n\":1}"))).unwrap().body, "1");
         let err = rt.block_on(pool.render(job("{\"fail\":true}"))).unwrap_err();

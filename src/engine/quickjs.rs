@@ -77,7 +77,7 @@ impl EngineInstance for Instance {
             let call = || -> rquickjs::Result<String> {
                 let host: Object = ctx.globals().get("__fymo")?;
                 let render: Function = host.get("render")?;
-                render.call((job.page.as_str(), job.layout.as_deref(), job.props_json.as_str()))
+                render.call((job.page.as_str(), job.layouts_json.as_deref(), job.props_json.as_str()))
             };
             call().map_err(|e| exception(&ctx, e))
         });

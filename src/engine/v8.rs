@@ -91,14 +91,14 @@ impl Instance {
         Ok(Self { render, guard, watchdog, runtime, out_of_memory, limits })
     }
 
-    /// Calls `__fymo.render(page, layout, propsJson)` and returns its JSON string.
+    /// Calls `__fymo.render(page, layoutsJson, propsJson)` and returns its JSON string.
     fn call(&mut self, job: &RenderJob) -> Result<String, Failure> {
         deno_core::scope!(scope, self.runtime);
         v8::tc_scope!(let scope, scope);
         let render = v8::Local::new(scope, &self.render);
         let page = string(scope, &job.page)?;
-        let layout = match &job.layout {
-            Some(layout) => string(scope, layout)?,
+        let layout = match &job.layouts_json {
+            Some(layouts) => string(scope, layouts)?,
             None => v8::null(scope).into(),
         };
         let props = string(scope, &job.props_json)?;

@@ -22,8 +22,9 @@ pub(crate) struct Route {
     pub controller: Option<Language>,
     /// Page component (`products/show`); `None` makes the route a JSON endpoint.
     pub page: Option<String>,
-    /// Layout component wrapping the page.
-    pub layout: Option<String>,
+    /// Layout components wrapping the page, outermost first: the app's (`layout:`), then
+    /// each `_layout.svelte` of the page's folders, from the top down.
+    pub layouts: Vec<String>,
     /// Render in a fresh engine instance (no state shared with other renders).
     pub isolate: bool,
     /// Unsafe methods are checked for CSRF.
@@ -96,6 +97,21 @@ impl Resolver<'_> {
         }
     }
 
+    /// `app` (the app's layout, if any), then the `_layout.svelte` of every folder of
+    /// `page`, outermost first.
+    fn chain(&self, app: Option<String>, page: Option<&str>) -> Vec<String> {
+        let mut chain: Vec<String> = app.into_iter().collect();
+        let Some(page) = page else { return chain };
+        let folders: Vec<&str> = page.split('/').collect();
+        for depth in 1..folders.len() {
+            let layout = format!("{}/_layout", folders[..depth].join("/"));
+            if self.template_exists(&layout) && !chain.contains(&layout) {
+                chain.push(layout);
+            }
+        }
+        chain
+    }
+
     fn route(&self, pattern: &str, name: &str, template: Option<&str>, line: usize) -> Result<Route, ConfigError> {
         let controller = (self.controller_of)(name);
         let page = match template {
@@ -128,7 +144,7 @@ impl Resolver<'_> {
             name: name.to_owned(),
             controller,
             page,
-            layout: None,
+            layouts: Vec::new(),
             isolate: false,
             csrf: true,
             upload: UploadLimits::default(),
@@ -152,7 +168,7 @@ impl RouteTable {
         let default_layout = resolver.layout(&file.layout, &None, 1)?;
         let mut routes = Vec::new();
         let with_layout = |mut r: Route| {
-            r.layout = default_layout.clone();
+            r.layouts = resolver.chain(default_layout.clone(), r.page.as_deref());
             r
         };
         if let Some((name, line)) = &file.root {
@@ -175,7 +191,11 @@ impl RouteTable {
         for entry in &file.routes {
             let mut route =
                 resolver.route(&entry.path, &entry.spec.controller, entry.spec.template.as_deref(), entry.line)?;
-            route.layout = resolver.layout(&entry.spec.layout, &default_layout, entry.line)?;
+            let app_layout = resolver.layout(&entry.spec.layout, &default_layout, entry.line)?;
+            route.layouts = match entry.spec.layout {
+                LayoutChoice::Disabled => Vec::new(), // `layout: null`: no layout at all
+                _ => resolver.chain(app_layout, route.page.as_deref()),
+            };
             route.isolate = entry.spec.isolate;
             route.csrf = entry.spec.csrf;
             route.upload = entry.spec.upload.clone();
@@ -264,6 +284,26 @@ mod tests {
     }
 
     #[test]
+    fn folder_layouts_nest_inside_the_app_layout() {
+        let dir = app(&[
+            "layouts/main.svelte",
+            "docs/_layout.svelte",
+            "docs/guide/_layout.svelte",
+            "docs/guide/intro.svelte",
+            "docs/index.svelte",
+            "docs/bare.svelte",
+        ]);
+        let yaml = "routes:\n  /docs: docs.index\n  /docs/intro: docs.guide.intro\n  /bare:\n    controller: docs.bare\n    layout: null\nlayout: layouts/main.svelte\n";
+        let t = table(&dir, yaml, &[]).unwrap();
+        assert_eq!(t.find("/docs").unwrap().route.layouts, ["layouts/main", "docs/_layout"]);
+        assert_eq!(
+            t.find("/docs/intro").unwrap().route.layouts,
+            ["layouts/main", "docs/_layout", "docs/guide/_layout"]
+        );
+        assert!(t.find("/bare").unwrap().route.layouts.is_empty(), "layout: null opts out of every layout");
+    }
+
+    #[test]
     fn resolves_root_resources_and_explicit_routes() {
         let dir =
             app(&["home.svelte", "posts/index.svelte", "posts/show.svelte", "layouts/main.svelte", "docs/page.svelte"]);
@@ -276,13 +316,13 @@ mod tests {
         let m = t.find("/posts/4%202").unwrap();
         assert_eq!(m.route.name, "posts.show");
         assert_eq!(m.params["id"], "4 2");
-        assert_eq!(m.route.layout.as_deref(), Some("layouts/main"));
+        assert_eq!(m.route.layouts, ["layouts/main"]);
         let docs = t.find("/docs/a/b/c").unwrap();
         assert_eq!(docs.params["path"], "a/b/c");
         let api = t.find("/api/ping").unwrap().route;
         assert_eq!(api.page, None, "no template: a JSON endpoint");
         assert_eq!(api.methods, [Method::GET, Method::POST]);
-        assert_eq!(api.layout, None);
+        assert!(api.layouts.is_empty());
         assert!(t.find("/nope").is_none());
     }
 

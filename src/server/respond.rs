@@ -70,8 +70,11 @@ pub(super) async fn respond(
     let response = match handle(&loaded, &id, matched, request, format).await {
         Ok((reply, session)) => reply_response(reply, session),
         Err(Refusal { error, allow }) => {
-            let page =
-                if matches!(state.mode, Mode::Production) && !json { site.error_page(&error, &id).await } else { None };
+            let page = if matches!(state.mode, Mode::Production) && !json {
+                site.error_page(&error, &id, &path).await
+            } else {
+                None
+            };
             let mut response = match page {
                 Some((html, csp)) => {
                     let mut response = page_response(&error, html);

@@ -171,7 +171,7 @@ impl Site {
         let app_file = AppFile::load(root)?;
         let manifest = Manifest::load(&build::output_dir(root))?;
         for route in routes.routes() {
-            for component in route.page.iter().chain(route.layout.iter()) {
+            for component in route.page.iter().chain(route.layouts.iter().filter(|_| route.page.is_some())) {
                 if !manifest.components.contains_key(component) {
                     return Err(SiteError::NotBuilt {
                         file: root.join("routes.yml"),

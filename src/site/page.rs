@@ -1,5 +1,6 @@
 //! [`Site::render_page`]: one page through the engine pool and into the document.
 
+use super::respond::LayoutPart;
 use super::Site;
 use crate::engine::{EngineError, RenderJob};
 
@@ -15,35 +16,40 @@ pub(crate) enum RenderError {
 }
 
 impl Site {
-    /// Renders `page` (inside `layout`, if any) with `props_json` (the props, serialized
-    /// once by the caller) and wraps it in the document, with the page object for `url`.
+    /// Renders `page` inside `layouts` (outermost first) with `props_json` (the props,
+    /// serialized once by the caller) and wraps it in the document, with the page object
+    /// for `url`.
     ///
     /// # Errors
     /// See [`RenderError`].
     pub(crate) async fn render_page(
         &self,
         page: &str,
-        layout: Option<&str>,
+        layouts: &[LayoutPart<'_>],
         props_json: String,
         isolate: bool,
         url: &str,
         nonce: Option<&str>,
     ) -> Result<String, RenderError> {
-        for component in std::iter::once(page).chain(layout) {
+        for component in std::iter::once(page).chain(layouts.iter().map(|l| l.component)) {
             if !self.manifest.components.contains_key(component) {
                 return Err(RenderError::NotBuilt(component.to_owned()));
             }
         }
+        let layouts_json = (!layouts.is_empty()).then(|| {
+            let parts: Vec<String> = layouts
+                .iter()
+                .map(|l| {
+                    format!("{{\"component\":{},\"props\":{}}}", serde_json::Value::from(l.component), l.props_json)
+                })
+                .collect();
+            format!("[{}]", parts.join(","))
+        });
         // The engine thread takes its own copy; the document escapes this one.
-        let job = RenderJob {
-            page: page.to_owned(),
-            layout: layout.map(str::to_owned),
-            props_json: props_json.clone(),
-            isolate,
-        };
+        let job = RenderJob { page: page.to_owned(), layouts_json, props_json: props_json.clone(), isolate };
         let rendered = self.pool.render(job).await?;
-        let layouts: Vec<&str> = layout.into_iter().collect();
-        let page_object = self.page_object(page, &layouts, &props_json, url);
-        Ok(self.document.render(&self.manifest, page, layout, &rendered, &page_object, nonce))
+        let page_object = self.page_object(page, layouts, &props_json, url);
+        let names: Vec<&str> = layouts.iter().map(|l| l.component).collect();
+        Ok(self.document.render(&self.manifest, page, &names, &rendered, &page_object, nonce))
     }
 }

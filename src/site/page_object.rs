@@ -6,6 +6,7 @@
 
 use serde_json::{Map, Value};
 
+use super::respond::LayoutPart;
 use super::Site;
 use crate::document::ASSET_PREFIX;
 
@@ -38,9 +39,9 @@ impl Partial {
 impl Site {
     /// The page object as JSON, with `props_json` (serialized once, by the caller)
     /// embedded as it is.
-    pub(crate) fn page_object(&self, page: &str, layouts: &[&str], props_json: &str, url: &str) -> String {
+    pub(crate) fn page_object(&self, page: &str, layouts: &[LayoutPart<'_>], props_json: &str, url: &str) -> String {
         let mut assets = Map::new();
-        for component in layouts.iter().copied().chain(std::iter::once(page)) {
+        for component in layouts.iter().map(|l| l.component).chain(std::iter::once(page)) {
             if let Some(entry) = self.manifest.components.get(component) {
                 let css: Vec<String> = entry.css.iter().map(|c| format!("{ASSET_PREFIX}{c}")).collect();
                 let js = format!("{ASSET_PREFIX}{}", entry.file);
@@ -48,12 +49,15 @@ impl Site {
             }
         }
         let text = |v: &str| Value::from(v).to_string();
+        let names: Vec<&str> = layouts.iter().map(|l| l.component).collect();
+        let layout_props: Vec<&str> = layouts.iter().map(|l| l.props_json.as_str()).collect();
         format!(
-            "{{\"component\":{},\"props\":{props_json},\"url\":{},\"version\":{},\"layouts\":{},\"assets\":{}}}",
+            "{{\"component\":{},\"props\":{props_json},\"url\":{},\"version\":{},\"layouts\":{},\"layoutProps\":[{}],\"assets\":{}}}",
             text(page),
             text(url),
             text(&self.manifest.version),
-            Value::from(layouts.to_vec()),
+            Value::from(names),
+            layout_props.join(","),
             Value::Object(assets),
         )
     }

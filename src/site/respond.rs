@@ -4,6 +4,7 @@
 
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use cookie::Cookie;
+use serde_json::Value;
 
 use super::page::RenderError;
 use super::page_object::Partial;
@@ -62,84 +63,165 @@ impl Site {
         url: &str,
     ) -> Result<Reply, ErrorReport> {
         let shared = serde_json::json!({ "csrf": request.csrf, "flash": request.flash });
+        let mut extra = Extra::default();
+        // Layout controllers first, outermost first: one may answer for the whole page (a
+        // layout that requires a signed-in visitor redirects).
+        let mut layouts = Vec::new();
+        if route.page.is_some() {
+            for layout in &route.layouts {
+                let name = layout.replace('/', ".");
+                let props = match self.controllers.get(&name) {
+                    Some(controller) => {
+                        let outcome =
+                            controller.call(request.clone()).await.map_err(|e| controller_failure(request_id, e))?;
+                        match extra.take(&name, request_id, outcome)? {
+                            Taken::Props(_, props) => props,
+                            Taken::Done(status, body) => return Ok(extra.reply(status, body)),
+                        }
+                    }
+                    None => serde_json::json!({}),
+                };
+                layouts.push((layout.as_str(), with_shared(props, &shared)));
+            }
+        }
         let outcome = match self.controllers.get(&route.name) {
             Some(controller) => controller.call(request).await.map_err(|e| controller_failure(request_id, e))?,
             None => Outcome::props(serde_json::json!({})).expect("an object serializes"),
         };
-        let (answer, headers, cookies) = outcome.into_parts();
-        let headers = valid_headers(&route.name, request_id, headers)?;
-        let reply = |status, body| Reply { status, body, headers, cookies };
-        let (status, mut props) = match answer {
-            Answer::Props(props) => (StatusCode::OK, props),
-            Answer::Status(status, props) => (status, props),
-            Answer::Redirect { location, status } => {
-                let location = redirect(&route.name, request_id, &location, status)?;
-                return Ok(reply(status, ReplyBody::Redirect(location)));
-            }
-            Answer::NotFound => {
-                return Err(ErrorReport::not_found(format!("controller `{}` answered not-found", route.name)))
-            }
+        let (status, props) = match extra.take(&route.name, request_id, outcome)? {
+            Taken::Props(status, props) => (status, props),
+            Taken::Done(status, body) => return Ok(extra.reply(status, body)),
         };
         let Some(page) = route.page.as_deref() else {
-            return Ok(reply(status, ReplyBody::Json(props.to_string())));
+            return Ok(extra.reply(status, ReplyBody::Json(props.to_string())));
         };
-        // Every page (and its layout) gets `fymo`: the CSRF token its forms send back
-        // and the flash message, as Inertia apps get shared props.
-        if let Some(object) = props.as_object_mut() {
-            object.entry("fymo").or_insert(shared);
-        }
-        let layouts: Vec<&str> = route.layout.iter().map(String::as_str).collect();
+        let mut props = with_shared(props, &shared);
+        let parts: Vec<LayoutPart<'_>> =
+            layouts.iter().map(|(component, props)| LayoutPart { component, props_json: props.to_string() }).collect();
         match format {
-            Format::Data => {
-                let data = self.page_object(page, &layouts, &props.to_string(), url);
-                Ok(reply(status, ReplyBody::Json(data)))
-            }
-            Format::Inertia(partial) => {
-                if let Some(partial) = partial {
+            Format::Data | Format::Inertia(_) => {
+                if let Format::Inertia(Some(partial)) = &format {
                     partial.filter(page, &mut props);
                 }
-                let data = self.page_object(page, &layouts, &props.to_string(), url);
-                Ok(reply(status, ReplyBody::Json(data)))
+                let data = self.page_object(page, &parts, &props.to_string(), url);
+                Ok(extra.reply(status, ReplyBody::Json(data)))
             }
             Format::Html => {
                 let nonce = self.csp.nonce();
                 let html = self
-                    .render_page(page, route.layout.as_deref(), props.to_string(), route.isolate, url, nonce.as_deref())
+                    .render_page(page, &parts, props.to_string(), route.isolate, url, nonce.as_deref())
                     .await
                     .map_err(|e| render_failure(request_id, page, e))?;
-                let mut reply = reply(status, ReplyBody::Html(html));
+                let mut reply = extra.reply(status, ReplyBody::Html(html));
                 reply.headers.extend(self.csp_header(nonce.as_deref()));
                 Ok(reply)
             }
         }
     }
 
-    /// The app's own `templates/error.svelte`, when it has one, rendered with
-    /// `{status, message, request_id}` inside the default layout. `None` when there is
-    /// none or it fails too (then the caller serves the plain page).
+    /// The error page for a request to `path`: the nearest `_error.svelte` of its folders
+    /// (inside those folders' layouts), else the app's `templates/error.svelte` (inside
+    /// the app's layout), rendered with `{status, message, request_id}`. `None` when there
+    /// is none or it fails too (then the caller serves the plain page).
     pub(crate) async fn error_page(
         &self,
         error: &ErrorReport,
         request_id: &str,
+        path: &str,
     ) -> Option<(String, Option<(HeaderName, HeaderValue)>)> {
-        const ERROR_PAGE: &str = "error";
-        if !self.manifest.components.contains_key(ERROR_PAGE) {
-            return None;
-        }
+        let (page, layouts) = self.error_component(path)?;
         let props = serde_json::json!({
             "status": error.status.as_u16(),
             "message": error.status.canonical_reason().unwrap_or("Error"),
             "request_id": request_id,
         });
+        let parts: Vec<LayoutPart<'_>> =
+            layouts.iter().map(|component| LayoutPart { component, props_json: "{}".into() }).collect();
         let nonce = self.csp.nonce();
-        let layout = self.routes.default_layout();
-        match self.render_page(ERROR_PAGE, layout, props.to_string(), false, "", nonce.as_deref()).await {
+        match self.render_page(&page, &parts, props.to_string(), false, path, nonce.as_deref()).await {
             Ok(html) => Some((html, self.csp_header(nonce.as_deref()))),
             Err(e) => {
-                tracing::error!(target: "fymo::render", request_id, error = %e, "templates/error.svelte failed; serving the plain page");
+                tracing::error!(target: "fymo::render", request_id, page, error = %e, "the error page failed; serving the plain page");
                 None
             }
         }
+    }
+
+    /// Which error page serves `path`, and its layouts.
+    fn error_component(&self, path: &str) -> Option<(String, Vec<String>)> {
+        let app_layout: Vec<String> = self.routes.default_layout().map(str::to_owned).into_iter().collect();
+        let folders: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+        for depth in (1..=folders.len()).rev() {
+            let folder = folders[..depth].join("/");
+            let page = format!("{folder}/_error");
+            if self.manifest.components.contains_key(&page) {
+                let mut layouts = app_layout.clone();
+                for d in 1..=depth {
+                    let layout = format!("{}/_layout", folders[..d].join("/"));
+                    if self.manifest.components.contains_key(&layout) {
+                        layouts.push(layout);
+                    }
+                }
+                return Some((page, layouts));
+            }
+        }
+        self.manifest.components.contains_key("error").then(|| ("error".to_owned(), app_layout))
+    }
+}
+
+/// One layout of a page: its component and its props, serialized.
+#[derive(Debug)]
+pub(crate) struct LayoutPart<'a> {
+    /// The component (`docs/_layout`).
+    pub(crate) component: &'a str,
+    /// Its props as JSON.
+    pub(crate) props_json: String,
+}
+
+/// `props` with the shared `fymo` prop (CSRF token, flash), as every page and layout
+/// gets it (Inertia apps get shared props the same way).
+fn with_shared(mut props: Value, shared: &Value) -> Value {
+    if let Some(object) = props.as_object_mut() {
+        object.entry("fymo").or_insert_with(|| shared.clone());
+    }
+    props
+}
+
+/// What one controller's outcome leaves for the page.
+enum Taken {
+    /// Render with this status and these props.
+    Props(StatusCode, Value),
+    /// The answer is this, whatever the other controllers say.
+    Done(StatusCode, ReplyBody),
+}
+
+/// Headers and cookies gathered from every controller of a page (layouts' and page's).
+#[derive(Default)]
+struct Extra {
+    headers: Vec<(HeaderName, HeaderValue)>,
+    cookies: Vec<Cookie<'static>>,
+}
+
+impl Extra {
+    /// Keeps `outcome`'s headers and cookies, and says what it asks for.
+    fn take(&mut self, controller: &str, request_id: &str, outcome: Outcome) -> Result<Taken, ErrorReport> {
+        let (answer, headers, cookies) = outcome.into_parts();
+        self.headers.extend(valid_headers(controller, request_id, headers)?);
+        self.cookies.extend(cookies);
+        Ok(match answer {
+            Answer::Props(props) => Taken::Props(StatusCode::OK, props),
+            Answer::Status(status, props) => Taken::Props(status, props),
+            Answer::Redirect { location, status } => {
+                Taken::Done(status, ReplyBody::Redirect(redirect(controller, request_id, &location, status)?))
+            }
+            Answer::NotFound => {
+                return Err(ErrorReport::not_found(format!("controller `{controller}` answered not-found")))
+            }
+        })
+    }
+
+    fn reply(self, status: StatusCode, body: ReplyBody) -> Reply {
+        Reply { status, body, headers: self.headers, cookies: self.cookies }
     }
 }
 

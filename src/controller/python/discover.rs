@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Every `controllers/**/*.py` under `root` by controller name. Files and folders whose
-/// name starts with `_` or `.` (`__init__.py`, `__pycache__`) are helpers, not controllers.
+/// name starts with `_` or `.` (`__init__.py`, `__pycache__`) are helpers, not controllers,
+/// except `_layout.py`: the controller of that folder's layout (`docs._layout`).
 pub(crate) fn discover(root: &Path) -> BTreeMap<String, PathBuf> {
     let mut found = BTreeMap::new();
     walk(&root.join("controllers"), &mut Vec::new(), &mut found);
@@ -17,7 +18,7 @@ fn walk(dir: &Path, prefix: &mut Vec<String>, found: &mut BTreeMap<String, PathB
     };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('_') || name.starts_with('.') {
+        if (name.starts_with('_') && name != "_layout.py") || name.starts_with('.') {
             continue;
         }
         let path = entry.path();
@@ -46,12 +47,13 @@ mod tests {
             "controllers/__init__.py",
             "controllers/_util.py",
             "controllers/x.rs",
+            "controllers/a/_layout.py",
         ] {
             let p = dir.path().join(f);
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
             std::fs::write(p, "").unwrap();
         }
         let names: Vec<_> = discover(dir.path()).into_keys().collect();
-        assert_eq!(names, ["a.b", "top"]);
+        assert_eq!(names, ["a._layout", "a.b", "top"]);
     }
 }
