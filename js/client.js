@@ -1,10 +1,12 @@
-// Client runtime: hydrates the server-rendered page in place (keeps the server's DOM nodes).
+// Client runtime: hydrates the server-rendered page in place (keeps the server's DOM nodes),
+// then hands over to client navigation (navigate.js).
 import { hydrate } from 'svelte';
 import LayoutRoot from './LayoutRoot.svelte';
+import { install } from './navigate.js';
 
 /** The page object the server put on the hydration target (Inertia's `data-page`). */
 function readPage(target) {
-	return target?.dataset.page ? JSON.parse(target.dataset.page) : { props: {}, layoutProps: [] };
+	return target?.dataset.page ? JSON.parse(target.dataset.page) : { props: {}, layoutProps: [], layouts: [] };
 }
 
 /**
@@ -21,5 +23,6 @@ export function start(Page, Layouts = []) {
 		: hydrate(Page, { target, props });
 	// Not `window.__fymo`: that name is the hydration target element (named access).
 	window.__fymoPage = { app, props, page };
+	install(app, layouts.length ? 'layouts' : 'page', target, page);
 	return app;
 }

@@ -53,3 +53,11 @@ fn demo_forms_sign_in_and_upload_in_chromium() {
     let server = Server::start(DEMO, &app, &["--engines", "1", "--python-workers", "1"]);
     run_browser_script("forms.mjs", &[server.base.as_ref()], 2);
 }
+
+#[test]
+fn client_navigation_keeps_layouts_and_history_in_chromium() {
+    let app = TestApp::demo();
+    app.build();
+    let server = Server::start(DEMO, &app, &["--engines", "2", "--python-workers", "1"]);
+    run_browser_script("navigation.mjs", &[server.base.as_ref()], 4);
+}

@@ -32,6 +32,7 @@ pub(super) const FILES: &[(&str, &str)] = embed!(
     "js/LayoutRoot.svelte",
     "js/client.js",
     "js/dev-client.js",
+    "js/navigate.js",
     "js/ssr-host.js",
     "js/shims/async_hooks.js",
 );

@@ -1,0 +1,228 @@
+// Client navigation over Inertia's protocol: same-origin links and forms load the next
+// page's object (`X-Inertia: true`) instead of a whole document, and the page is swapped
+// in place. Layouts that stay keep their state; history back/forward restores pages and
+// scroll positions from a bounded cache; hovering a link prefetches it; a slow navigation
+// shows a progress bar. `data-fymo-reload` on a link or form (or an ancestor) opts out.
+import { mount, tick, unmount } from 'svelte';
+import LayoutRoot from './LayoutRoot.svelte';
+
+const CACHE_SIZE = 20; // page objects kept for back/forward (history.state stays small)
+const PREFETCH_FRESH_MS = 10_000;
+const HOVER_MS = 65;
+const PROGRESS_DELAY_MS = 150;
+
+/** @type {Map<string, {page: any, at: number}>} URL -> page object, least recent first */
+const cache = new Map();
+let state; // { app, root: 'layouts' | 'page', target, page }
+let visitId = 0;
+
+function remember(page, at = Date.now()) {
+	const key = page.url;
+	cache.delete(key);
+	cache.set(key, { page, at });
+	while (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value);
+}
+
+function cached(url, maxAge = Infinity) {
+	const entry = cache.get(url);
+	return entry && entry.page.version === state.page.version && Date.now() - entry.at <= maxAge ? entry.page : null;
+}
+
+/** Whether a click on `a` should be left to the browser. */
+function skipLink(event, a) {
+	if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey)
+		return true;
+	if (!a || a.target && a.target !== '_self' || a.hasAttribute('download') || a.closest('[data-fymo-reload]')) return true;
+	const url = new URL(a.href, location.href);
+	if (url.origin !== location.origin || url.pathname.startsWith('/_fymo/')) return true;
+	// A jump within the current page.
+	return url.hash && url.pathname === location.pathname && url.search === location.search;
+}
+
+const progress = {
+	timer: 0,
+	bar: null,
+	start() {
+		clearTimeout(this.timer);
+		this.timer = setTimeout(() => {
+			this.bar ??= Object.assign(document.createElement('div'), { id: 'fymo-progress' });
+			Object.assign(this.bar.style, {
+				position: 'fixed', top: '0', left: '0', height: '3px', width: '0', zIndex: '2147483646',
+				background: '#29d', transition: 'width 8s cubic-bezier(.1,.7,.1,1)'
+			});
+			document.body.append(this.bar);
+			requestAnimationFrame(() => (this.bar.style.width = '90%'));
+		}, PROGRESS_DELAY_MS);
+	},
+	done() {
+		clearTimeout(this.timer);
+		this.bar?.remove();
+	}
+};
+
+async function request(url, { method = 'GET', body, only } = {}) {
+	const headers = {
+		'X-Inertia': 'true',
+		'X-Inertia-Version': state.page.version,
+		'X-Requested-With': 'XMLHttpRequest',
+		Accept: 'text/html, application/xhtml+xml'
+	};
+	if (only) {
+		headers['X-Inertia-Partial-Component'] = state.page.component;
+		headers['X-Inertia-Partial-Data'] = only.join(',');
+	}
+	const response = await fetch(url, { method, body, headers, credentials: 'same-origin' });
+	const location409 = response.status === 409 && response.headers.get('x-inertia-location');
+	if (location409) return { reload: location409 };
+	if (response.headers.get('x-inertia') !== 'true') return { reload: response.url };
+	return { page: await response.json(), status: response.status };
+}
+
+/** Loads a component's module and stylesheets (waiting for the CSS, so nothing flashes). */
+async function load(page, name) {
+	const asset = page.assets?.[name];
+	if (!asset) throw new Error(`no assets for ${name}`);
+	const sheets = asset.css
+		.filter((href) => !document.querySelector(`link[rel="stylesheet"][href="${href}"]`))
+		.map(
+			(href) =>
+				new Promise((resolve) => {
+					const link = Object.assign(document.createElement('link'), { rel: 'stylesheet', href });
+					link.onload = link.onerror = resolve;
+					document.head.append(link);
+				})
+		);
+	const [module] = await Promise.all([import(asset.js), ...sheets]);
+	return module.default;
+}
+
+/** Shows `page`: swaps the page inside the layouts that stay, or mounts afresh. */
+async function render(page) {
+	const [Page, ...Layouts] = await Promise.all([page.component, ...page.layouts].map((n) => load(page, n)));
+	const props = page.props;
+	const layouts = Layouts.map((component, i) => ({ component, props: page.layoutProps?.[i] ?? {} }));
+	if (state.root === 'layouts' && layouts.length) {
+		state.app.navigate({ layouts, Page, props });
+	} else {
+		unmount(state.app);
+		state.target.textContent = '';
+		state.app = layouts.length
+			? mount(LayoutRoot, { target: state.target, props: { layouts, Page, props } })
+			: mount(Page, { target: state.target, props });
+		state.root = layouts.length ? 'layouts' : 'page';
+	}
+	state.page = page;
+	window.__fymoPage = { app: state.app, props, page };
+	remember(page);
+	await tick(); // the new page is in the DOM: scrolling can reach into it
+}
+
+function saveScroll() {
+	history.replaceState({ ...history.state, fymo: { url: state.page.url, scroll: [scrollX, scrollY] } }, '');
+}
+
+/**
+ * Visits `url` without reloading the document.
+ * @param {string} url
+ * @param {{method?: string, body?: any, replace?: boolean, only?: string[], keepScroll?: boolean}} [options]
+ */
+export async function visit(url, options = {}) {
+	const id = ++visitId;
+	const method = options.method ?? 'GET';
+	progress.start();
+	try {
+		let page = method === 'GET' && !options.only ? cached(url, PREFETCH_FRESH_MS) : null;
+		let status = 200;
+		if (!page) {
+			const answer = await request(url, { method, body: options.body, only: options.only });
+			if (answer.reload) return void location.assign(answer.reload);
+			({ page, status } = answer);
+		}
+		if (id !== visitId) return; // a later visit won
+		if (options.only) page = { ...page, props: { ...state.page.props, ...page.props } };
+		const from = state.page.url;
+		saveScroll();
+		await render(page);
+		// A form answered with errors (422) stays where it is; everything else is a new entry.
+		const replace = options.replace || status >= 400 || (page.url === from && method !== 'GET');
+		history[replace ? 'replaceState' : 'pushState']({ fymo: { url: page.url, scroll: [0, 0] } }, '', page.url);
+		if (!options.keepScroll && status < 400) {
+			const hash = new URL(page.url, location.href).hash;
+			const anchor = hash && document.getElementById(decodeURIComponent(hash.slice(1)));
+			anchor ? anchor.scrollIntoView() : scrollTo(0, 0);
+		}
+	} catch (error) {
+		console.error('fymo: navigation failed, loading the page whole', error);
+		location.assign(url);
+	} finally {
+		if (id === visitId) progress.done();
+	}
+}
+
+/** Reloads the current page's props (all, or `only` these). */
+export function reload({ only } = {}) {
+	return visit(location.href, { replace: true, only, keepScroll: true });
+}
+
+async function onPopState(event) {
+	const entry = event.state?.fymo;
+	if (!entry) return;
+	const page = cached(entry.url);
+	if (!page) return void visit(entry.url, { replace: true, keepScroll: true });
+	await render(page);
+	scrollTo(...(entry.scroll ?? [0, 0]));
+}
+
+function onClick(event) {
+	const a = event.target.closest?.('a[href]');
+	if (skipLink(event, a)) return;
+	event.preventDefault();
+	visit(new URL(a.href, location.href).href.replace(location.origin, ''));
+}
+
+function onSubmit(event) {
+	const form = event.target;
+	if (event.defaultPrevented || form.closest('[data-fymo-reload]')) return;
+	const action = new URL(form.getAttribute('action') ?? location.href, location.href);
+	if (action.origin !== location.origin) return;
+	const method = (event.submitter?.getAttribute('formmethod') ?? form.method ?? 'get').toUpperCase();
+	event.preventDefault();
+	const data = new FormData(form, event.submitter);
+	if (method === 'GET') {
+		action.search = new URLSearchParams(data).toString();
+		return void visit(action.pathname + action.search);
+	}
+	const multipart = form.enctype === 'multipart/form-data';
+	const body = multipart ? data : new URLSearchParams(data);
+	visit(action.pathname + action.search, { method, body, keepScroll: false });
+}
+
+let hoverTimer = 0;
+function onHover(event) {
+	const a = event.target.closest?.('a[href]');
+	if (!a || skipLink({ button: 0 }, a)) return;
+	clearTimeout(hoverTimer);
+	hoverTimer = setTimeout(async () => {
+		const url = new URL(a.href, location.href).href.replace(location.origin, '');
+		if (cached(url, PREFETCH_FRESH_MS)) return;
+		try {
+			const answer = await request(url);
+			if (answer.page && answer.status < 400) remember(answer.page);
+		} catch {
+			// A failed prefetch costs nothing: the click fetches again.
+		}
+	}, HOVER_MS);
+}
+
+/** Starts client navigation for the page `start()` hydrated. */
+export function install(app, root, target, page) {
+	state = { app, root, target, page };
+	remember(page);
+	history.scrollRestoration = 'manual';
+	history.replaceState({ ...history.state, fymo: { url: page.url, scroll: [scrollX, scrollY] } }, '');
+	addEventListener('popstate', onPopState);
+	document.addEventListener('click', onClick);
+	document.addEventListener('submit', onSubmit);
+	document.addEventListener('mouseover', onHover);
+	window.fymo = { visit, reload };
+}
