@@ -105,6 +105,9 @@ def load(file):
 def call(message):
     module = load(message["file"])
     request = message["request"]
+    if message["call"] == "entries":
+        entries = getattr(module, "entries", None)
+        return {"kind": "entries", "entries": to_json(entries() if entries else [], "entries")}
     session_before = json.dumps(request.get("session"), sort_keys=True)
     if message["call"] == "post":
         if not hasattr(module, "action"):

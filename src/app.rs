@@ -57,6 +57,15 @@ impl AppBuilder {
         self
     }
 
+    /// Lists the pages controller `name` prerenders for `fymo export`: one object of path
+    /// parameters per page (`[{"slug": "intro"}]`), for a `prerender: true` route with
+    /// parameters.
+    #[must_use]
+    pub fn entries(mut self, name: &str, f: impl Fn() -> Vec<serde_json::Value> + Send + Sync + 'static) -> Self {
+        self.controllers.add_entries(name, f);
+        self
+    }
+
     /// Finishes the definition.
     pub fn build(self) -> App {
         App { controllers: self.controllers }

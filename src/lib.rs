@@ -21,7 +21,7 @@
 //!
 //! Modules, from the core outward (an arrow only ever points from the edge inward):
 //! `config`, `router`, `controller`, `engine`, `document`, `build` → `site` →
-//! `server` → `dev`, `prefork` → `cli`.
+//! `server` → `dev`, `prefork`, `export` → `cli`.
 
 mod app;
 mod build;
@@ -31,6 +31,7 @@ mod controller;
 mod dev;
 mod document;
 mod engine;
+mod export;
 mod prefork;
 mod router;
 mod server;

@@ -67,3 +67,21 @@ fn a_rust_layout_controller_reads_the_session_and_layout_null_opts_out() {
     let plain = get(&server.url("/plain"));
     assert!(!plain.body.contains("<footer"), "layout: null renders the page alone");
 }
+
+#[test]
+fn export_writes_every_prerendered_page_with_its_assets() {
+    let app = TestApp::demo();
+    app.build();
+    let out = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = app.run(DEMO, &["export", out.path().to_str().unwrap(), "--engines", "1"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout.lines().collect::<Vec<_>>(), ["/docs", "/docs/layouts", "/docs/navigation", "/docs/forms"]);
+    let page = std::fs::read_to_string(out.path().join("docs/layouts/index.html")).unwrap();
+    assert!(page.contains("<h1 id=\"doc-title\">Nested layouts</h1>") && page.contains("aria-label=\"Docs\""));
+    // Every file the page links to is in the export, and static/ is at its root.
+    for reference in page.split("\"/_fymo/").skip(1) {
+        let file = reference.split('"').next().unwrap();
+        assert!(out.path().join("_fymo").join(file).is_file(), "{file} is exported");
+    }
+    assert!(out.path().join("docs/index.html").is_file() && out.path().join("robots.txt").is_file());
+}

@@ -9,3 +9,8 @@ def get_context(request):
         if page["slug"] == slug:
             return {"title": page["title"], "body": page["body"]}
     return not_found()
+
+
+def entries():
+    """The pages `fymo export` writes for /docs/{slug}."""
+    return [{"slug": page["slug"]} for page in PAGES if page["slug"] != "index"]

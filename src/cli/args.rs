@@ -48,6 +48,14 @@ pub(super) enum Command {
     Doctor,
     /// Print a new random app secret (for FYMO_SECRET or `secret:` in fymo.yml).
     Secret,
+    /// Render every `prerender: true` route into DIR, with the client files and static/.
+    Export {
+        /// Where to write the site.
+        dir: PathBuf,
+        /// Engine and pool options, as for `serve`.
+        #[command(flatten)]
+        serve: ServeArgs,
+    },
 }
 
 /// Options of `fymo serve`.

@@ -13,6 +13,7 @@ use crate::controller::python::PythonConfig;
 use crate::controller::random_token;
 use crate::dev;
 use crate::engine::{Limits, PoolConfig};
+use crate::export::{self, ExportError};
 use crate::prefork::{self, Arbiter, ArbiterConfig, Ended, ServeError, WorkerEnv};
 use crate::server::{self, Bind, BoundListener, ConnLimits, HttpOptions, Mode, MIN_SECRET_LEN};
 use crate::site::{self, SiteOptions};
@@ -50,6 +51,7 @@ next: fymo --root {} dev",
             dev::run(app, options, &bind_of(&serve)).map_err(Failure::runtime)
         }
         Command::Routes => print_routes(&app, &root),
+        Command::Export { dir, serve } => export_app(&app, &root, &dir, &serve),
         Command::Doctor if super::doctor::doctor(&app, &root) => Ok(()),
         Command::Doctor => Err(Failure::runtime(anyhow::anyhow!("some checks failed"))),
         Command::New { .. } | Command::Secret => unreachable!("handled above"),
@@ -192,6 +194,24 @@ fn serve_app(app: App, root: &Path, args: &ServeArgs) -> Result<(), Failure> {
         Ended::Stopped => Ok(()),
         Ended::BootFailed => Err(Failure::runtime(anyhow::anyhow!("workers failed to boot the app"))),
     }
+}
+
+fn export_app(app: &App, root: &Path, dir: &Path, args: &ServeArgs) -> Result<(), Failure> {
+    if !build::output_dir(root).join("manifest.json").is_file() {
+        build_app(root)?;
+    }
+    // Sessions mean nothing in a static site: a throwaway secret.
+    let options = site_options(root, args, random_token());
+    let pages = export::run(app, options, dir).map_err(|e| match e {
+        ExportError::Site(e) if e.is_config() => Failure::config(e),
+        e @ ExportError::NoEntries { .. } => Failure::config(e),
+        other => Failure::runtime(other),
+    })?;
+    for page in &pages {
+        println!("{page}");
+    }
+    eprintln!("fymo: exported {} page(s) to {}", pages.len(), dir.display());
+    Ok(())
 }
 
 fn print_routes(app: &App, root: &Path) -> Result<(), Failure> {

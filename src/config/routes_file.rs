@@ -64,6 +64,8 @@ pub(crate) struct RouteSpec {
     pub csrf: bool,
     /// Limits for `multipart/form-data` bodies (`upload:`).
     pub upload: UploadLimits,
+    /// Rendered to static files by `fymo export` (`prerender: true`).
+    pub prerender: bool,
 }
 
 /// `upload:` of a route: what a `multipart/form-data` body may hold.
@@ -187,6 +189,8 @@ struct RawLong {
     isolate: bool,
     csrf: Option<bool>,
     upload: Option<RawUpload>,
+    #[serde(default)]
+    prerender: bool,
 }
 
 /// Keeps an explicit `null` as `Some(Value::Null)` (serde would make it `None`), so
@@ -268,6 +272,7 @@ fn route_spec(value: Value, file: &Path, line: usize, path: &str) -> Result<Rout
             isolate: false,
             csrf: true,
             upload: UploadLimits::default(),
+            prerender: false,
         }),
         Value::Mapping(_) => {
             let long: RawLong = serde_yaml::from_value(value)
@@ -280,6 +285,7 @@ fn route_spec(value: Value, file: &Path, line: usize, path: &str) -> Result<Rout
                 isolate: long.isolate,
                 csrf: long.csrf.unwrap_or(true),
                 upload: upload_limits(long.upload, file, line)?,
+                prerender: long.prerender,
             })
         }
         other => Err(ConfigError::at(

@@ -32,7 +32,16 @@ impl std::fmt::Display for Language {
 pub trait Controller: Send + Sync + 'static {
     /// Handles one request.
     fn call(&self, request: RequestContext) -> BoxFuture<Result<Outcome, ControllerError>>;
+
+    /// The path parameters to prerender (`fymo export`), one object per page; none unless
+    /// the controller lists them.
+    fn entries(&self) -> BoxFuture<Result<Vec<serde_json::Value>, ControllerError>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
 }
+
+/// Lists a Rust controller's prerendered pages: `[{"slug": "intro"}, …]`.
+pub(crate) type EntriesFn = Arc<dyn Fn() -> Vec<serde_json::Value> + Send + Sync>;
 
 /// Adapts an async fn `fn(RequestContext) -> Result<impl Into<Outcome>, E>` to [`Controller`].
 struct FnController<F> {
@@ -64,6 +73,7 @@ where
 #[derive(Clone, Default)]
 pub struct Registry {
     rust: BTreeMap<String, Arc<dyn Controller>>,
+    entries: BTreeMap<String, EntriesFn>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -83,6 +93,16 @@ impl Registry {
     {
         let controller = FnController { name: name.to_owned(), f };
         self.rust.insert(name.to_owned(), Arc::new(controller));
+    }
+
+    /// Registers what `name` prerenders (`prerender: true` routes with parameters).
+    pub fn add_entries(&mut self, name: &str, f: impl Fn() -> Vec<serde_json::Value> + Send + Sync + 'static) {
+        self.entries.insert(name.to_owned(), Arc::new(f));
+    }
+
+    /// What the Rust controller `name` prerenders, if it says.
+    pub fn entries(&self, name: &str) -> Option<Vec<serde_json::Value>> {
+        self.entries.get(name).map(|f| f())
     }
 
     /// The Rust controller called `name`.

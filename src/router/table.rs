@@ -31,6 +31,8 @@ pub(crate) struct Route {
     pub csrf: bool,
     /// What a multipart body may hold.
     pub upload: UploadLimits,
+    /// Rendered to static files by `fymo export`.
+    pub prerender: bool,
     /// Line in routes.yml.
     pub line: usize,
 }
@@ -148,6 +150,7 @@ impl Resolver<'_> {
             isolate: false,
             csrf: true,
             upload: UploadLimits::default(),
+            prerender: false,
             line,
         })
     }
@@ -199,6 +202,7 @@ impl RouteTable {
             route.isolate = entry.spec.isolate;
             route.csrf = entry.spec.csrf;
             route.upload = entry.spec.upload.clone();
+            route.prerender = entry.spec.prerender;
             if !entry.spec.methods.is_empty() {
                 route.methods = entry
                     .spec

@@ -13,6 +13,7 @@ use crate::controller::{Controller, Language, Registry};
 #[derive(Clone, Default)]
 pub(crate) struct Controllers {
     table: BTreeMap<String, (Arc<dyn Controller>, Language)>,
+    rust: Registry,
 }
 
 /// The names and languages of an app's controllers, before any Python pool exists:
@@ -69,7 +70,24 @@ impl Controllers {
                 });
             }
         }
-        Self { table }
+        Self { table, rust: rust.clone() }
+    }
+
+    /// The path parameters controller `name` prerenders (`fymo export`).
+    ///
+    /// # Errors
+    /// When the controller fails to list them.
+    pub(crate) async fn entries(
+        &self,
+        name: &str,
+    ) -> Result<Vec<serde_json::Value>, crate::controller::ControllerError> {
+        if let Some(entries) = self.rust.entries(name) {
+            return Ok(entries);
+        }
+        match self.get(name) {
+            Some(controller) => controller.entries().await,
+            None => Ok(Vec::new()),
+        }
     }
 
     /// The controller called `name`.

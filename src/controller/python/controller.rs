@@ -25,6 +25,28 @@ impl PythonController {
 }
 
 impl Controller for PythonController {
+    fn entries(&self) -> BoxFuture<Result<Vec<Value>, ControllerError>> {
+        let this = self.clone();
+        Box::pin(async move {
+            let failed = |message: String| ControllerError::Failed {
+                controller: this.name.clone(),
+                source: message.into(),
+                trace: None,
+            };
+            let reply = this
+                .pool
+                .call(&this.name, &this.file, "entries", Value::Null)
+                .await
+                .map_err(|e| failed(e.to_string()))?;
+            if !reply.ok {
+                let message = reply.error.map_or_else(|| "entries() failed".to_owned(), |e| e.message);
+                return Err(failed(message));
+            }
+            let result = reply.result.unwrap_or_default();
+            Ok(result.get("entries").and_then(Value::as_array).cloned().unwrap_or_default())
+        })
+    }
+
     fn call(&self, request: RequestContext) -> BoxFuture<Result<Outcome, ControllerError>> {
         let this = self.clone();
         Box::pin(async move {
