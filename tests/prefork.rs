@@ -206,6 +206,9 @@ fn a_worker_that_cannot_boot_stops_the_master() {
 fn a_worker_that_stops_heartbeating_is_killed_and_replaced() {
     let app = built_demo();
     let server = prefork(&app, "2", &["--timeout", "2"]);
+    // Only a worker that has booted (sent a heartbeat) is held to the timeout.
+    server.wait_for_log("worker ready");
+    server.wait_for_log("worker ready");
     let before = children_of(server.pid());
     signal(before[1], "STOP"); // frozen: no heartbeat, no requests
     assert!(

@@ -5,18 +5,16 @@
 // shows the overlay in the open page until the file is fixed.
 //
 // usage: node tests/browser/dev.mjs BASE_URL APP_DIR
-import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
+import { checks, launch } from './harness.mjs';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const [base, appDir] = process.argv.slice(2);
 if (!base || !appDir) throw new Error('usage: dev.mjs BASE_URL APP_DIR');
 
-const browser = await chromium.launch({
-	executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-	args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']
-});
+const browser = await launch();
+const { check, done } = checks(browser);
 
 function edit(rel, from, to) {
 	const file = path.join(appDir, rel);
@@ -29,20 +27,6 @@ function edit(rel, from, to) {
 async function open(page, url) {
 	await page.goto(base + url);
 	await page.waitForFunction(() => window.__fymoDev?.source.readyState === 1, null, { timeout: 15000 });
-}
-
-let failed = false;
-async function check(name, fn) {
-	const page = await browser.newPage();
-	try {
-		await fn(page);
-		console.log(`ok - ${name}`);
-	} catch (e) {
-		failed = true;
-		console.log(`not ok - ${name}\n${e.stack}`);
-	} finally {
-		await page.close();
-	}
 }
 
 await check('pages hydrate from the dev bundles: layout, child components, a click', async (page) => {
@@ -88,5 +72,4 @@ await check('a compile error shows the overlay until fixed', async (page) => {
 	await page.waitForFunction(() => !document.getElementById('fymo-dev-overlay') && document.querySelector('h1')?.textContent === 'Fymo demo', null, { timeout: 15000 });
 });
 
-await browser.close();
-process.exit(failed ? 1 : 0);
+await done();

@@ -3,8 +3,8 @@
 // flash), sign out, and upload a file (Rust controller, streamed multipart).
 //
 // usage: node tests/browser/forms.mjs BASE_URL
-import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
+import { checks, launch, pageErrors } from './harness.mjs';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,36 +13,8 @@ import path from 'node:path';
 const base = process.argv[2];
 if (!base) throw new Error('usage: forms.mjs BASE_URL');
 
-const browser = await chromium.launch({
-	executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-	args: [
-		'--headless',
-		'--no-sandbox',
-		'--disable-gpu',
-		'--no-first-run',
-		'--disable-background-networking',
-		'--disable-component-update',
-		'--disable-sync'
-	]
-});
-
-let failed = false;
-async function check(name, fn) {
-	const context = await browser.newContext();
-	const page = await context.newPage();
-	const problems = [];
-	page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-	try {
-		await fn(page);
-		assert.deepEqual(problems, [], 'no page errors');
-		console.log(`ok - ${name}`);
-	} catch (e) {
-		failed = true;
-		console.log(`not ok - ${name}\n${e.stack}`);
-	} finally {
-		await context.close();
-	}
-}
+const browser = await launch();
+const { check, done } = checks(browser, pageErrors);
 
 await check('signing in through the form sets the session, shows the flash once, and signs out', async (page) => {
 	await page.goto(base + '/account');
@@ -92,5 +64,4 @@ await check('uploading a file through the form shows its name, size and sha256',
 	}
 });
 
-await browser.close();
-process.exit(failed ? 1 : 0);
+await done();

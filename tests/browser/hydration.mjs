@@ -4,24 +4,14 @@
 //
 // usage: node tests/browser/hydration.mjs BASE_URL
 // Uses Debian's Chromium ($CHROMIUM or /usr/bin/chromium) through playwright-core.
-import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
+import { checks, launch } from './harness.mjs';
 
 const base = process.argv[2];
 if (!base) throw new Error('usage: hydration.mjs BASE_URL');
 
-const browser = await chromium.launch({
-	executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-	args: [
-		'--headless',
-		'--no-sandbox',
-		'--disable-gpu',
-		'--no-first-run',
-		'--disable-background-networking',
-		'--disable-component-update',
-		'--disable-sync'
-	]
-});
+const browser = await launch();
+const { check, done } = checks(browser, watchConsole);
 
 /** Opens `path` with the client scripts held back until the server's DOM is marked. */
 async function openHeld(page, path, selector) {
@@ -53,22 +43,6 @@ function watchConsole(page) {
 	});
 	page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
 	return problems;
-}
-
-let failed = false;
-async function check(name, fn) {
-	const page = await browser.newPage();
-	const problems = watchConsole(page);
-	try {
-		await fn(page);
-		assert.deepEqual(problems, [], 'no console errors or hydration warnings');
-		console.log(`ok - ${name}`);
-	} catch (e) {
-		failed = true;
-		console.log(`not ok - ${name}\n${e.stack}\nconsole: ${JSON.stringify(problems)}`);
-	} finally {
-		await page.close();
-	}
 }
 
 await check('counter hydrates in place and a click updates the count', async (page) => {
@@ -134,5 +108,4 @@ await check('no demo page violates its Content-Security-Policy', async (page) =>
 	assert.deepEqual(refused, [], 'nothing refused');
 });
 
-await browser.close();
-process.exit(failed ? 1 : 0);
+await done();

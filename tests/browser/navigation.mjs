@@ -4,43 +4,21 @@
 // hover prefetches, `data-fymo-reload` opts out, and an enhanced form shows a 422 in place.
 //
 // usage: node tests/browser/navigation.mjs BASE_URL
-import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
+import { checks, launch, pageErrors } from './harness.mjs';
 
 const base = process.argv[2];
 if (!base) throw new Error('usage: navigation.mjs BASE_URL');
 
-const browser = await chromium.launch({
-	executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-	args: [
-		'--headless',
-		'--no-sandbox',
-		'--disable-gpu',
-		'--no-first-run',
-		'--disable-background-networking',
-		'--disable-component-update',
-		'--disable-sync'
-	]
-});
+const browser = await launch();
+const { check, done } = checks(browser, watch);
 
-let failed = false;
-async function check(name, fn) {
-	const context = await browser.newContext();
-	const page = await context.newPage();
-	const problems = [];
-	page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-	// A 422 answered to a form is expected; the browser logs every non-2xx fetch.
+/** Page errors and console errors; a 422 answered to a form is expected (the browser
+ * logs every non-2xx fetch). */
+function watch(page) {
+	const problems = pageErrors(page);
 	page.on('console', (msg) => msg.type() === 'error' && !/status of 422/.test(msg.text()) && problems.push(`console: ${msg.text()}`));
-	try {
-		await fn(page);
-		assert.deepEqual(problems, [], 'no page errors');
-		console.log(`ok - ${name}`);
-	} catch (e) {
-		failed = true;
-		console.log(`not ok - ${name}\n${e.stack}`);
-	} finally {
-		await context.close();
-	}
+	return problems;
 }
 
 async function open(page, path) {
@@ -127,5 +105,4 @@ await check('an enhanced form shows a 422 in place, then a redirect navigates', 
 
 const sorted = [...latencies].sort((a, b) => a - b);
 console.log(`# click to painted: ${sorted.map((ms) => ms.toFixed(1)).join(', ')} ms`);
-await browser.close();
-process.exit(failed ? 1 : 0);
+await done();
