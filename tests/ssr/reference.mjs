@@ -6,7 +6,9 @@
 // awaited (`await render(...)`), as Svelte requires. Props come from NAME.json beside
 // NAME.svelte. Prints {"name": {"head", "body"}} as JSON.
 //
-// usage: node tests/ssr/reference.mjs APP_ROOT     (templates in APP_ROOT/templates)
+// usage: node tests/ssr/reference.mjs APP_ROOT [PROPS.json]
+//   templates in APP_ROOT/templates; PROPS.json ({name: props}) replaces the NAME.json files
+//   (the props a Fymo page was served with, read back from the page)
 import { register } from 'node:module';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -19,6 +21,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const nodeTools = path.resolve(here, '../../node-tools');
 const root = path.resolve(process.argv[2] ?? '.');
 const fixtures = path.join(root, 'templates');
+const given = process.argv[3] ? JSON.parse(await readFile(process.argv[3], 'utf8')) : null;
 
 const { loadSvelteConfig, isAsync } = await import(pathToFileURL(path.join(nodeTools, 'svelte-config.mjs')).href);
 const { compilerOptions } = await loadSvelteConfig(root);
@@ -29,8 +32,9 @@ const out = {};
 for (const file of (await readdir(fixtures)).sort()) {
 	if (!file.endsWith('.svelte')) continue;
 	const name = file.slice(0, -'.svelte'.length);
+	if (given && !(name in given)) continue;
 	const propsFile = path.join(fixtures, `${name}.json`);
-	const props = JSON.parse(await readFile(propsFile, 'utf8').catch(() => '{}'));
+	const props = given ? given[name] : JSON.parse(await readFile(propsFile, 'utf8').catch(() => '{}'));
 	const { default: Component } = await import(pathToFileURL(path.join(fixtures, file)).href);
 	const result = isAsync(compilerOptions) ? await render(Component, { props }) : render(Component, { props });
 	out[name] = { head: result.head, body: result.body };
