@@ -1,24 +1,46 @@
 // SSR host glue: evaluated once per engine instance as part of the SSR bundle.
-// Exposes `globalThis.__fymo.render(name, layoutsJson, propsJson) -> json` to the Rust side;
-// `layoutsJson` is null or `[{component, props}]`, outermost first.
+// Installs `globalThis.__fymo` for the Rust side:
+//   render(name, layoutsJson, propsJson)
+//                                    starts a render (`layoutsJson`: null or
+//                                    `[{component, props}]`, outermost first); returns its
+//                                    JSON ({head, body}) at
+//                                    once when it completed synchronously, else undefined
+//   poll()                           after Rust ran the pending promise jobs: the JSON when
+//                                    the render settled (throws its error when it failed),
+//                                    else fires one due timer and returns 0, else returns
+//                                    the ms until the next timer, or -1 when there is none
 // Props cross as a JSON string and come back as a JSON string: one parse on each side,
-// and nothing from one render survives into the next.
+// and nothing from one render survives into the next (leftover timers are dropped).
+import { current, timerQueue } from './runtime.js';
 
 /**
- * @param {{ components: Record<string, any>, LayoutRoot: any, render: Function }} deps
+ * @param {{ components: Record<string, any>, LayoutRoot: any, render: Function, async?: boolean }} deps
  *   `components` entries are getters (node-tools/ssr-entry.mjs): read one only to render it,
  *   so the dev bundle evaluates a template's module on its first render.
+ *   `async`: the app compiles with `experimental.async` (svelte.config.js): renders are
+ *   awaited, as `await render(...)` in Node.
  */
-export function install({ components, LayoutRoot, render }) {
+export function install({ components, LayoutRoot, render, async = false }) {
 	const lookup = (name) => {
 		const component = components[name];
 		if (!component) throw new Error(`no component "${name}" in the SSR bundle`);
 		return component;
 	};
+	const output = (result) => JSON.stringify({ head: result.head, body: result.body });
+	/** @type {{ done: boolean, json?: string, error?: unknown } | null} */
+	let task = null;
+	const finish = () => {
+		task = null;
+		current.template = null;
+		timerQueue.clear();
+	};
 
 	globalThis.__fymo = {
 		components: () => JSON.stringify(Object.keys(components)),
 		render(name, layoutsJson, propsJson) {
+			task = null;
+			timerQueue.clear();
+			current.template = name;
 			const Page = lookup(name);
 			const props = JSON.parse(propsJson);
 			const layouts = layoutsJson
@@ -27,8 +49,30 @@ export function install({ components, LayoutRoot, render }) {
 			const result = layouts.length
 				? render(LayoutRoot, { props: { layouts, Page, props } })
 				: render(Page, { props });
-			// Since Svelte 5.39 render() is lazy: reading head/body does the work.
-			return JSON.stringify({ head: result.head, body: result.body });
+			if (!async) {
+				// Since Svelte 5.39 render() is lazy: reading head/body does the work.
+				try {
+					return output(result);
+				} finally {
+					finish();
+				}
+			}
+			const t = (task = { done: false });
+			Promise.resolve(result).then(
+				(r) => Object.assign(t, { done: true, json: output(r) }),
+				(error) => Object.assign(t, { done: true, error })
+			);
+			return undefined;
+		},
+		poll() {
+			if (!task) throw new Error('no render in progress');
+			if (task.done) {
+				const { json, error } = task;
+				finish();
+				if (json === undefined) throw error;
+				return json;
+			}
+			return timerQueue.step();
 		}
 	};
 }

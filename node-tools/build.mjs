@@ -17,6 +17,7 @@ import { createInterface } from 'node:readline';
 import { Mirror, walk } from './mirror.mjs';
 import { ProdBundle } from './prod-bundle.mjs';
 import { DevBundle } from './dev-bundle.mjs';
+import { isAsync, loadSvelteConfig } from './svelte-config.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const jsDir = path.resolve(here, '../js');
@@ -58,6 +59,17 @@ class Builder {
 		};
 		this.bundle = new Bundle({ root, out, jsDir, mirrors: this.mirrors });
 		this.cleaned = false;
+		this.configKey = null;
+		this.async = false;
+	}
+
+	/** Reads svelte.config.js; when it changed, every file compiles again with it. */
+	async configure() {
+		const config = await loadSvelteConfig(this.root);
+		if (config.key === this.configKey) return;
+		for (const mirror of Object.values(this.mirrors)) mirror.configure(config.compilerOptions);
+		this.async = isAsync(config.compilerOptions);
+		this.configKey = config.key;
 	}
 
 	async build() {
@@ -69,9 +81,14 @@ class Builder {
 			await rm(cacheDir, { recursive: true, force: true });
 			this.cleaned = true;
 		}
+		try {
+			await this.configure();
+		} catch (e) {
+			throw { errors: [{ text: e.message, detail: { code: e.code ?? null }, location: { file: path.join(root, e.file ?? 'svelte.config.js'), line: 1, column: 1 } }] };
+		}
 		const errors = (await Promise.all([this.mirrors.server.sync(), this.mirrors.client.sync()])).flat();
 		if (errors.length) throw { errors: errors.map(asEsbuildError) };
-		const { ssrHash, client, components, ms } = await this.bundle.build(templates);
+		const { ssrHash, client, components, ms } = await this.bundle.build(templates, { async: this.async });
 		emit({ event: 'ssr', file: 'ssr.js', ms: ms.ssr });
 		emit({ event: 'client', entries: Object.keys(components).length, ms: ms.client });
 		await this.writeManifest(ssrHash, client, components, started);

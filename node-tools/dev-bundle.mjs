@@ -34,25 +34,25 @@ export class DevBundle {
 	}
 
 	/** Updates the module tables from the mirrors, then writes ssr.js and the browser files. */
-	async build(templates) {
+	async build(templates, { async = false } = {}) {
 		const errors = (await Promise.all([this.server.update(), this.client.update()])).flat();
 		if (errors.length) throw { errors };
 		await mkdir(this.clientDir, { recursive: true });
 		const t = performance.now();
-		const [ssrHash, browser] = await Promise.all([this.writeSsr(templates), this.writeClient(templates)]);
+		const [ssrHash, browser] = await Promise.all([this.writeSsr(templates, async), this.writeClient(templates)]);
 		const ms = Math.round(performance.now() - t);
 		return { ssrHash, ...browser, ms: { ssr: ms, client: ms } };
 	}
 
 	/** ssr.js: vendor, loader, table, then the SSR entry; returns its hash. */
-	async writeSsr(templates) {
+	async writeSsr(templates, async) {
 		await this.server.ensureVendor();
 		const code = [
 			this.server.vendor.code,
 			'(() => {',
 			LOADER,
 			`const require = __fymoLoader(${this.server.table()}, globalThis.__fymoVendor);`,
-			ssrEntry(templates, requireLinker),
+			ssrEntry(templates, requireLinker, { async }),
 			'})();'
 		].join('\n');
 		await writeFile(path.join(this.out, 'ssr.js'), code);

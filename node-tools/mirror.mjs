@@ -1,11 +1,15 @@
 // The compile cache: templates/** and Fymo's js/** mirrored under .fymo/cache/<generate>/,
 // with every .svelte file replaced by its compiled JavaScript (and its CSS written beside
-// it as NAME.svelte.css, imported from the JS on the client). esbuild then bundles plain
+// it as NAME.svelte.css, imported from the JS on the client), and every rune module
+// (.svelte.js, .svelte.ts) by the output of Svelte's compileModule (TypeScript stripped
+// first), under the same name. esbuild then bundles plain
 // files with no plugin: nothing crosses from esbuild back into Node per file, and a
 // rebuild after one edit recompiles that one template.
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { compile } from 'svelte/compiler';
+import { compile, compileModule } from 'svelte/compiler';
+import { transform } from 'esbuild';
+import { compileOptions, isRuneModule } from './svelte-config.mjs';
 
 /** Files under `dir`, relative, `/`-separated, sorted. */
 export async function walk(dir, base = dir) {
@@ -38,6 +42,13 @@ export class Mirror {
 		this.dir = path.join(cacheDir, generate);
 		this.root = root;
 		this.seen = new Map(); // target -> "mtime:size" of its source
+		this.compilerOptions = {};
+	}
+
+	/** New compiler options (svelte.config.js): everything compiles again on the next sync. */
+	configure(compilerOptions) {
+		this.compilerOptions = compilerOptions;
+		this.seen.clear();
 	}
 
 	/** Where `rel` of source `into` lands in the mirror. */
@@ -58,9 +69,9 @@ export class Mirror {
 				const stamp = `${info.mtimeMs}:${info.size}`;
 				if (this.seen.get(target) === stamp) continue;
 				await mkdir(path.dirname(target), { recursive: true });
-				if (rel.endsWith('.svelte')) {
+				if (rel.endsWith('.svelte') || isRuneModule(rel)) {
 					const filename = into === 'templates' ? rel : `${into}/${rel}`;
-					const error = await this.compileOne(source, target, filename);
+					const error = await (rel.endsWith('.svelte') ? this.compileOne(source, target, filename) : this.compileModule(source, target, filename));
 					if (error) {
 						errors.push(error);
 						this.seen.delete(target);
@@ -86,7 +97,7 @@ export class Mirror {
 		const code = await readFile(source, 'utf8');
 		let result;
 		try {
-			result = compile(code, { filename, generate: this.generate, css: 'external', dev: false });
+			result = compile(code, compileOptions(this.compilerOptions, { filename, generate: this.generate }));
 		} catch (e) {
 			return compileError(e, path.relative(this.root, source), code);
 		}
@@ -94,6 +105,26 @@ export class Mirror {
 		if (this.generate === 'client' && result.css?.code) {
 			await writeFile(target + '.css', result.css.code);
 			js += `\nimport ${JSON.stringify('./' + path.basename(target) + '.css')};`;
+		}
+		await writeFile(target, js);
+		return null;
+	}
+
+	/** A rune module: `$state` and friends outside components, shared by importers. */
+	async compileModule(source, target, filename) {
+		let code = await readFile(source, 'utf8');
+		let js;
+		try {
+			if (/\.m?ts$/.test(source)) {
+				code = (await transform(code, { loader: 'ts', sourcefile: filename, target: 'es2022' })).code;
+			}
+			js = compileModule(code, compileOptions(this.compilerOptions, { filename, generate: this.generate })).js.code;
+		} catch (e) {
+			if (e.errors?.[0]?.location) {
+				const { location, text } = e.errors[0];
+				return { message: text, code: 'typescript', file: path.relative(this.root, source), line: location.line, column: location.column + 1, frame: null, lineText: location.lineText };
+			}
+			return compileError(e, path.relative(this.root, source), code);
 		}
 		await writeFile(target, js);
 		return null;

@@ -24,6 +24,8 @@ function resolveRelative(from, spec, has) {
 	for (const suffix of ['', '.js', '.ts', '.svelte', '/index.js', '/index.ts']) {
 		if (has(base + suffix)) return base + suffix;
 	}
+	// TypeScript style: "./store.svelte.js" names store.svelte.ts.
+	if (/\.m?js$/.test(base) && has(base.replace(/js$/, 'ts'))) return base.replace(/js$/, 'ts');
 	return null;
 }
 

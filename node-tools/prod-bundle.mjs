@@ -14,8 +14,8 @@ import { componentName, importLinker, ssrEntry } from './ssr-entry.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-function ssrOptions(base, { dir, templates, out }) {
-	const contents = ssrEntry(templates, importLinker((id) => path.join(dir, id)));
+function ssrOptions(base, { dir, templates, out, async }) {
+	const contents = ssrEntry(templates, importLinker((id) => path.join(dir, id)), { async });
 	return {
 		...base,
 		stdin: { contents, resolveDir: here, sourcefile: 'fymo-ssr-entry.js' },
@@ -85,13 +85,13 @@ export class ProdBundle {
 	}
 
 	/** Relinks ssr.js and client/** (the mirrors are up to date); returns the manifest's parts. */
-	async build(templates) {
-		const key = templates.join('\n');
+	async build(templates, { async = false } = {}) {
+		const key = `${async}\n${templates.join('\n')}`;
 		if (key !== this.key) {
 			await this.dispose();
 			const out = this.out;
 			this.contexts = {
-				ssr: await esbuild.context(ssrOptions(this.options.server, { dir: this.mirrors.server.dir, templates, out })),
+				ssr: await esbuild.context(ssrOptions(this.options.server, { dir: this.mirrors.server.dir, templates, out, async })),
 				client: await esbuild.context(clientOptions(this.options.client, { dir: this.mirrors.client.dir, templates, out }))
 			};
 			this.key = key;

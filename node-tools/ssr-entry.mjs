@@ -21,8 +21,9 @@ export const componentName = (template) => template.replace(/\.svelte$/, '');
 /**
  * @param {string[]} templates paths under templates/, `/`-separated
  * @param {Linker} link
+ * @param {{ async?: boolean }} [options] `async`: renders are awaited (experimental.async)
  */
-export function ssrEntry(templates, link) {
+export function ssrEntry(templates, link, { async = false } = {}) {
 	const bind = (local, id, name, { isPackage = false, lazy = false } = {}) => link({ local, id, name, isPackage, lazy });
 	const render = bind('render', 'svelte/server', 'render', { isPackage: true });
 	const install = bind('install', '__fymo/ssr-host.js', 'install');
@@ -32,7 +33,7 @@ export function ssrEntry(templates, link) {
 	const prop = (key, { value }) => (value === key ? key : `${key}: ${value}`);
 	return [
 		...all.flatMap((b) => b.declare ?? []),
-		`${install.value}({ ${prop('render', render)}, ${prop('LayoutRoot', layoutRoot)}, components: {`,
+		`${install.value}({ ${prop('render', render)}, ${prop('LayoutRoot', layoutRoot)}, async: ${async}, components: {`,
 		...components.map(([name, c]) => `\tget ${JSON.stringify(name)}() { return ${c.value}; },`),
 		`} });`
 	].join('\n');

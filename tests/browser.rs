@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{repo, Server, TestApp, DEMO};
+use common::{repo, Server, TestApp, DEMO, FYMO};
 
 /// Runs a browser script with `args`; asserts it passed `checks` checks.
 fn run_browser_script(script: &str, args: &[&std::ffi::OsStr], checks: usize) {
@@ -37,6 +37,28 @@ fn demo_pages_hydrate_in_chromium() {
     app.build();
     let server = Server::start(DEMO, &app, &["--engines", "2"]);
     run_browser_script("hydration.mjs", &[server.base.as_ref()], 5);
+}
+
+#[test]
+fn async_pages_hydrate_in_chromium() {
+    let app = TestApp::fixture("empty");
+    app.write("svelte.config.js", "export default { compilerOptions: { experimental: { async: true } } };\n");
+    app.write("routes.yml", "routes:\n  /square: square\n  /post: post\n");
+    app.write(
+        "templates/square.svelte",
+        "<script>\n\tlet { start = 3 } = $props();\n\tlet count = $state(start);\n\tconst square = (x) => new Promise((r) => setTimeout(() => r(x * x), 10));\n\tlet squared = $derived(await square(count));\n</script>\n\n<p id=\"value\">{count} squared is {squared}</p>\n<button id=\"inc\" onclick={() => count++}>+1</button>\n",
+    );
+    app.write(
+        "templates/lib/visits.svelte.js",
+        "export const visits = $state({ count: 1 });\nexport const visit = () => visits.count++;\n",
+    );
+    app.write(
+        "templates/post.svelte",
+        "<script>\n\timport { visits, visit } from './lib/visits.svelte.js';\n\tconst post = await new Promise((r) => setTimeout(() => r({ title: 'Post 42' }), 10));\n\tconst greet = (n) => Promise.resolve(`Hello, ${n}!`);\n</script>\n\n<svelte:head><title>{await Promise.resolve('Async title')}</title></svelte:head>\n<h1 id=\"title\">{post.title}</h1>\n<p id=\"greeting\">{await greet('Ada')}</p>\n<p id=\"visits\">shared {visits.count}</p>\n<button id=\"visit\" onclick={visit}>visit</button>\n",
+    );
+    app.build();
+    let server = Server::start(FYMO, &app, &["--engines", "1"]);
+    run_browser_script("async.mjs", &[server.base.as_ref()], 2);
 }
 
 #[test]

@@ -23,6 +23,7 @@ fn new_app_builds_serves_and_passes_doctor() {
     let doctor = Command::new(FYMO).args(["--root", root, "doctor"]).output().unwrap();
     assert!(doctor.status.success(), "{}", String::from_utf8_lossy(&doctor.stdout));
 
+    assert!(app.root().join("svelte.config.js").is_file(), "fymo new writes svelte.config.js");
     let routes = Command::new(FYMO).args(["--root", root, "routes"]).output().unwrap();
     let table = String::from_utf8_lossy(&routes.stdout);
     assert!(table.contains("/counter") && table.contains("python"), "{table}");

@@ -1,33 +1,68 @@
-//! Differential SSR: every fixture in tests/ssr/fixtures is rendered by Fymo (built by
-//! `fymo build`, rendered in the engine pool of every engine compiled in: QuickJS, and V8
-//! with `--features v8`) and by Node's own `svelte/server` (tests/ssr/reference.mjs).
-//! Head and body must be byte-identical.
+//! Differential SSR: every fixture is rendered by Fymo (built by `fymo build`, rendered in
+//! the engine pool of every engine compiled in: QuickJS, and V8 with `--features v8`) and
+//! by Node's own `svelte/server` (tests/ssr/reference.mjs). Head and body must be
+//! byte-identical. Three suites, each an app with its own svelte.config.js:
+//! - `plain`: tests/ssr/fixtures, no config;
+//! - `async`: the same fixtures plus tests/ssr/async (await in markup and scripts,
+//!   `$derived(await ...)`, timers, rune modules, the standard runtime) compiled with
+//!   `experimental.async`, so every render is awaited;
+//! - `config`: the fixtures plus tests/ssr/config, with `css: 'injected'`, a `cssHash`,
+//!   `preserveWhitespace` and `runes` from svelte.config.js.
 
 mod common;
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::process::Command;
 
 use common::{repo, TestApp};
 use fymo::testing::Manifest;
 use fymo::testing::{Engine, EngineBackend, EnginePool, PoolConfig, RenderJob, Rendered};
 
-fn reference(fixtures: &std::path::Path) -> BTreeMap<String, Rendered> {
+/// Node's renders of every top-level template of the app at `root`.
+pub fn reference(root: &Path) -> BTreeMap<String, Rendered> {
     let out =
-        Command::new("node").arg(repo().join("tests/ssr/reference.mjs")).arg(fixtures).output().expect("running node");
+        Command::new("node").arg(repo().join("tests/ssr/reference.mjs")).arg(root).output().expect("running node");
     assert!(out.status.success(), "reference renderer failed:\n{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("reference output is JSON")
 }
 
-#[test]
-fn fymo_renders_every_fixture_byte_identical_to_node() {
-    let fixtures = repo().join("tests/ssr/fixtures");
+/// An app whose templates are the files of `dirs` (later ones win), with the
+/// svelte.config.js found in any of them, `skip` left out.
+fn suite_app(dirs: &[&str], skip: &[&str]) -> TestApp {
     let app = TestApp::fixture("empty");
-    copy_tree(&fixtures, &app.root().join("templates"));
-    app.build();
+    for dir in dirs {
+        let from = repo().join("tests/ssr").join(dir);
+        copy_tree(&from, &app.root().join("templates"), skip);
+        if from.join("svelte.config.js").is_file() {
+            std::fs::copy(from.join("svelte.config.js"), app.root().join("svelte.config.js")).unwrap();
+        }
+    }
+    app
+}
 
-    let expected = reference(&fixtures);
-    assert!(expected.len() >= 40, "at least 40 fixtures, found {}", expected.len());
+#[test]
+fn plain_suite_renders_byte_identical_to_node() {
+    run_suite("plain", &["fixtures"], &[], 60);
+}
+
+#[test]
+fn async_suite_renders_byte_identical_to_node() {
+    // `{#await never}` never settles under experimental.async, in Node as in Fymo
+    // (tests/faults.rs has it as a timeout).
+    run_suite("async", &["fixtures", "async"], &["await_never"], 75);
+}
+
+#[test]
+fn config_suite_renders_byte_identical_to_node() {
+    run_suite("config", &["fixtures", "config"], &[], 65);
+}
+
+fn run_suite(suite: &str, dirs: &[&str], skip: &[&str], at_least: usize) {
+    let app = suite_app(dirs, skip);
+    app.build();
+    let expected = reference(app.root());
+    assert!(expected.len() >= at_least, "at least {at_least} fixtures, found {}", expected.len());
 
     let manifest = Manifest::load(&app.root().join(".fymo/build")).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -36,8 +71,14 @@ fn fymo_renders_every_fixture_byte_identical_to_node() {
         let pool =
             EnginePool::start(engine, manifest.ssr_source().unwrap(), PoolConfig { size: 2, ..PoolConfig::default() })
                 .unwrap();
-        mismatches.extend(compare(engine, &pool, &runtime, &fixtures, &expected));
+        mismatches.extend(compare(engine, &pool, &runtime, &app.root().join("templates"), &expected));
     }
+    println!(
+        "suite {suite}: {} components x {} engines compared, {} differ",
+        expected.len(),
+        Engine::ALL.len(),
+        mismatches.len()
+    );
     assert!(
         mismatches.is_empty(),
         "{} renders of {} fixtures differ:\n{}",
@@ -51,7 +92,7 @@ fn compare(
     engine: Engine,
     pool: &EnginePool,
     runtime: &tokio::runtime::Runtime,
-    fixtures: &std::path::Path,
+    fixtures: &Path,
     expected: &BTreeMap<String, Rendered>,
 ) -> Vec<String> {
     let engine = engine.name();
@@ -72,15 +113,17 @@ fn compare(
     mismatches
 }
 
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+fn copy_tree(from: &Path, to: &Path, skip: &[&str]) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let target = to.join(entry.file_name());
+        let path = entry.path();
         if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else if entry.path().extension().is_some_and(|e| e == "svelte") {
-            std::fs::copy(entry.path(), target).unwrap();
+            copy_tree(&path, &target, skip);
+        } else if path.file_stem().is_some_and(|s| skip.iter().any(|k| s == *k)) {
+        } else if path.file_name().is_some_and(|n| n != "svelte.config.js") {
+            std::fs::copy(&path, target).unwrap();
         }
     }
 }

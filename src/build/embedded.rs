@@ -28,12 +28,15 @@ pub(super) const FILES: &[(&str, &str)] = embed!(
     "node-tools/module-table.mjs",
     "node-tools/prod-bundle.mjs",
     "node-tools/ssr-entry.mjs",
+    "node-tools/svelte-config.mjs",
     "js/LayoutChain.svelte",
     "js/LayoutRoot.svelte",
     "js/client.js",
     "js/dev-client.js",
     "js/navigate.js",
     "js/ssr-host.js",
+    "js/runtime.js",
+    "js/url.js",
     "js/shims/async_hooks.js",
 );
 

@@ -28,6 +28,10 @@ const FILES: &[(&str, &str)] = &[
         "controllers/home.py",
         "\"\"\"GET /: the props of templates/home.svelte.\"\"\"\n\nvisits = 0\n\n\ndef get_context(request):\n    global visits\n    visits += 1\n    return {\"title\": \"Hello from Fymo\", \"visits\": visits}\n",
     ),
+    (
+        "svelte.config.js",
+        "// Svelte compiler options for every template, on the server and in the browser\n// (as in SvelteKit): css, cssHash, runes, preserveWhitespace, experimental.async, ...\n// `fymo dev` rebuilds everything when this file changes.\nexport default {\n\tcompilerOptions: {\n\t\t// `await` in markup and scripts; each render is awaited on the server.\n\t\texperimental: { async: true }\n\t}\n};\n",
+    ),
     (".gitignore", ".fymo/\n__pycache__/\n"),
 ];
 

@@ -50,6 +50,8 @@ impl Changes {
         let ext = rel.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
         match (top.as_ref(), ext.as_str()) {
             ("routes.yml", _) => self.routes = true,
+            // Compiler options for every template: rebuild (node-tools recompiles all).
+            ("svelte.config.js" | "svelte.config.mjs", _) => self.templates = true,
             ("templates", _) if name == "app.html" => self.shell = true,
             ("templates", "svelte" | "js" | "ts" | "mjs" | "css" | "json") => self.templates = true,
             ("controllers", "py") => self.python = true,
@@ -116,6 +118,7 @@ mod tests {
             "/app/templates/a.svelte",
             "/app/templates/app.html",
             "/app/routes.yml",
+            "/app/svelte.config.js",
             "/app/controllers/x/y.py",
             "/app/controllers/main.rs",
             "/app/templates/.a.svelte.swp",
@@ -127,6 +130,9 @@ mod tests {
         }
         assert!(c.templates && c.shell && c.routes && c.python);
         assert_eq!(c.rust, [PathBuf::from("controllers/main.rs")]);
-        assert_eq!(c.files.len(), 5, "{:?}", c.files);
+        assert_eq!(c.files.len(), 6, "{:?}", c.files);
+        let mut config = Changes::default();
+        config.add(root, Path::new("/app/svelte.config.js"));
+        assert!(config.templates && !config.routes, "svelte.config.js rebuilds: {config:?}");
     }
 }

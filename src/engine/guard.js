@@ -11,7 +11,10 @@
 		'RangeError', 'SyntaxError', 'ReferenceError', 'ArrayBuffer', 'Uint8Array', 'DataView', 'Proxy',
 		'parseInt', 'parseFloat', 'isNaN', 'isFinite', 'encodeURIComponent', 'decodeURIComponent',
 		'encodeURI', 'decodeURI', 'queueMicrotask', 'structuredClone', 'TextEncoder', 'TextDecoder', 'URL',
-		'URLSearchParams'
+		'URLSearchParams',
+		// js/runtime.js
+		'console', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'atob', 'btoa', 'crypto',
+		'performance', 'Event', 'CustomEvent', 'EventTarget', 'AbortController', 'AbortSignal', 'DOMException'
 	];
 	const ownKeys = Reflect.ownKeys;
 	const describe = Object.getOwnPropertyDescriptor;

@@ -198,3 +198,74 @@ pub trait EngineInstance {
 /// Evaluated after the SSR bundle in every instance; yields the check behind
 /// [`EngineInstance::tampered`].
 const GUARD_JS: &str = include_str!("guard.js");
+
+/// What only Rust can give the JavaScript runtime (js/runtime.js reads it as
+/// `globalThis.__fymoNative`): the log, a monotonic clock and randomness. Both backends
+/// expose exactly these.
+mod native {
+    use std::sync::OnceLock;
+    use std::time::Instant;
+
+    /// `console.*` from a template: to Fymo's log, with the template named.
+    pub(super) fn log(level: &str, template: &str, message: &str) {
+        let template = if template.is_empty() { "-" } else { template };
+        match level {
+            "error" => tracing::error!(target: "fymo::console", template, "{message}"),
+            "warn" => tracing::warn!(target: "fymo::console", template, "{message}"),
+            "debug" => tracing::debug!(target: "fymo::console", template, "{message}"),
+            _ => tracing::info!(target: "fymo::console", template, "{message}"),
+        }
+    }
+
+    /// Milliseconds since the process's first call (`performance.now()`, timers).
+    pub(super) fn now_ms() -> f64 {
+        static ORIGIN: OnceLock<Instant> = OnceLock::new();
+        ORIGIN.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
+    }
+
+    /// Fills `bytes` from the operating system's generator (`crypto.getRandomValues`).
+    pub(super) fn random(bytes: &mut [u8]) {
+        getrandom::fill(bytes).expect("the operating system's random generator");
+    }
+}
+
+/// One step of a render's event loop, as the SSR host's `poll()` answers it.
+#[derive(Debug)]
+enum Poll {
+    /// The render settled: its JSON.
+    Done(String),
+    /// A timer fired: run the jobs it queued and poll again.
+    Again,
+    /// The next timer is due in this many milliseconds.
+    Wait(f64),
+    /// Nothing is queued: the render can no longer settle by itself.
+    Idle,
+}
+
+impl Poll {
+    fn from_number(ms: f64) -> Self {
+        if ms == 0.0 {
+            Self::Again
+        } else if ms > 0.0 {
+            Self::Wait(ms)
+        } else {
+            Self::Idle
+        }
+    }
+}
+
+/// Waits for the next timer (`Some(ms)`) or, when none is queued, for the deadline:
+/// a render that cannot settle ends there, as a timeout. Returns false once the
+/// deadline has passed.
+fn wait_for_timer(next: Option<f64>, deadline: Instant) -> bool {
+    let now = Instant::now();
+    if now >= deadline {
+        return false;
+    }
+    let until = match next {
+        Some(ms) => (now + Duration::from_secs_f64(ms / 1000.0)).min(deadline),
+        None => deadline,
+    };
+    std::thread::sleep(until - now);
+    Instant::now() < deadline
+}

@@ -4,9 +4,11 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Instant;
 
-use rquickjs::{Context, Ctx, Function, Object, Persistent, Runtime};
+use rquickjs::{Context, Ctx, Function, Object, Persistent, Runtime, Value};
 
-use super::{EngineBackend, EngineError, EngineInstance, Limits, RenderJob, Rendered, GUARD_JS};
+use super::{
+    native, wait_for_timer, EngineBackend, EngineError, EngineInstance, Limits, Poll, RenderJob, Rendered, GUARD_JS,
+};
 
 /// The QuickJS engine backend.
 #[derive(Debug, Default, Clone, Copy)]
@@ -47,6 +49,7 @@ impl Instance {
                 let (message, stack) = exception(&ctx, e);
                 EngineError::Load { message, stack }
             };
+            install_native(&ctx).map_err(load)?;
             ctx.eval::<(), _>(bundle).map_err(load)?;
             let guard: Function = ctx.eval(GUARD_JS).map_err(load)?;
             Ok::<_, EngineError>(Persistent::save(&ctx, guard))
@@ -69,30 +72,82 @@ impl Instance {
     }
 }
 
+/// How a render ended, before it becomes an [`EngineError`].
+enum Failure {
+    /// The deadline passed (in JavaScript, or waiting for a timer).
+    Deadline,
+    Threw(String, Option<String>),
+}
+
+impl Instance {
+    /// Starts the render, then runs its event loop: promise jobs, then the host's `poll()`
+    /// (which fires due timers), waiting for the next timer in between, until the render
+    /// settles or the deadline passes.
+    fn run(&self, job: &RenderJob, deadline: Instant) -> Result<String, Failure> {
+        let threw = |(message, stack)| Failure::Threw(message, stack);
+        let sync = self
+            .context
+            .with(|ctx| -> Result<Option<String>, (String, Option<String>)> {
+                let call = || -> rquickjs::Result<Option<String>> {
+                    let host: Object = ctx.globals().get("__fymo")?;
+                    let render: Function = host.get("render")?;
+                    let value: Value =
+                        render.call((job.page.as_str(), job.layouts_json.as_deref(), job.props_json.as_str()))?;
+                    value.as_string().map(|s| s.to_string()).transpose()
+                };
+                call().map_err(|e| exception(&ctx, e))
+            })
+            .map_err(threw)?;
+        loop {
+            if !self.drain_jobs(deadline) {
+                return Err(Failure::Deadline);
+            }
+            if let Some(json) = sync {
+                return Ok(json);
+            }
+            let poll = self
+                .context
+                .with(|ctx| -> Result<Poll, (String, Option<String>)> {
+                    let call = || -> rquickjs::Result<Poll> {
+                        let host: Object = ctx.globals().get("__fymo")?;
+                        let poll: Function = host.get("poll")?;
+                        let value: Value = poll.call(())?;
+                        if let Some(json) = value.as_string() {
+                            return Ok(Poll::Done(json.to_string()?));
+                        }
+                        Ok(Poll::from_number(value.as_number().unwrap_or(-1.0)))
+                    };
+                    call().map_err(|e| exception(&ctx, e))
+                })
+                .map_err(threw)?;
+            match poll {
+                Poll::Done(json) => return Ok(json),
+                Poll::Again => {}
+                Poll::Wait(ms) if wait_for_timer(Some(ms), deadline) => {}
+                Poll::Idle if wait_for_timer(None, deadline) => {}
+                Poll::Wait(_) | Poll::Idle => return Err(Failure::Deadline),
+            }
+        }
+    }
+}
+
 impl EngineInstance for Instance {
     fn render(&mut self, job: &RenderJob, deadline: Instant) -> Result<Rendered, EngineError> {
         let started = Instant::now();
         self.deadline.set(Some(deadline));
-        let result = self.context.with(|ctx| -> Result<String, (String, Option<String>)> {
-            let call = || -> rquickjs::Result<String> {
-                let host: Object = ctx.globals().get("__fymo")?;
-                let render: Function = host.get("render")?;
-                render.call((job.page.as_str(), job.layouts_json.as_deref(), job.props_json.as_str()))
-            };
-            call().map_err(|e| exception(&ctx, e))
-        });
-        let settled = self.drain_jobs(deadline);
+        let result = self.run(job, deadline);
         self.deadline.set(None);
+        let timeout = || EngineError::Timeout { page: job.page.clone(), after: started.elapsed() };
         match result {
-            Ok(_) if !settled => Err(EngineError::Timeout { page: job.page.clone(), after: started.elapsed() }),
             Ok(json) => Rendered::from_host_json(&job.page, &json),
-            Err(_) if Instant::now() >= deadline => {
-                Err(EngineError::Timeout { page: job.page.clone(), after: started.elapsed() })
-            }
-            Err((message, _)) if message.contains("out of memory") => {
+            Err(Failure::Deadline) => Err(timeout()),
+            Err(Failure::Threw(..)) if Instant::now() >= deadline => Err(timeout()),
+            Err(Failure::Threw(message, _)) if message.contains("out of memory") => {
                 Err(EngineError::OutOfMemory { page: job.page.clone(), limit_bytes: self.limits.memory_bytes })
             }
-            Err((message, stack)) => Err(EngineError::Exception { page: job.page.clone(), message, stack }),
+            Err(Failure::Threw(message, stack)) => {
+                Err(EngineError::Exception { page: job.page.clone(), message, stack })
+            }
         }
     }
 
@@ -105,6 +160,30 @@ impl EngineInstance for Instance {
             }
         })
     }
+}
+
+/// `globalThis.__fymoNative` (see js/runtime.js): log, clock, randomness.
+fn install_native(ctx: &Ctx<'_>) -> rquickjs::Result<()> {
+    let hooks = Object::new(ctx.clone())?;
+    hooks.set(
+        "log",
+        Function::new(ctx.clone(), |level: String, template: String, message: String| {
+            native::log(&level, &template, &message);
+        })?,
+    )?;
+    hooks.set("now", Function::new(ctx.clone(), native::now_ms)?)?;
+    hooks.set(
+        "randomBytes",
+        Function::new(ctx.clone(), |n: usize| {
+            let mut bytes = vec![0u8; n.min(65536)];
+            native::random(&mut bytes);
+            bytes
+        })?,
+    )?;
+    ctx.globals().set("__fymoNative", hooks)?;
+    ctx.eval::<(), _>(
+        "{ const bytes = __fymoNative.randomBytes; __fymoNative.random = (into) => into.set(bytes(into.length)); }",
+    )
 }
 
 /// Turns an rquickjs error into (message, stack), reading the pending exception if any.

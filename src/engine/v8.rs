@@ -1,8 +1,8 @@
 //! V8 backend through `deno_core`, behind the `v8` cargo feature.
 //!
 //! One `JsRuntime` (one isolate) per pool thread, the SSR bundle evaluated once in it.
-//! A render is a plain synchronous call of `__fymo.render`; nothing runs the event loop,
-//! since Svelte's `render()` is synchronous. Limits:
+//! A render calls `__fymo.render`, then runs its event loop (microtask checkpoints, the
+//! host's timers through `__fymo.poll`) until the render settles. Limits:
 //! - the deadline is a watchdog thread per instance that calls `terminate_execution`;
 //! - the heap limit is V8's own (`CreateParams::heap_limits`); when it is near, a callback
 //!   terminates the render and grants V8 a little room to unwind instead of aborting
@@ -16,9 +16,31 @@ use std::thread;
 use std::time::Instant;
 
 use deno_core::error::JsError;
-use deno_core::{v8, JsRuntime, PollEventLoopOptions, RuntimeOptions};
+use deno_core::{op2, v8, JsRuntime, PollEventLoopOptions, RuntimeOptions};
 
-use super::{EngineBackend, EngineError, EngineInstance, Limits, RenderJob, Rendered, GUARD_JS};
+use super::{
+    native, wait_for_timer, EngineBackend, EngineError, EngineInstance, Limits, Poll, RenderJob, Rendered, GUARD_JS,
+};
+
+#[op2(fast)]
+fn op_fymo_log(#[string] level: &str, #[string] template: &str, #[string] message: &str) {
+    native::log(level, template, message);
+}
+
+#[op2(fast)]
+fn op_fymo_now() -> f64 {
+    native::now_ms()
+}
+
+#[op2(fast)]
+fn op_fymo_random(#[buffer] bytes: &mut [u8]) {
+    native::random(bytes);
+}
+
+deno_core::extension!(fymo_native, ops = [op_fymo_log, op_fymo_now, op_fymo_random]);
+
+/// `globalThis.__fymoNative` (see js/runtime.js) from the ops above.
+const NATIVE_JS: &str = "{ const ops = Deno.core.ops; globalThis.__fymoNative = { log: ops.op_fymo_log, now: ops.op_fymo_now, random: ops.op_fymo_random }; }";
 
 /// The V8 engine backend.
 #[derive(Debug, Default, Clone, Copy)]
@@ -36,6 +58,7 @@ impl EngineBackend for V8 {
 
 struct Instance {
     render: v8::Global<v8::Function>,
+    poll: v8::Global<v8::Function>,
     guard: v8::Global<v8::Function>,
     // Dropped before the runtime: the watchdog holds a handle to its isolate.
     watchdog: Watchdog,
@@ -63,7 +86,7 @@ fn timers() -> &'static tokio::runtime::Runtime {
 impl Instance {
     fn new(bundle: &str, limits: Limits) -> Result<Self, EngineError> {
         let _timers = timers().enter();
-        let mut options = RuntimeOptions::default();
+        let mut options = RuntimeOptions { extensions: vec![fymo_native::init()], ..RuntimeOptions::default() };
         if limits.memory_bytes > 0 {
             options.create_params = Some(v8::CreateParams::default().heap_limits(0, limits.memory_bytes));
         }
@@ -80,38 +103,75 @@ impl Instance {
             current + current / 2
         });
 
+        runtime.execute_script("<fymo-native>", NATIVE_JS).map_err(|e| {
+            let (message, stack) = describe(&e);
+            EngineError::Load { message, stack }
+        })?;
         runtime.execute_script("ssr.js", bundle.to_owned()).map_err(|e| {
             let (message, stack) = describe(&e);
             EngineError::Load { message, stack }
         })?;
         let render =
             function(&mut runtime, "globalThis.__fymo?.render", "the SSR bundle did not install __fymo.render")?;
+        let poll = function(
+            &mut runtime,
+            "globalThis.__fymo?.poll ?? (() => { throw new Error('the SSR host has no poll()'); })",
+            "the SSR bundle did not install __fymo.poll",
+        )?;
         let guard = function(&mut runtime, GUARD_JS, "the built-ins guard did not load")?;
         let watchdog = Watchdog::start(runtime.v8_isolate().thread_safe_handle());
-        Ok(Self { render, guard, watchdog, runtime, out_of_memory, limits })
+        Ok(Self { render, poll, guard, watchdog, runtime, out_of_memory, limits })
     }
 
-    /// Calls `__fymo.render(page, layoutsJson, propsJson)` and returns its JSON string.
-    fn call(&mut self, job: &RenderJob) -> Result<String, Failure> {
+    /// Starts the render, then runs its event loop: a microtask checkpoint, then the
+    /// host's `poll()` (which fires due timers), waiting for the next timer in between,
+    /// until the render settles or the deadline passes.
+    fn call(&mut self, job: &RenderJob, deadline: Instant) -> Result<String, Failure> {
+        let sync = self.step(Some(job))?;
+        loop {
+            if let Some(Poll::Done(json)) = sync {
+                return Ok(json);
+            }
+            match self.step(None)?.unwrap_or(Poll::Idle) {
+                Poll::Done(json) => return Ok(json),
+                Poll::Again => {}
+                Poll::Wait(ms) if wait_for_timer(Some(ms), deadline) => {}
+                Poll::Idle if wait_for_timer(None, deadline) => {}
+                Poll::Wait(_) | Poll::Idle => return Err(Failure::Terminated),
+            }
+        }
+    }
+
+    /// With a job: calls `__fymo.render(page, layoutsJson, propsJson)` (its JSON when it
+    /// completed synchronously, else None). Without: calls `__fymo.poll()`. Either way
+    /// the microtasks it queued run before this returns.
+    fn step(&mut self, job: Option<&RenderJob>) -> Result<Option<Poll>, Failure> {
         deno_core::scope!(scope, self.runtime);
         v8::tc_scope!(let scope, scope);
-        let render = v8::Local::new(scope, &self.render);
-        let page = string(scope, &job.page)?;
-        let layout = match &job.layouts_json {
-            Some(layouts) => string(scope, layouts)?,
-            None => v8::null(scope).into(),
-        };
-        let props = string(scope, &job.props_json)?;
         let this = v8::undefined(scope).into();
-        let result = render.call(scope, this, &[page, layout, props]);
-        // Promise reactions a component queued (an `{#await}` block) must not pile up
-        // from one render to the next.
+        let result = match job {
+            Some(job) => {
+                let render = v8::Local::new(scope, &self.render);
+                let page = string(scope, &job.page)?;
+                let layout = match &job.layouts_json {
+                    Some(layouts) => string(scope, layouts)?,
+                    None => v8::null(scope).into(),
+                };
+                let props = string(scope, &job.props_json)?;
+                render.call(scope, this, &[page, layout, props])
+            }
+            None => v8::Local::new(scope, &self.poll).call(scope, this, &[]),
+        };
         // A chain that never settles runs until the watchdog terminates it.
-        scope.perform_microtask_checkpoint();
+        if result.is_some() {
+            scope.perform_microtask_checkpoint();
+        }
         let terminated = scope.has_terminated() || scope.is_execution_terminating();
         match result {
             _ if terminated => Err(Failure::Terminated),
-            Some(value) => Ok(value.to_rust_string_lossy(scope)),
+            Some(value) if value.is_string() => Ok(Some(Poll::Done(value.to_rust_string_lossy(scope)))),
+            Some(_) if job.is_some() => Ok(None),
+            Some(value) => Ok(Some(Poll::from_number(value.number_value(scope).unwrap_or(-1.0)))),
             None => {
                 let exception = scope.exception().unwrap_or_else(|| v8::undefined(scope).into());
                 let (message, stack) = describe(&JsError::from_v8_exception(scope, exception));
@@ -135,7 +195,7 @@ impl EngineInstance for Instance {
     fn render(&mut self, job: &RenderJob, deadline: Instant) -> Result<Rendered, EngineError> {
         let started = Instant::now();
         self.watchdog.arm(deadline);
-        let result = self.call(job);
+        let result = self.call(job, deadline);
         if self.watchdog.disarm() {
             // The watchdog may have fired just as the render returned: clear it so it
             // cannot hit the next render (the pool discards a timed-out instance anyway).
