@@ -71,7 +71,7 @@ fn check_built_in(name: &str) {
     }
     for &engine in Engine::ALL {
         let pool = EnginePool::start(engine, bundle.clone(), PoolConfig { size: 1, ..PoolConfig::default() }).unwrap();
-        let job = RenderJob { page: format!("rt_{name}"), layout: None, props_json: "{}".into(), isolate: false };
+        let job = RenderJob { page: format!("rt_{name}"), layouts_json: None, props_json: "{}".into(), isolate: false };
         let got = runtime.block_on(pool.render(job)).unwrap_or_else(|e| panic!("{name} on {}: {e}", engine.name()));
         assert_eq!(got.body, want_body, "{name} on {}", engine.name());
     }
