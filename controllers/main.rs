@@ -4,6 +4,7 @@
 
 mod home;
 mod products;
+mod pulse;
 mod upload;
 
 fn main() -> std::process::ExitCode {
@@ -18,6 +19,7 @@ fn main() -> std::process::ExitCode {
         .controller("demo.fail", home::fail)
         .controller("upload", upload::upload)
         .controller("visits", home::visits)
+        .controller("pulse", pulse::pulse)
         .build();
     fymo::cli::main(app)
 }

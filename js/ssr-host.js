@@ -15,14 +15,25 @@ export function install({ components, LayoutRoot, render }) {
 		return component;
 	};
 
+	// What `getContext('fymo:live')` gives components on the server: nothing is live there.
+	const live = {
+		state: { connected: false, transport: null, presence: {} },
+		on: () => () => {},
+		call: () => Promise.reject(new Error('live calls run in the browser')),
+		navigate() {},
+		positions: new Map(),
+		close() {}
+	};
+	const context = () => new Map([['fymo:live', live]]);
+
 	globalThis.__fymo = {
 		components: () => JSON.stringify(Object.keys(components)),
 		render(name, layout, propsJson) {
 			const Page = lookup(name);
 			const props = JSON.parse(propsJson);
 			const result = layout
-				? render(LayoutRoot, { props: { Layout: lookup(layout), Page, props } })
-				: render(Page, { props });
+				? render(LayoutRoot, { props: { Layout: lookup(layout), Page, props }, context: context() })
+				: render(Page, { props, context: context() });
 			// Since Svelte 5.39 render() is lazy: reading head/body does the work.
 			return JSON.stringify({ head: result.head, body: result.body });
 		}

@@ -30,6 +30,8 @@ pub(super) const FILES: &[(&str, &str)] = embed!(
     "node-tools/ssr-entry.mjs",
     "js/LayoutRoot.svelte",
     "js/client.js",
+    "js/live.js",
+    "js/Reactive.svelte",
     "js/dev-client.js",
     "js/ssr-host.js",
     "js/shims/async_hooks.js",

@@ -64,6 +64,9 @@ pub(crate) struct RouteSpec {
     pub csrf: bool,
     /// Limits for `multipart/form-data` bodies (`upload:`).
     pub upload: UploadLimits,
+    /// Live topics the page follows (`live: [chat:lobby, user:{id}]`; `{param}` is
+    /// replaced by the path parameter).
+    pub live: Vec<String>,
 }
 
 /// `upload:` of a route: what a `multipart/form-data` body may hold.
@@ -187,6 +190,8 @@ struct RawLong {
     isolate: bool,
     csrf: Option<bool>,
     upload: Option<RawUpload>,
+    #[serde(default)]
+    live: Vec<String>,
 }
 
 /// Keeps an explicit `null` as `Some(Value::Null)` (serde would make it `None`), so
@@ -268,6 +273,7 @@ fn route_spec(value: Value, file: &Path, line: usize, path: &str) -> Result<Rout
             isolate: false,
             csrf: true,
             upload: UploadLimits::default(),
+            live: Vec::new(),
         }),
         Value::Mapping(_) => {
             let long: RawLong = serde_yaml::from_value(value)
@@ -280,6 +286,7 @@ fn route_spec(value: Value, file: &Path, line: usize, path: &str) -> Result<Rout
                 isolate: long.isolate,
                 csrf: long.csrf.unwrap_or(true),
                 upload: upload_limits(long.upload, file, line)?,
+                live: long.live,
             })
         }
         other => Err(ConfigError::at(

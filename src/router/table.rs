@@ -30,6 +30,8 @@ pub(crate) struct Route {
     pub csrf: bool,
     /// What a multipart body may hold.
     pub upload: UploadLimits,
+    /// Live topics the page follows, `{param}` placeholders unresolved.
+    pub live: Vec<String>,
     /// Line in routes.yml.
     pub line: usize,
 }
@@ -132,6 +134,7 @@ impl Resolver<'_> {
             isolate: false,
             csrf: true,
             upload: UploadLimits::default(),
+            live: Vec::new(),
             line,
         })
     }
@@ -179,6 +182,7 @@ impl RouteTable {
             route.isolate = entry.spec.isolate;
             route.csrf = entry.spec.csrf;
             route.upload = entry.spec.upload.clone();
+            route.live = entry.spec.live.clone();
             if !entry.spec.methods.is_empty() {
                 route.methods = entry
                     .spec

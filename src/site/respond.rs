@@ -8,7 +8,17 @@ use cookie::Cookie;
 use super::page::RenderError;
 use super::{ErrorKind, ErrorReport, Site};
 use crate::controller::{Answer, ControllerError, Outcome, RequestContext};
+use crate::live::{sign_topics, valid_topic, Live};
 use crate::router::Route;
+
+/// A topic of `routes.yml` with its `{param}` placeholders filled from the path.
+fn resolve_topic(topic: &str, params: &std::collections::BTreeMap<String, String>) -> String {
+    let mut out = topic.to_owned();
+    for (name, value) in params {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
 
 /// What the client asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,13 +67,33 @@ impl Site {
         request: RequestContext,
         format: Format,
     ) -> Result<Reply, ErrorReport> {
+        let mut request = request;
         let path = request.path.clone();
         let shared = serde_json::json!({ "csrf": request.csrf, "flash": request.flash });
+        // Positions first, then the props: an update racing the controller is sent again
+        // rather than lost.
+        let mut positions = serde_json::Map::new();
+        if route.page.is_some() {
+            for topic in route.live.iter().map(|t| resolve_topic(t, &request.params)) {
+                let seq = self.options.live.position(&topic).await;
+                positions.insert(topic, seq.into());
+            }
+        }
+        request.live = Some(Live::new(self.options.live.clone()));
         let outcome = match self.controllers.get(&route.name) {
             Some(controller) => controller.call(request).await.map_err(|e| controller_failure(request_id, e))?,
             None => Outcome::props(serde_json::json!({})).expect("an object serializes"),
         };
-        let (answer, headers, cookies) = outcome.into_parts();
+        let (answer, headers, cookies, topics) = outcome.into_parts();
+        for topic in topics {
+            if !valid_topic(&topic) {
+                return Err(refuse(&route.name, request_id, format!("`{topic}` is not a live topic name")));
+            }
+            if !positions.contains_key(&topic) {
+                let seq = self.options.live.position(&topic).await;
+                positions.insert(topic, seq.into());
+            }
+        }
         let headers = valid_headers(&route.name, request_id, headers)?;
         let reply = |status, body| Reply { status, body, headers, cookies };
         let (status, mut props) = match answer {
@@ -81,7 +111,13 @@ impl Site {
             return Ok(reply(status, ReplyBody::Json(props.to_string())));
         };
         // Every page (and its layout) gets `fymo`: the CSRF token its forms send back
-        // and the flash message, as Inertia apps get shared props.
+        // and the flash message, as Inertia apps get shared props; a live page also its
+        // topics, their positions and their signature.
+        let mut shared = shared;
+        if !positions.is_empty() {
+            let sig = sign_topics(&self.options.secret, positions.keys().map(String::as_str));
+            shared["live"] = serde_json::json!({ "topics": positions, "sig": sig });
+        }
         if let Some(object) = props.as_object_mut() {
             object.entry("fymo").or_insert(shared);
         }
