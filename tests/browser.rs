@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{repo, Server, TestApp, DEMO};
+use common::{eventually, get, repo, Redis, Server, TestApp, DEMO};
 
 /// Runs a browser script with `args`; asserts it passed `checks` checks.
 fn run_browser_script(script: &str, args: &[&std::ffi::OsStr], checks: usize) {
@@ -44,4 +44,17 @@ fn dev_server_reloads_and_swaps_css_in_chromium() {
     let app = TestApp::demo();
     let server = Server::start_command(DEMO, &app, "dev", &["--engines", "1", "--python-workers", "1"]);
     run_browser_script("dev.mjs", &[server.base.as_ref(), app.root().as_os_str()], 4);
+}
+
+#[test]
+fn live_chat_across_two_servers_sharing_redis_in_chromium() {
+    let redis = Redis::start();
+    let app = TestApp::demo();
+    app.build();
+    let url = redis.url();
+    let one = Server::start(DEMO, &app, &["--engines", "1", "--python-workers", "1", "--broker", &url]);
+    let two =
+        Server::start(DEMO, &app, &["--engines", "1", "--python-workers", "1", "--broker", &url, "--workers", "2"]);
+    assert!(eventually(std::time::Duration::from_secs(30), || get(&two.url("/_fymo/health")).status == 200));
+    run_browser_script("live.mjs", &[one.base.as_ref(), two.base.as_ref()], 5);
 }

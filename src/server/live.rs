@@ -129,7 +129,8 @@ async fn run_socket(mut socket: WebSocket, mut visitor: Visitor, conn: u64) {
     let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
     let mut heard = Instant::now();
     let mut batch = Vec::new();
-    let hello = json!({ "t": "hello", "conn": conn, "hb": heartbeat.as_millis() as u64 }).to_string();
+    let hello = json!({ "t": "hello", "conn": conn, "pid": std::process::id(), "hb": heartbeat.as_millis() as u64 })
+        .to_string();
     if socket.send(Message::Text(hello.into())).await.is_err() {
         return;
     }
@@ -351,7 +352,9 @@ pub(super) async fn sse(
     let mut stopping = hub.stopping();
     let stream = async_stream(move |tx: mpsc::Sender<Result<bytes::Bytes, std::io::Error>>| async move {
         let _admission = admission;
-        let hello = json!({ "t": "hello", "conn": conn, "hb": heartbeat.as_millis() as u64 }).to_string();
+        let hello =
+            json!({ "t": "hello", "conn": conn, "pid": std::process::id(), "hb": heartbeat.as_millis() as u64 })
+                .to_string();
         if tx.send(Ok(event(&hello))).await.is_err() {
             return;
         }
