@@ -354,3 +354,19 @@ async fn servers_sharing_redis_see_each_others_publishes_at_the_same_positions()
         json!({ "t": "ev", "topic": "pulse", "seq": a.position("pulse") + 3, "patch": { "count": 3 } })
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeats_keep_a_quiet_connection_open() {
+    let app = built_demo();
+    let server = serve(&app, &["--live-heartbeat-secs", "1"]);
+    let page = open_page(&server, "/pulse", None);
+    let (mut socket, hello) = subscribe(&server, &page).await;
+    assert_eq!(hello["hb"], 1000);
+    // The client sends nothing; it only answers pings (as browsers do). Past three
+    // heartbeat periods of client silence the server would have closed it.
+    for _ in 0..5 {
+        next(&mut socket, |f| f["t"] == "hb").await;
+    }
+    publish(&server, &json!({ "topic": "pulse", "patch": { "count": 1 } }));
+    assert_eq!(next_event(&mut socket).await["seq"], page.position("pulse") + 1);
+}

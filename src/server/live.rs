@@ -180,7 +180,11 @@ async fn run_socket(mut socket: WebSocket, mut visitor: Visitor, conn: u64) {
                     tracing::debug!(target: "fymo::live", conn, "closing a silent live connection");
                     break;
                 }
-                if socket.send(Message::Text(r#"{"t":"hb"}"#.into())).await.is_err() {
+                // A ping (browsers and libraries answer it by themselves, which counts as
+                // hearing from the client) and a frame the page's own watchdog sees.
+                if socket.send(Message::Ping(bytes::Bytes::new())).await.is_err()
+                    || socket.send(Message::Text(r#"{"t":"hb"}"#.into())).await.is_err()
+                {
                     break;
                 }
             }
