@@ -4,6 +4,7 @@
 
 mod home;
 mod products;
+mod pulse;
 mod upload;
 
 fn main() -> std::process::ExitCode {
@@ -19,6 +20,7 @@ fn main() -> std::process::ExitCode {
         .controller("upload", upload::upload)
         .controller("visits", home::visits)
         .controller("auth._layout", home::auth_layout)
+        .controller("pulse", pulse::pulse)
         .build();
     fymo::cli::main(app)
 }

@@ -1,7 +1,10 @@
-// Client runtime: hydrates the server-rendered page in place (keeps the server's DOM nodes),
+// Client runtime: hydrates the server-rendered page in place (keeps the server's DOM
+// nodes) with props that live updates patch (they are reactive: the page re-renders),
 // then hands over to client navigation (navigate.js).
 import { hydrate } from 'svelte';
 import LayoutRoot from './LayoutRoot.svelte';
+import { reactive } from './Reactive.svelte';
+import { connectLive, LIVE_KEY } from './live.js';
 import { install } from './navigate.js';
 
 /** The page object the server put on the hydration target (Inertia's `data-page`). */
@@ -16,13 +19,15 @@ function readPage(target) {
 export function start(Page, Layouts = []) {
 	const target = document.getElementById('__fymo');
 	const page = readPage(target);
-	const props = page.props;
+	const props = reactive(page.props);
+	const live = connectLive(props, reactive);
+	const context = new Map([[LIVE_KEY, live]]);
 	const layouts = Layouts.map((component, i) => ({ component, props: page.layoutProps?.[i] ?? {} }));
 	const app = layouts.length
-		? hydrate(LayoutRoot, { target, props: { layouts, Page, props } })
-		: hydrate(Page, { target, props });
+		? hydrate(LayoutRoot, { target, props: { layouts, Page, props }, context })
+		: hydrate(Page, { target, props, context });
 	// Not `window.__fymo`: that name is the hydration target element (named access).
-	window.__fymoPage = { app, props, page };
-	install(app, layouts.length ? 'layouts' : 'page', target, page);
+	window.__fymoPage = { app, props, page, live };
+	install({ app, root: layouts.length ? 'layouts' : 'page', target, page, live, context });
 	return app;
 }

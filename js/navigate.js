@@ -5,6 +5,7 @@
 // shows a progress bar. `data-fymo-reload` on a link or form (or an ancestor) opts out.
 import { mount, tick, unmount } from 'svelte';
 import LayoutRoot from './LayoutRoot.svelte';
+import { reactive } from './Reactive.svelte';
 
 const CACHE_SIZE = 20; // page objects kept for back/forward (history.state stays small)
 const PREFETCH_FRESH_MS = 10_000;
@@ -99,20 +100,23 @@ async function load(page, name) {
 /** Shows `page`: swaps the page inside the layouts that stay, or mounts afresh. */
 async function render(page) {
 	const [Page, ...Layouts] = await Promise.all([page.component, ...page.layouts].map((n) => load(page, n)));
-	const props = page.props;
+	const props = reactive(page.props);
 	const layouts = Layouts.map((component, i) => ({ component, props: page.layoutProps?.[i] ?? {} }));
 	if (state.root === 'layouts' && layouts.length) {
 		state.app.navigate({ layouts, Page, props });
 	} else {
 		unmount(state.app);
 		state.target.textContent = '';
+		const context = state.context;
 		state.app = layouts.length
-			? mount(LayoutRoot, { target: state.target, props: { layouts, Page, props } })
-			: mount(Page, { target: state.target, props });
+			? mount(LayoutRoot, { target: state.target, props: { layouts, Page, props }, context })
+			: mount(Page, { target: state.target, props, context });
 		state.root = layouts.length ? 'layouts' : 'page';
 	}
 	state.page = page;
-	window.__fymoPage = { app: state.app, props, page };
+	// The live connection follows the new page's topics, patching its props.
+	state.live?.navigate(page.url, props);
+	window.__fymoPage = { app: state.app, props, page, live: state.live };
 	remember(page);
 	await tick(); // the new page is in the DOM: scrolling can reach into it
 }
@@ -215,8 +219,8 @@ function onHover(event) {
 }
 
 /** Starts client navigation for the page `start()` hydrated. */
-export function install(app, root, target, page) {
-	state = { app, root, target, page };
+export function install({ app, root, target, page, live, context }) {
+	state = { app, root, target, page, live, context };
 	remember(page);
 	history.scrollRestoration = 'manual';
 	history.replaceState({ ...history.state, fymo: { url: page.url, scroll: [scrollX, scrollY] } }, '');

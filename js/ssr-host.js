@@ -35,6 +35,17 @@ export function install({ components, LayoutRoot, render, async = false }) {
 		timerQueue.clear();
 	};
 
+	// What `getContext('fymo:live')` gives components on the server: nothing is live there.
+	const live = {
+		state: { connected: false, transport: null, presence: {} },
+		on: () => () => {},
+		call: () => Promise.reject(new Error('live calls run in the browser')),
+		navigate() {},
+		positions: new Map(),
+		close() {}
+	};
+	const context = () => new Map([['fymo:live', live]]);
+
 	globalThis.__fymo = {
 		components: () => JSON.stringify(Object.keys(components)),
 		render(name, layoutsJson, propsJson) {
@@ -47,8 +58,8 @@ export function install({ components, LayoutRoot, render, async = false }) {
 				? JSON.parse(layoutsJson).map((l) => ({ component: lookup(l.component), props: l.props }))
 				: [];
 			const result = layouts.length
-				? render(LayoutRoot, { props: { layouts, Page, props } })
-				: render(Page, { props });
+				? render(LayoutRoot, { props: { layouts, Page, props }, context: context() })
+				: render(Page, { props, context: context() });
 			if (!async) {
 				// Since Svelte 5.39 render() is lazy: reading head/body does the work.
 				try {

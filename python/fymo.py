@@ -13,7 +13,8 @@ Each returns a dict of props, or one of the responses below.
 `request` keys: method, path, params, query, headers, cookies, form, json, files
 (dicts with field, name, content_type, size, path), session (a dict: change it and the
 session cookie follows), flash (the message the previous request left, once) and csrf
-(the token forms send back as `_csrf`).
+(the token forms send back as `_csrf`); for a call from a live page, also action (its
+name; the arguments are in json).
 
 Values that Python's json cannot encode are converted by these rules:
 datetime/date/time -> ISO 8601 string, Decimal -> string, UUID -> string,
@@ -24,7 +25,7 @@ dict keys other than int/float/bool/None) is refused with an error naming the ke
 
 __all__ = [
     "redirect", "status", "not_found", "response", "cookie", "delete_cookie",
-    "flash", "rotate_session", "clear_session",
+    "flash", "rotate_session", "clear_session", "publish", "live",
 ]
 
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -87,3 +88,23 @@ def clear_session(request):
     """Signing out: drops every value of `request["session"]` and rotates."""
     request["session"].clear()
     _ops(request)["rotate"] = True
+
+
+def publish(request, topic, patch=None, event=None, data=None):
+    """Publishes to the live pages following `topic`, on every worker and host:
+    `patch` (a dict merged into their props; None values remove keys) or a named
+    `event` with `data`. Sent once the controller returns."""
+    if (patch is None) == (event is None):
+        raise ValueError("publish() takes either patch=... or event=...")
+    op = {"topic": str(topic)}
+    if patch is not None:
+        op["patch"] = patch
+    else:
+        op["event"] = str(event)
+        op["data"] = data
+    _ops(request).setdefault("publish", []).append(op)
+
+
+def live(request, *topics):
+    """Makes this page follow `topics` (besides those of routes.yml)."""
+    _ops(request).setdefault("live", []).extend(str(t) for t in topics)

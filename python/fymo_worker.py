@@ -123,6 +123,9 @@ def call(message):
         return {"kind": "missing", "message": "defines none of get_context(request), getContext(), context"}
     reply = answer(result)
     session = dict(request.get("_fymo", {}))
+    for op in session.get("publish", []):
+        op["patch"] = to_json(op.get("patch"), "publish.patch")
+        op["data"] = to_json(op.get("data"), "publish.data")
     if json.dumps(request.get("session"), sort_keys=True) != session_before:
         session["data"] = to_json(request["session"], "session")
     if session:

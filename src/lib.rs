@@ -32,6 +32,7 @@ mod dev;
 mod document;
 mod engine;
 mod export;
+mod live;
 mod prefork;
 mod router;
 mod server;
@@ -43,6 +44,7 @@ pub use axum::http;
 pub use controller::{Answer, BoxError, ControllerError, Outcome, RequestContext, Session, UploadedFile};
 /// Cookies a controller sets ([`Outcome::cookie`]): the `cookie` crate's type and builder.
 pub use cookie::{self, Cookie, SameSite};
+pub use live::{Live, LiveError, Payload};
 
 /// Internals that Fymo's own benchmarks and integration tests drive directly (the
 /// engines without a server, the Python pool without HTTP). Not a stable API.

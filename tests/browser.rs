@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{repo, Server, TestApp, DEMO, FYMO};
+use common::{eventually, get, repo, Redis, Server, TestApp, DEMO, FYMO};
 
 /// Runs a browser script with `args`; asserts it passed `checks` checks.
 fn run_browser_script(script: &str, args: &[&std::ffi::OsStr], checks: usize) {
@@ -82,4 +82,17 @@ fn client_navigation_keeps_layouts_and_history_in_chromium() {
     app.build();
     let server = Server::start(DEMO, &app, &["--engines", "2", "--python-workers", "1"]);
     run_browser_script("navigation.mjs", &[server.base.as_ref()], 4);
+}
+
+#[test]
+fn live_chat_across_two_servers_sharing_redis_in_chromium() {
+    let redis = Redis::start();
+    let app = TestApp::demo();
+    app.build();
+    let url = redis.url();
+    let one = Server::start(DEMO, &app, &["--engines", "1", "--python-workers", "1", "--broker", &url]);
+    let two =
+        Server::start(DEMO, &app, &["--engines", "1", "--python-workers", "1", "--broker", &url, "--workers", "2"]);
+    assert!(eventually(std::time::Duration::from_secs(30), || get(&two.url("/_fymo/health")).status == 200));
+    run_browser_script("live.mjs", &[one.base.as_ref(), two.base.as_ref()], 5);
 }

@@ -32,6 +32,8 @@ pub(super) const FILES: &[(&str, &str)] = embed!(
     "js/LayoutChain.svelte",
     "js/LayoutRoot.svelte",
     "js/client.js",
+    "js/live.js",
+    "js/Reactive.svelte",
     "js/dev-client.js",
     "js/navigate.js",
     "js/ssr-host.js",

@@ -127,6 +127,25 @@ pub(super) struct ServeArgs {
     /// Most connections open at once per process; more wait to be accepted.
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_connections: u64,
+    /// Live pages' broker: `memory` (this process; with --workers, a relay through the
+    /// master) or `redis://HOST:PORT` (shared by every host).
+    #[arg(long)]
+    pub broker: Option<crate::live::Broker>,
+    /// Live connections (WebSockets, event streams) per process.
+    #[arg(long, default_value_t = 10_000)]
+    pub live_max_connections: usize,
+    /// Live connections per client IP address, per process.
+    #[arg(long, default_value_t = 64)]
+    pub live_max_per_ip: usize,
+    /// Messages kept per topic for late subscribers and reconnects.
+    #[arg(long, default_value_t = 256)]
+    pub live_buffer: usize,
+    /// A live connection's send queue limit (messages).
+    #[arg(long, default_value_t = 256)]
+    pub live_queue: usize,
+    /// Seconds between heartbeats on live connections.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..))]
+    pub live_heartbeat_secs: u64,
     /// Query keys whose values the access log replaces with REDACTED (comma-separated;
     /// also matches a word of a key, e.g. `api_key`).
     #[arg(long, value_delimiter = ',', default_values_t = crate::server::DEFAULT_REDACTED.map(String::from))]

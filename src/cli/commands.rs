@@ -14,6 +14,7 @@ use crate::controller::random_token;
 use crate::dev;
 use crate::engine::{Limits, PoolConfig};
 use crate::export::{self, ExportError};
+use crate::live::{Broker, Hub, HubConfig, RelayServer, RELAY_ENV};
 use crate::prefork::{self, Arbiter, ArbiterConfig, Ended, ServeError, WorkerEnv};
 use crate::server::{self, Bind, BoundListener, ConnLimits, HttpOptions, Mode, MIN_SECRET_LEN};
 use crate::site::{self, SiteOptions};
@@ -130,7 +131,20 @@ fn site_options(root: &Path, args: &ServeArgs, secret: String) -> SiteOptions {
     if let Some(n) = args.python_workers {
         python.workers = n.max(1);
     }
-    SiteOptions { root: root.to_owned(), engine: args.engine, pool, python, dev_client: false, secret }
+    let live = Hub::new(HubConfig {
+        buffer: args.live_buffer.max(1),
+        queue_limit: args.live_queue.max(1),
+        max_connections: args.live_max_connections,
+        max_per_ip: args.live_max_per_ip,
+        heartbeat: Duration::from_secs(args.live_heartbeat_secs),
+    });
+    // A prefork worker relays through its master unless a shared broker is named.
+    let broker = match (&args.broker, std::env::var_os(RELAY_ENV)) {
+        (Some(broker @ Broker::Redis(_)), _) => broker.clone(),
+        (_, Some(path)) => Broker::Relay(path.into()),
+        (broker, None) => broker.clone().unwrap_or(Broker::Memory),
+    };
+    SiteOptions { root: root.to_owned(), engine: args.engine, pool, python, dev_client: false, secret, live, broker }
 }
 
 fn http_options(args: &ServeArgs) -> HttpOptions {
@@ -188,7 +202,17 @@ fn serve_app(app: App, root: &Path, args: &ServeArgs) -> Result<(), Failure> {
         max_requests_jitter: args.max_requests_jitter,
         pid_file: args.pid.clone(),
         worker_args: std::env::args_os().skip(1).collect(),
+        worker_env: Vec::new(),
     };
+    // Live pages across workers: the master relays, unless a shared broker does.
+    let relay = match &args.broker {
+        Some(Broker::Redis(_)) => None,
+        _ => Some(RelayServer::start().context("starting the live relay").map_err(Failure::runtime)?),
+    };
+    let mut config = config;
+    if let Some(relay) = &relay {
+        config.worker_env.push((RELAY_ENV, relay.path().as_os_str().to_owned()));
+    }
     let arbiter = Arbiter::new(config, listener).map_err(Failure::runtime)?;
     match arbiter.run() {
         Ended::Stopped => Ok(()),

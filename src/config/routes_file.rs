@@ -66,6 +66,9 @@ pub(crate) struct RouteSpec {
     pub upload: UploadLimits,
     /// Rendered to static files by `fymo export` (`prerender: true`).
     pub prerender: bool,
+    /// Live topics the page follows (`live: [chat:lobby, user:{id}]`; `{param}` is
+    /// replaced by the path parameter).
+    pub live: Vec<String>,
 }
 
 /// `upload:` of a route: what a `multipart/form-data` body may hold.
@@ -191,6 +194,8 @@ struct RawLong {
     upload: Option<RawUpload>,
     #[serde(default)]
     prerender: bool,
+    #[serde(default)]
+    live: Vec<String>,
 }
 
 /// Keeps an explicit `null` as `Some(Value::Null)` (serde would make it `None`), so
@@ -273,6 +278,7 @@ fn route_spec(value: Value, file: &Path, line: usize, path: &str) -> Result<Rout
             csrf: true,
             upload: UploadLimits::default(),
             prerender: false,
+            live: Vec::new(),
         }),
         Value::Mapping(_) => {
             let long: RawLong = serde_yaml::from_value(value)
@@ -286,6 +292,7 @@ fn route_spec(value: Value, file: &Path, line: usize, path: &str) -> Result<Rout
                 csrf: long.csrf.unwrap_or(true),
                 upload: upload_limits(long.upload, file, line)?,
                 prerender: long.prerender,
+                live: long.live,
             })
         }
         other => Err(ConfigError::at(

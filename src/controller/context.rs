@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, Method};
 use serde::Serialize;
 
 use super::{Session, UploadedFile};
+use crate::live::{Live, LiveError};
 
 /// The request as a controller sees it.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -37,6 +38,12 @@ pub struct RequestContext {
     pub flash: Option<String>,
     /// The session's CSRF token, for pages that build forms.
     pub csrf: String,
+    /// For a call from a live page (`live.call("send", {...})`): the action's name; the
+    /// arguments are in [`RequestContext::json`] and the method is POST.
+    pub action: Option<String>,
+    /// Publishing to live pages (set by the server; see [`RequestContext::live`]).
+    #[serde(skip)]
+    pub live: Option<Live>,
 }
 
 impl RequestContext {
@@ -73,6 +80,19 @@ impl RequestContext {
     /// The visitor's session.
     pub fn session(&self) -> &Session {
         &self.session
+    }
+
+    /// Publishes to live pages: `req.live()?.publish_patch("chat:lobby", json!({...}))?`.
+    ///
+    /// # Errors
+    /// [`LiveError::Unavailable`] outside a server.
+    pub fn live(&self) -> Result<&Live, LiveError> {
+        self.live.as_ref().ok_or(LiveError::Unavailable)
+    }
+
+    /// The live action being called, if this is a live call.
+    pub fn action(&self) -> Option<&str> {
+        self.action.as_deref()
     }
 
     /// The message the previous request flashed (see [`Session::flash`]), once.

@@ -23,6 +23,7 @@ pub struct Outcome {
     answer: Answer,
     headers: Vec<(String, String)>,
     cookies: Vec<Cookie<'static>>,
+    topics: Vec<String>,
 }
 
 /// What a controller asks for.
@@ -46,7 +47,7 @@ pub enum Answer {
 impl Outcome {
     /// An outcome that does `answer`, with no extra headers or cookies.
     pub fn new(answer: Answer) -> Self {
-        Self { answer, headers: Vec::new(), cookies: Vec::new() }
+        Self { answer, headers: Vec::new(), cookies: Vec::new(), topics: Vec::new() }
     }
 
     /// Props from any serializable value.
@@ -100,6 +101,19 @@ impl Outcome {
         self.cookie(gone)
     }
 
+    /// Makes the page follow live `topics` (besides those of `routes.yml`): their
+    /// patches and events reach it without a reload.
+    #[must_use]
+    pub fn live<T: Into<String>>(mut self, topics: impl IntoIterator<Item = T>) -> Self {
+        self.topics.extend(topics.into_iter().map(Into::into));
+        self
+    }
+
+    /// The live topics added by [`Outcome::live`].
+    pub fn topics(&self) -> &[String] {
+        &self.topics
+    }
+
     /// What the controller asks for.
     pub fn answer(&self) -> &Answer {
         &self.answer
@@ -116,8 +130,9 @@ impl Outcome {
     }
 
     /// The parts, for the response.
-    pub(crate) fn into_parts(self) -> (Answer, Vec<(String, String)>, Vec<Cookie<'static>>) {
-        (self.answer, self.headers, self.cookies)
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn into_parts(self) -> (Answer, Vec<(String, String)>, Vec<Cookie<'static>>, Vec<String>) {
+        (self.answer, self.headers, self.cookies, self.topics)
     }
 }
 

@@ -46,6 +46,8 @@ pub(crate) struct ArbiterConfig {
     pub pid_file: Option<PathBuf>,
     /// Arguments for the worker processes (this process's own).
     pub worker_args: Vec<std::ffi::OsString>,
+    /// Extra environment for the workers (the live relay's socket).
+    pub worker_env: Vec<(&'static str, std::ffi::OsString)>,
 }
 
 struct Worker {
@@ -256,7 +258,12 @@ impl Arbiter {
         };
         let exe =
             std::env::current_exe().unwrap_or_else(|_| PathBuf::from(std::env::args_os().next().unwrap_or_default()));
-        match Command::new(exe).args(&self.config.worker_args).envs(env.to_env()).spawn() {
+        match Command::new(exe)
+            .args(&self.config.worker_args)
+            .envs(env.to_env())
+            .envs(self.config.worker_env.iter().cloned())
+            .spawn()
+        {
             Ok(child) => {
                 tracing::info!(target: "fymo::arbiter", worker = id, pid = child.id(), generation = self.generation, "worker spawned");
                 self.workers.push(Worker {

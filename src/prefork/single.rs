@@ -49,6 +49,8 @@ pub(crate) fn serve_single(
 ) -> Result<(), ServeError> {
     let runtime = tokio::runtime::Runtime::new().map_err(start("starting the runtime"))?;
     let _context = runtime.enter(); // the Python pool spawns its workers on this runtime
+    let hub = options.live.clone();
+    runtime.block_on(options.broker.start(&hub)).map_err(start("connecting the live broker"))?;
     let site = Site::load(app, options)?;
     let assets = Assets::load(&site.manifest.client_dir()).map_err(start("reading the build's client files"))?;
     let url = listener.url();
@@ -65,7 +67,12 @@ pub(crate) fn serve_single(
         }
         None => server::router(state, None),
     };
-    let shutdown = server::shutdown_signal(stop).map_err(start("installing the signal handlers"))?;
+    let signal = server::shutdown_signal(stop).map_err(start("installing the signal handlers"))?;
     tracing::info!(target: "fymo::server", "listening on {url} ({banner})");
+    let shutdown = async move {
+        signal.await;
+        // Live sockets first: told to go, their clients reconnect to the workers that stay.
+        hub.shutdown(std::time::Duration::from_secs(5)).await;
+    };
     runtime.block_on(server::serve(listener, router, shutdown)).map_err(ServeError::Serve)
 }

@@ -13,6 +13,7 @@ mod csrf;
 mod drain;
 mod error_page;
 mod listen;
+mod live;
 mod multipart;
 mod request;
 mod respond;
@@ -164,6 +165,10 @@ impl AppState {
 pub(crate) fn router(state: AppState, extra: Option<Router>) -> Router {
     let mut router = Router::new()
         .route("/_fymo/health", get(health))
+        .route("/_fymo/live", get(live::socket))
+        .route("/_fymo/live/sse", get(live::sse))
+        .route("/_fymo/live/call", axum::routing::post(live::call_over_http))
+        .route("/_fymo/live/publish", axum::routing::post(live::publish))
         .route("/_fymo/{*path}", get(asset))
         .fallback(respond::respond)
         .with_state(state);
@@ -245,6 +250,7 @@ async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>
         "worker": state.worker,
         "engines": site.pool.stats(),
         "routes": site.routes.routes().len(),
+        "live": site.options.live.stats(),
     })))
 }
 

@@ -193,5 +193,7 @@ pub(super) async fn context(
         session,
         flash,
         csrf,
+        action: None,
+        live: None,
     })
 }

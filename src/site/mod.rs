@@ -19,6 +19,7 @@ use crate::config::{AppFile, ConfigError, RoutesFile};
 use crate::controller::python::{PythonConfig, PythonPool};
 use crate::document::{Csp, Document, Shell, ShellError};
 use crate::engine::{Engine, EngineError, EnginePool, PoolConfig};
+use crate::live::{Broker, Hub};
 use crate::router::RouteTable;
 use crate::App;
 
@@ -42,6 +43,10 @@ pub(crate) struct SiteOptions {
     pub(crate) dev_client: bool,
     /// Signs and encrypts session cookies (see [`crate::config::AppFile::secret`]).
     pub(crate) secret: String,
+    /// This process's live topics and subscribers (kept across `fymo dev` reloads).
+    pub(crate) live: Arc<Hub>,
+    /// Where live messages go.
+    pub(crate) broker: Broker,
 }
 
 /// Why a site could not load.

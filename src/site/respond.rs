@@ -10,7 +10,17 @@ use super::page::RenderError;
 use super::page_object::Partial;
 use super::{ErrorKind, ErrorReport, Site};
 use crate::controller::{Answer, ControllerError, Outcome, RequestContext};
+use crate::live::{sign_topics, valid_topic, Live};
 use crate::router::Route;
+
+/// A topic of `routes.yml` with its `{param}` placeholders filled from the path.
+fn resolve_topic(topic: &str, params: &std::collections::BTreeMap<String, String>) -> String {
+    let mut out = topic.to_owned();
+    for (name, value) in params {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
 
 /// What the client asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +72,18 @@ impl Site {
         format: Format,
         url: &str,
     ) -> Result<Reply, ErrorReport> {
+        let mut request = request;
         let shared = serde_json::json!({ "csrf": request.csrf, "flash": request.flash });
+        // Live positions first, then the props: an update racing the controllers is sent
+        // again rather than lost.
+        let mut positions = serde_json::Map::new();
+        if route.page.is_some() {
+            for topic in route.live.iter().map(|t| resolve_topic(t, &request.params)) {
+                let seq = self.options.live.position(&topic).await;
+                positions.insert(topic, seq.into());
+            }
+        }
+        request.live = Some(Live::new(self.options.live.clone()));
         let mut extra = Extra::default();
         // Layout controllers first, outermost first: one may answer for the whole page (a
         // layout that requires a signed-in visitor redirects).
@@ -88,13 +109,29 @@ impl Site {
             Some(controller) => controller.call(request).await.map_err(|e| controller_failure(request_id, e))?,
             None => Outcome::props(serde_json::json!({})).expect("an object serializes"),
         };
-        let (status, props) = match extra.take(&route.name, request_id, outcome)? {
+        let taken = extra.take(&route.name, request_id, outcome)?;
+        for topic in std::mem::take(&mut extra.topics) {
+            if !valid_topic(&topic) {
+                return Err(refuse(&route.name, request_id, format!("`{topic}` is not a live topic name")));
+            }
+            if !positions.contains_key(&topic) {
+                let seq = self.options.live.position(&topic).await;
+                positions.insert(topic, seq.into());
+            }
+        }
+        let (status, props) = match taken {
             Taken::Props(status, props) => (status, props),
             Taken::Done(status, body) => return Ok(extra.reply(status, body)),
         };
         let Some(page) = route.page.as_deref() else {
             return Ok(extra.reply(status, ReplyBody::Json(props.to_string())));
         };
+        // A live page's `fymo` also carries its topics, their positions and their signature.
+        let mut shared = shared;
+        if !positions.is_empty() {
+            let sig = sign_topics(&self.options.secret, positions.keys().map(String::as_str));
+            shared["live"] = serde_json::json!({ "topics": positions, "sig": sig });
+        }
         let mut props = with_shared(props, &shared);
         let parts: Vec<LayoutPart<'_>> =
             layouts.iter().map(|(component, props)| LayoutPart { component, props_json: props.to_string() }).collect();
@@ -200,14 +237,17 @@ enum Taken {
 struct Extra {
     headers: Vec<(HeaderName, HeaderValue)>,
     cookies: Vec<Cookie<'static>>,
+    /// Live topics a controller asked the page to follow.
+    topics: Vec<String>,
 }
 
 impl Extra {
     /// Keeps `outcome`'s headers and cookies, and says what it asks for.
     fn take(&mut self, controller: &str, request_id: &str, outcome: Outcome) -> Result<Taken, ErrorReport> {
-        let (answer, headers, cookies) = outcome.into_parts();
+        let (answer, headers, cookies, topics) = outcome.into_parts();
         self.headers.extend(valid_headers(controller, request_id, headers)?);
         self.cookies.extend(cookies);
+        self.topics.extend(topics);
         Ok(match answer {
             Answer::Props(props) => Taken::Props(StatusCode::OK, props),
             Answer::Status(status, props) => Taken::Props(status, props),

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::pool::PythonPool;
 use crate::controller::{Answer, BoxFuture, Controller, ControllerError, Outcome, RequestContext, Session};
+use crate::live::{Live, Payload};
 
 /// Controller `name`, served by `file` through the pool.
 #[derive(Debug, Clone)]
@@ -52,6 +53,7 @@ impl Controller for PythonController {
         Box::pin(async move {
             let call = if request.method == Method::GET || request.method == Method::HEAD { "get" } else { "post" };
             let session = request.session.clone();
+            let live = request.live.clone();
             let request = serde_json::to_value(&request).expect("a request context serializes");
             let failed = |message: String, trace: Option<String>| ControllerError::Failed {
                 controller: this.name.clone(),
@@ -77,9 +79,16 @@ impl Controller for PythonController {
                 });
             }
             let result = reply.result.unwrap_or_default();
-            let outcome = outcome(&result)
+            let mut outcome = outcome(&result)
                 .ok_or_else(|| failed(format!("the worker sent a result Fymo does not understand: {result}"), None))?;
             apply_session(&session, result.get("session"));
+            let ops = result.get("session");
+            if let Some(topics) = ops.and_then(|o| o.get("live")).and_then(Value::as_array) {
+                outcome = outcome.live(topics.iter().filter_map(Value::as_str));
+            }
+            for publish in ops.and_then(|o| o.get("publish")).and_then(Value::as_array).into_iter().flatten() {
+                publish_one(&this.name, live.as_ref(), publish).map_err(|e| failed(e, None))?;
+            }
             Ok(outcome)
         })
     }
@@ -133,6 +142,21 @@ fn cookie_of(spec: &Value) -> Option<Cookie<'static>> {
         None => None,
     });
     Some(cookie)
+}
+
+/// One `fymo.publish(...)` of the controller: `{"topic", "patch"}` or `{"topic", "event", "data"}`.
+fn publish_one(controller: &str, live: Option<&Live>, op: &Value) -> Result<(), String> {
+    let live =
+        live.ok_or_else(|| format!("controller `{controller}` published, but live updates are not available here"))?;
+    let topic = op.get("topic").and_then(Value::as_str).unwrap_or_default();
+    let payload = match (op.get("patch"), op.get("event").and_then(Value::as_str)) {
+        (Some(patch), None) if !patch.is_null() => Payload::Patch(patch.clone()),
+        (_, Some(name)) => {
+            Payload::Event { name: name.to_owned(), data: op.get("data").cloned().unwrap_or(Value::Null) }
+        }
+        _ => return Err("publish() needs a patch or an event".into()),
+    };
+    live.publish(topic, payload).map_err(|e| e.to_string())
 }
 
 /// What the controller did to `request["session"]` (and `fymo.flash`,

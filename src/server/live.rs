@@ -1,0 +1,486 @@
+//! The live endpoint: `/_fymo/live`, one WebSocket per tab (`/_fymo/live/sse` is the
+//! Server-Sent Events fallback, `/_fymo/live/call` its way to call actions), and
+//! `POST /_fymo/live/publish` for outside processes.
+//!
+//! Client → server (JSON text frames):
+//! - `{"t":"sub","page":"/chat","topics":{"chat:lobby":12},"sig":"…","csrf":"…"}`: follow
+//!   the page's topics from the positions it was rendered at (the set replaces the
+//!   previous one: navigation re-subscribes); `sig` is the page's signature of its
+//!   topics, `csrf` the session's token (needed for calls).
+//! - `{"t":"call","id":1,"action":"send","args":{…}}`: call the page's controller.
+//! - `{"t":"hb"}`: a heartbeat.
+//!
+//! Server → client: `hello`, `ev` (`topic`, `seq`, and `patch` or `event` + `data`),
+//! `stale` (`topic`, `seq`: refetch the props), `presence` (`topic`, `members`,
+//! `count`), `reply` (`id`, `ok`, `result` or `error`), `hb`, `error`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, Method, Request, Response, StatusCode};
+use axum::response::IntoResponse;
+use axum::Extension;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+use super::conn::Peer;
+use super::{csrf, AppState, Loaded, RequestId};
+use crate::controller::{Answer, RequestContext, Session};
+use crate::live::{verify_topics, Hub, Live, Outbox, Payload, Subscription};
+
+/// Most topics one connection follows.
+const MAX_TOPICS: usize = 64;
+
+/// A client's frame.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "t", rename_all = "lowercase")]
+enum ClientFrame {
+    Sub {
+        #[serde(default)]
+        page: String,
+        #[serde(default)]
+        topics: BTreeMap<String, Option<u64>>,
+        #[serde(default)]
+        sig: String,
+        #[serde(default)]
+        csrf: String,
+    },
+    Call {
+        id: Value,
+        action: String,
+        #[serde(default)]
+        args: Value,
+    },
+    Hb,
+}
+
+fn refuse(status: StatusCode, message: &str) -> Response<Body> {
+    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{message}\n")).into_response()
+}
+
+/// What a connection knows of its visitor and page.
+struct Visitor {
+    loaded: Arc<Loaded>,
+    headers: HeaderMap,
+    session: Session,
+    who: Option<String>,
+    /// The page calls go to: its path and query.
+    page: Option<String>,
+    /// The session's token was shown: calls are allowed.
+    trusted: bool,
+}
+
+impl Visitor {
+    fn hub(&self) -> &Arc<Hub> {
+        &self.loaded.site.options.live
+    }
+}
+
+/// `GET /_fymo/live`: the WebSocket.
+pub(super) async fn socket(
+    State(state): State<AppState>,
+    peer: Option<Extension<Peer>>,
+    ws: WebSocketUpgrade,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let visitor = match admit_visitor(&state, &headers) {
+        Ok(v) => v,
+        Err(response) => return *response,
+    };
+    let admission = match visitor.hub().admit(peer.and_then(|p| p.0 .0)) {
+        Ok(a) => a,
+        Err(refused) => return refuse(StatusCode::TOO_MANY_REQUESTS, &refused.to_string()),
+    };
+    ws.read_buffer_size(4 * 1024).write_buffer_size(0).max_message_size(64 * 1024).on_upgrade(
+        move |socket| async move {
+            let id = admission.id;
+            run_socket(socket, visitor, id).await;
+            drop(admission);
+        },
+    )
+}
+
+/// Same origin only (a page of another site cannot open a socket with the visitor's
+/// cookies), and the visitor's session.
+fn admit_visitor(state: &AppState, headers: &HeaderMap) -> Result<Visitor, Box<Response<Body>>> {
+    let Some(loaded) = state.current().as_ref().map(Arc::clone) else {
+        return Err(Box::new(refuse(StatusCode::SERVICE_UNAVAILABLE, "no build is loaded yet")));
+    };
+    if let Err(e) = csrf::check_origin(headers) {
+        return Err(Box::new(refuse(StatusCode::FORBIDDEN, &e.to_string())));
+    }
+    let session = loaded.sessions.load(headers);
+    let who = session.get::<String>("user");
+    Ok(Visitor { loaded, headers: headers.clone(), session, who, page: None, trusted: false })
+}
+
+async fn run_socket(mut socket: WebSocket, mut visitor: Visitor, conn: u64) {
+    let hub = visitor.hub().clone();
+    let heartbeat = hub.config().heartbeat;
+    let outbox = Arc::new(Outbox::new(hub.config().queue_limit));
+    let mut topics: HashMap<String, ()> = HashMap::new();
+    let (replies, mut replied) = mpsc::unbounded_channel::<String>();
+    let mut stopping = hub.stopping();
+    let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
+    let mut heard = Instant::now();
+    let mut batch = Vec::new();
+    let hello = json!({ "t": "hello", "conn": conn, "pid": std::process::id(), "hb": heartbeat.as_millis() as u64 })
+        .to_string();
+    if socket.send(Message::Text(hello.into())).await.is_err() {
+        return;
+    }
+    loop {
+        tokio::select! {
+            more = outbox.next_batch(&mut batch) => {
+                if !more {
+                    break;
+                }
+                let mut failed = false;
+                for item in batch.drain(..) {
+                    if socket.send(Message::Text(item.frame().into())).await.is_err() {
+                        failed = true;
+                        break;
+                    }
+                }
+                if failed {
+                    break;
+                }
+            }
+            Some(reply) = replied.recv() => {
+                if socket.send(Message::Text(reply.into())).await.is_err() {
+                    break;
+                }
+            }
+            incoming = socket.recv() => {
+                heard = Instant::now();
+                match incoming {
+                    Some(Ok(Message::Text(text))) => {
+                        let answer = on_frame(&text, &mut visitor, conn, &outbox, &mut topics, &replies).await;
+                        if let Some(answer) = answer {
+                            if socket.send(Message::Text(answer.into())).await.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                    Some(Ok(Message::Binary(_))) => {
+                        let _ = socket.send(Message::Close(Some(CloseFrame { code: 1003, reason: "text frames only".into() }))).await;
+                        break;
+                    }
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(_)) => {} // ping (answered by the library), pong
+                }
+            }
+            _ = beat.tick() => {
+                if heard.elapsed() > heartbeat * 3 {
+                    tracing::debug!(target: "fymo::live", conn, "closing a silent live connection");
+                    break;
+                }
+                // A ping (browsers and libraries answer it by themselves, which counts as
+                // hearing from the client) and a frame the page's own watchdog sees.
+                if socket.send(Message::Ping(bytes::Bytes::new())).await.is_err()
+                    || socket.send(Message::Text(r#"{"t":"hb"}"#.into())).await.is_err()
+                {
+                    break;
+                }
+            }
+            () = until_stopping(&mut stopping) => {
+                // Going away: the client reconnects (to another worker) and resumes.
+                let _ = socket.send(Message::Close(Some(CloseFrame { code: 1012, reason: "restarting".into() }))).await;
+                break;
+            }
+        }
+    }
+    outbox.close();
+    for topic in topics.keys() {
+        hub.unsubscribe(conn, topic);
+    }
+}
+
+/// Handles one client frame; returns a frame to send back, if any.
+async fn on_frame(
+    text: &str,
+    visitor: &mut Visitor,
+    conn: u64,
+    outbox: &Arc<Outbox>,
+    topics: &mut HashMap<String, ()>,
+    replies: &mpsc::UnboundedSender<String>,
+) -> Option<String> {
+    let error = |message: &str| Some(json!({ "t": "error", "error": message }).to_string());
+    let Ok(frame) = serde_json::from_str::<ClientFrame>(text) else {
+        return error("not a frame of the live protocol");
+    };
+    match frame {
+        ClientFrame::Hb => None,
+        ClientFrame::Sub { page, topics: wanted, sig, csrf } => {
+            if wanted.len() > MAX_TOPICS {
+                return error("too many topics");
+            }
+            if !wanted.is_empty()
+                && !verify_topics(&visitor.loaded.site.options.secret, wanted.keys().map(String::as_str), &sig)
+            {
+                return error("these topics are not signed for this page");
+            }
+            visitor.trusted = !csrf.is_empty()
+                && csrf::check_token(&HeaderMap::new(), Some(&csrf), &visitor.session.csrf_token()).is_ok();
+            visitor.page = Some(page).filter(|p| p.starts_with('/'));
+            let hub = visitor.hub().clone();
+            let gone: Vec<String> = topics.keys().filter(|t| !wanted.contains_key(*t)).cloned().collect();
+            for topic in gone {
+                hub.unsubscribe(conn, &topic);
+                topics.remove(&topic);
+            }
+            for (topic, since) in wanted {
+                if topics.contains_key(&topic) {
+                    continue;
+                }
+                hub.subscribe(conn, &Subscription { topic: topic.clone(), since }, outbox, visitor.who.clone()).await;
+                topics.insert(topic, ());
+            }
+            None
+        }
+        ClientFrame::Call { id, action, args } => {
+            if !visitor.trusted {
+                return Some(
+                    json!({ "t": "reply", "id": id, "ok": false, "error": "calls need the page's CSRF token" })
+                        .to_string(),
+                );
+            }
+            let Some(page) = visitor.page.clone() else {
+                return Some(json!({ "t": "reply", "id": id, "ok": false, "error": "no page subscribed" }).to_string());
+            };
+            let loaded = visitor.loaded.clone();
+            let (headers, session) = (visitor.headers.clone(), visitor.session.clone());
+            let replies = replies.clone();
+            tokio::spawn(async move {
+                let reply = match call(&loaded, &page, &action, args, headers, session).await {
+                    Ok(result) => json!({ "t": "reply", "id": id, "ok": true, "result": result }),
+                    Err(error) => json!({ "t": "reply", "id": id, "ok": false, "error": error }),
+                };
+                let _ = replies.send(reply.to_string());
+            });
+            None
+        }
+    }
+}
+
+/// Calls the controller of the page at `page` with `action` and `args` (as a POST with a
+/// JSON body); its props are the result.
+async fn call(
+    loaded: &Loaded,
+    page: &str,
+    action: &str,
+    args: Value,
+    headers: HeaderMap,
+    session: Session,
+) -> Result<Value, Value> {
+    let site = &loaded.site;
+    let (path, query) = page.split_once('?').unwrap_or((page, ""));
+    let matched = site.routes.find(path).ok_or_else(|| json!("no route for this page"))?;
+    let controller = site.controllers.get(&matched.route.name).ok_or_else(|| json!("this page has no controller"))?;
+    let cookies = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| cookie::Cookie::split_parse_encoded(v.to_owned()))
+        .filter_map(Result::ok)
+        .map(|c| (c.name().to_owned(), c.value().to_owned()))
+        .collect();
+    let csrf = session.csrf_token();
+    let context = RequestContext {
+        method: Method::POST,
+        path: path.to_owned(),
+        params: matched.params,
+        query: serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default().into_iter().collect(),
+        headers,
+        cookies,
+        json: Some(args),
+        session,
+        csrf,
+        action: Some(action.to_owned()),
+        live: Some(Live::new(site.options.live.clone())),
+        ..RequestContext::default()
+    };
+    let request_id = super::access_log::new_request_id();
+    match controller.call(context).await {
+        Ok(outcome) => match outcome.into_parts().0 {
+            Answer::Props(props) => Ok(props),
+            Answer::Status(status, props) if status.is_success() => Ok(props),
+            Answer::Status(status, props) => Err(json!({ "status": status.as_u16(), "props": props })),
+            Answer::Redirect { location, .. } => Ok(json!({ "redirect": location })),
+            Answer::NotFound => Err(json!("not found")),
+        },
+        Err(e) => {
+            tracing::error!(target: "fymo::controller", request_id, error = %e, action, "live call failed");
+            Err(json!(format!("the action failed (request id {request_id})")))
+        }
+    }
+}
+
+/// Query of the event stream: what a `sub` frame carries.
+#[derive(Debug, Deserialize)]
+pub(super) struct SseQuery {
+    /// The `sub` frame, as JSON.
+    sub: String,
+}
+
+/// `GET /_fymo/live/sse?sub=…`: the Server-Sent Events fallback (receive only; calls go
+/// to `POST /_fymo/live/call`). `Last-Event-ID` is `topic=seq,…` as the client saw them.
+pub(super) async fn sse(
+    State(state): State<AppState>,
+    peer: Option<Extension<Peer>>,
+    Query(query): Query<SseQuery>,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let mut visitor = match admit_visitor(&state, &headers) {
+        Ok(v) => v,
+        Err(response) => return *response,
+    };
+    let hub = visitor.hub().clone();
+    let admission = match hub.admit(peer.and_then(|p| p.0 .0)) {
+        Ok(a) => a,
+        Err(refused) => return refuse(StatusCode::TOO_MANY_REQUESTS, &refused.to_string()),
+    };
+    let conn = admission.id;
+    let outbox = Arc::new(Outbox::new(hub.config().queue_limit));
+    let mut topics = HashMap::new();
+    let (replies, _) = mpsc::unbounded_channel();
+    if let Some(error) = on_frame(&query.sub, &mut visitor, conn, &outbox, &mut topics, &replies).await {
+        return refuse(StatusCode::FORBIDDEN, &error);
+    }
+    let heartbeat = hub.config().heartbeat;
+    let mut stopping = hub.stopping();
+    let stream = async_stream(move |tx: mpsc::Sender<Result<bytes::Bytes, std::io::Error>>| async move {
+        let _admission = admission;
+        let hello =
+            json!({ "t": "hello", "conn": conn, "pid": std::process::id(), "hb": heartbeat.as_millis() as u64 })
+                .to_string();
+        if tx.send(Ok(event(&hello))).await.is_err() {
+            return;
+        }
+        let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
+        let mut batch = Vec::new();
+        loop {
+            tokio::select! {
+                more = outbox.next_batch(&mut batch) => {
+                    if !more { break; }
+                    for item in batch.drain(..) {
+                        if tx.send(Ok(event(&item.frame()))).await.is_err() {
+                            outbox.close();
+                        }
+                    }
+                }
+                _ = beat.tick() => {
+                    if tx.send(Ok(bytes::Bytes::from_static(b": hb\n\n"))).await.is_err() { break; }
+                }
+                () = until_stopping(&mut stopping) => break,
+                () = tx.closed() => break,
+            }
+        }
+        outbox.close();
+        for topic in topics.keys() {
+            hub.unsubscribe(conn, topic);
+        }
+    });
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(Body::from_stream(stream))
+        .expect("a valid event stream")
+}
+
+async fn until_stopping(stopping: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = stopping.wait_for(|s| *s).await;
+}
+
+fn event(frame: &str) -> bytes::Bytes {
+    bytes::Bytes::from(format!("data: {frame}\n\n"))
+}
+
+/// A stream fed by `produce` through a small channel.
+fn async_stream<F, Fut>(produce: F) -> tokio_stream::wrappers::ReceiverStream<Result<bytes::Bytes, std::io::Error>>
+where
+    F: FnOnce(mpsc::Sender<Result<bytes::Bytes, std::io::Error>>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel(16);
+    tokio::spawn(produce(tx));
+    tokio_stream::wrappers::ReceiverStream::new(rx)
+}
+
+/// Body of `POST /_fymo/live/call`.
+#[derive(Debug, Deserialize)]
+pub(super) struct CallBody {
+    page: String,
+    action: String,
+    #[serde(default)]
+    args: Value,
+}
+
+/// `POST /_fymo/live/call` (with `X-CSRF-Token`): a call for clients on the event stream.
+pub(super) async fn call_over_http(State(state): State<AppState>, request: Request<Body>) -> Response<Body> {
+    let headers = request.headers().clone();
+    let visitor = match admit_visitor(&state, &headers) {
+        Ok(v) => v,
+        Err(response) => return *response,
+    };
+    if let Err(e) = csrf::check_token(&headers, None, &visitor.session.csrf_token()) {
+        return refuse(StatusCode::FORBIDDEN, &e.to_string());
+    }
+    let Ok(bytes) = axum::body::to_bytes(request.into_body(), 64 * 1024).await else {
+        return refuse(StatusCode::PAYLOAD_TOO_LARGE, "the call is too large");
+    };
+    let Ok(body) = serde_json::from_slice::<CallBody>(&bytes) else {
+        return refuse(StatusCode::BAD_REQUEST, "expected {page, action, args}");
+    };
+    let reply = match call(&visitor.loaded, &body.page, &body.action, body.args, headers, visitor.session.clone()).await
+    {
+        Ok(result) => json!({ "ok": true, "result": result }),
+        Err(error) => json!({ "ok": false, "error": error }),
+    };
+    axum::Json(reply).into_response()
+}
+
+/// Body of `POST /_fymo/live/publish`.
+#[derive(Debug, Deserialize)]
+pub(super) struct PublishBody {
+    topic: String,
+    patch: Option<Value>,
+    event: Option<String>,
+    #[serde(default)]
+    data: Value,
+}
+
+/// `POST /_fymo/live/publish` with `Authorization: Bearer <app secret>`: publishing from
+/// outside processes (cron jobs, other services).
+pub(super) async fn publish(
+    State(state): State<AppState>,
+    Extension(RequestId(_)): Extension<RequestId>,
+    headers: HeaderMap,
+    axum::Json(body): axum::Json<PublishBody>,
+) -> Response<Body> {
+    let Some(loaded) = state.current().as_ref().map(Arc::clone) else {
+        return refuse(StatusCode::SERVICE_UNAVAILABLE, "no build is loaded yet");
+    };
+    let secret = &loaded.site.options.secret;
+    let sent = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let authorized = sent.is_some_and(|s| {
+        s.len() == secret.len() && s.bytes().zip(secret.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    });
+    if !authorized {
+        return refuse(StatusCode::UNAUTHORIZED, "publishing needs `Authorization: Bearer <app secret>`");
+    }
+    let payload = match (body.patch, body.event) {
+        (Some(patch), None) => Payload::Patch(patch),
+        (None, Some(name)) => Payload::Event { name, data: body.data },
+        _ => return refuse(StatusCode::BAD_REQUEST, "send either `patch` or `event` (with `data`)"),
+    };
+    match Live::new(loaded.site.options.live.clone()).publish(&body.topic, payload) {
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
+        Err(e) => refuse(StatusCode::BAD_REQUEST, &e.to_string()),
+    }
+}

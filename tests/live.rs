@@ -1,0 +1,372 @@
+//! Live pages over the wire: the `/_fymo/live` protocol (subscribe from a rendered
+//! position, patches and events from Rust and Python controllers, calls), its refusals
+//! and limits, and fan-out across prefork workers and across servers sharing Redis.
+//! Every wait is on an event, with a generous timeout.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use common::{children_of, eventually, get, get_with, signal, Redis, Server, TestApp, DEMO, TEST_SECRET};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn built_demo() -> TestApp {
+    let app = TestApp::demo();
+    app.build();
+    app
+}
+
+fn serve(app: &TestApp, extra: &[&str]) -> Server {
+    let mut args = vec!["--engines", "1", "--python-workers", "1"];
+    args.extend_from_slice(extra);
+    Server::start(DEMO, app, &args)
+}
+
+/// A rendered page as a visitor got it: its props and the visitor's cookie.
+struct Page {
+    path: String,
+    props: Value,
+    cookie: String,
+}
+
+impl Page {
+    fn live(&self) -> &Value {
+        &self.props["fymo"]["live"]
+    }
+
+    fn position(&self, topic: &str) -> u64 {
+        self.live()["topics"][topic].as_u64().expect("the page carries the topic's position")
+    }
+
+    /// The `sub` frame its client sends.
+    fn sub(&self) -> Value {
+        json!({
+            "t": "sub", "page": self.path, "topics": self.live()["topics"],
+            "sig": self.live()["sig"], "csrf": self.props["fymo"]["csrf"],
+        })
+    }
+}
+
+/// GETs `path` as JSON (the page object), keeping the visitor's cookie.
+fn open_page(server: &Server, path: &str, cookie: Option<&str>) -> Page {
+    let mut headers = vec![("accept", "application/json")];
+    if let Some(c) = cookie {
+        headers.push(("cookie", c));
+    }
+    let reply = get_with(&server.url(path), &headers);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let data: Value = serde_json::from_str(&reply.body).unwrap();
+    let set: Vec<String> = (reply.headers.iter())
+        .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+        .map(|(_, c)| c.split(';').next().unwrap().to_owned())
+        .collect();
+    let cookie = if set.is_empty() { cookie.unwrap_or_default().to_owned() } else { set.join("; ") };
+    Page { path: path.to_owned(), props: data["props"].clone(), cookie }
+}
+
+async fn connect_as(server: &Server, cookie: &str, origin: &str) -> Result<Socket, u16> {
+    let url = server.base.replace("http://", "ws://") + "/_fymo/live";
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert("origin", origin.parse().unwrap());
+    if !cookie.is_empty() {
+        request.headers_mut().insert("cookie", cookie.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => Ok(socket),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
+        Err(e) => panic!("connecting: {e}"),
+    }
+}
+
+/// Opens a socket for `page` and subscribes it; returns the socket and its `hello`.
+async fn subscribe(server: &Server, page: &Page) -> (Socket, Value) {
+    let origin = server.base.clone();
+    let mut socket = connect_as(server, &page.cookie, &origin).await.expect("the socket opens");
+    let hello = next(&mut socket, |f| f["t"] == "hello").await;
+    send(&mut socket, &page.sub()).await;
+    (socket, hello)
+}
+
+async fn send(socket: &mut Socket, frame: &Value) {
+    socket.send(Message::Text(frame.to_string().into())).await.expect("sending a frame");
+}
+
+/// The next frame `wanted` picks, skipping others (heartbeats, presence); panics after
+/// [`WAIT`].
+async fn next(socket: &mut Socket, wanted: impl Fn(&Value) -> bool) -> Value {
+    let read = async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Text(text))) => {
+                    let frame: Value = serde_json::from_str(&text).unwrap();
+                    if wanted(&frame) {
+                        return frame;
+                    }
+                }
+                Some(Ok(Message::Close(frame))) => panic!("closed by the server: {frame:?}"),
+                Some(Ok(_)) => {}
+                other => panic!("socket ended: {other:?}"),
+            }
+        }
+    };
+    tokio::time::timeout(WAIT, read).await.expect("a frame in time")
+}
+
+/// The next `ev` or `stale` frame.
+async fn next_event(socket: &mut Socket) -> Value {
+    next(socket, |f| f["t"] == "ev" || f["t"] == "stale").await
+}
+
+/// POST /_fymo/live/publish, as an outside process does.
+fn publish(server: &Server, body: &Value) {
+    let reply = ureq::post(&server.url("/_fymo/live/publish"))
+        .set("authorization", &format!("Bearer {TEST_SECRET}"))
+        .send_json(body.clone())
+        .expect("publishing");
+    assert_eq!(reply.status(), 202);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rust_action_publishes_a_patch_and_an_event_that_every_page_gets_once() {
+    let app = built_demo();
+    let server = serve(&app, &[]);
+    let a = open_page(&server, "/pulse", None);
+    let b = open_page(&server, "/pulse", None);
+    let caller = open_page(&server, "/pulse", None);
+    assert_eq!(a.position("pulse"), 0);
+    let (mut sa, _) = subscribe(&server, &a).await;
+    let (mut sb, _) = subscribe(&server, &b).await;
+    let (mut sc, _) = subscribe(&server, &caller).await;
+    // All are subscribed once the first sees the third arrive.
+    next(&mut sa, |f| f["t"] == "presence" && f["count"] == 3).await;
+    send(&mut sc, &json!({ "t": "call", "id": 7, "action": "bump", "args": { "by": 2 } })).await;
+    let reply = next(&mut sc, |f| f["t"] == "reply").await;
+    assert_eq!(reply, json!({ "t": "reply", "id": 7, "ok": true, "result": { "count": 2 } }));
+    for socket in [&mut sa, &mut sb] {
+        let patch = next_event(socket).await;
+        assert_eq!(patch, json!({ "t": "ev", "topic": "pulse", "seq": 1, "patch": { "count": 2 } }));
+        let event = next_event(socket).await;
+        assert_eq!(event, json!({ "t": "ev", "topic": "pulse", "seq": 2, "event": "ping", "data": { "count": 2 } }));
+    }
+    // Nothing twice: the next thing each gets is the next publish.
+    publish(&server, &json!({ "topic": "pulse", "patch": { "label": "x" } }));
+    for socket in [&mut sa, &mut sb] {
+        assert_eq!(next_event(socket).await["seq"], 3);
+    }
+    // A page rendered now carries the new position.
+    assert_eq!(open_page(&server, "/pulse", None).position("pulse"), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_resumes_from_its_rendered_position_and_refetches_once_the_buffer_has_moved_on() {
+    let app = built_demo();
+    let server = serve(&app, &["--live-buffer", "3"]);
+    let page = open_page(&server, "/pulse", None);
+    let rendered = page.position("pulse");
+    // Published after the render, before the socket opened.
+    publish(&server, &json!({ "topic": "pulse", "patch": { "count": 10 } }));
+    publish(&server, &json!({ "topic": "pulse", "event": "ping", "data": 1 }));
+    let (mut socket, _) = subscribe(&server, &page).await;
+    assert_eq!(
+        next_event(&mut socket).await,
+        json!({ "t": "ev", "topic": "pulse", "seq": rendered + 1, "patch": { "count": 10 } })
+    );
+    assert_eq!(next_event(&mut socket).await["seq"], rendered + 2);
+    publish(&server, &json!({ "topic": "pulse", "patch": { "count": 11 } }));
+    assert_eq!(next_event(&mut socket).await["seq"], rendered + 3, "each message once, in order");
+
+    // Reconnecting from its last position replays nothing it has.
+    drop(socket);
+    let mut resumed = page.sub();
+    resumed["topics"]["pulse"] = json!(rendered + 3);
+    let origin = server.base.clone();
+    let mut socket = connect_as(&server, &page.cookie, &origin).await.unwrap();
+    send(&mut socket, &resumed).await;
+    publish(&server, &json!({ "topic": "pulse", "patch": { "count": 12 } }));
+    assert_eq!(next_event(&mut socket).await["seq"], rendered + 4);
+
+    // A page rendered before more than the buffer holds gets a stale notice: it refetches
+    // its props (never the whole page) and continues from the head.
+    for n in 0..5 {
+        publish(&server, &json!({ "topic": "pulse", "patch": { "count": n } }));
+    }
+    assert!(eventually(WAIT, || open_page(&server, "/pulse", None).position("pulse") == rendered + 9));
+    let (mut late, _) = subscribe(&server, &page).await;
+    assert_eq!(next_event(&mut late).await, json!({ "t": "stale", "topic": "pulse", "seq": rendered + 9 }));
+    publish(&server, &json!({ "topic": "pulse", "patch": { "count": 99 } }));
+    assert_eq!(next_event(&mut late).await["seq"], rendered + 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_python_action_publishes_to_every_page_and_reports_its_errors() {
+    let app = built_demo();
+    let server = serve(&app, &[]);
+    let sender = open_page(&server, "/chat", None);
+    let reader = open_page(&server, "/chat", None);
+    let (mut ss, _) = subscribe(&server, &sender).await;
+    let (mut sr, _) = subscribe(&server, &reader).await;
+    next(&mut ss, |f| f["t"] == "presence" && f["count"] == 2).await;
+    send(&mut ss, &json!({ "t": "call", "id": 1, "action": "send", "args": { "text": "hi there" } })).await;
+    assert_eq!(next(&mut ss, |f| f["t"] == "reply").await["ok"], true);
+    let message = next_event(&mut sr).await;
+    assert_eq!((message["event"].as_str(), message["data"]["text"].as_str()), (Some("message"), Some("hi there")));
+    assert_eq!(message["data"]["from"], "anonymous");
+    assert_eq!(next_event(&mut sr).await["patch"]["last"]["from"], "anonymous");
+    send(&mut ss, &json!({ "t": "call", "id": 2, "action": "send", "args": { "text": "  " } })).await;
+    let reply = next(&mut ss, |f| f["t"] == "reply").await;
+    assert_eq!(reply["ok"], false);
+    assert_eq!(reply["error"], json!({ "status": 422, "props": { "error": "Say something." } }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_origins_forged_topics_tokenless_calls_and_extra_connections_are_refused() {
+    let app = built_demo();
+    let server = serve(&app, &["--live-max-per-ip", "2"]);
+    let page = open_page(&server, "/pulse", None);
+    assert_eq!(connect_as(&server, &page.cookie, "http://evil.test").await.err(), Some(403));
+
+    let (mut socket, _) = subscribe(&server, &page).await;
+    let mut forged = page.sub();
+    forged["topics"] = json!({ "user:1": 0 });
+    send(&mut socket, &forged).await;
+    assert_eq!(next(&mut socket, |f| f["t"] == "error").await["error"], "these topics are not signed for this page");
+
+    let mut tokenless = page.sub();
+    tokenless["csrf"] = json!("");
+    send(&mut socket, &tokenless).await;
+    send(&mut socket, &json!({ "t": "call", "id": 3, "action": "bump" })).await;
+    let reply = next(&mut socket, |f| f["t"] == "reply").await;
+    assert_eq!(
+        (reply["ok"].as_bool(), reply["error"].as_str()),
+        (Some(false), Some("calls need the page's CSRF token"))
+    );
+
+    let origin = server.base.clone();
+    let _second = connect_as(&server, &page.cookie, &origin).await.expect("the second is within the cap");
+    assert_eq!(connect_as(&server, &page.cookie, &origin).await.err(), Some(429), "the third is over it");
+    drop(socket);
+    // Its slot is given back once the server sees it gone.
+    let mut admitted = None;
+    for _ in 0..200 {
+        if let Ok(s) = connect_as(&server, &page.cookie, &origin).await {
+            admitted = Some(s);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(admitted.is_some(), "a closed connection frees its slot");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_tells_live_clients_to_reconnect() {
+    let app = built_demo();
+    let server = serve(&app, &[]);
+    let page = open_page(&server, "/pulse", None);
+    let (mut socket, _) = subscribe(&server, &page).await;
+    next(&mut socket, |f| f["t"] == "presence").await;
+    signal(server.pid(), "TERM");
+    let close = tokio::time::timeout(WAIT, async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => {}
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .expect("closed in time");
+    assert_eq!(close, Some(1012), "service restart: the client reconnects elsewhere");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prefork_workers_relay_every_publish_to_every_worker_once() {
+    let app = built_demo();
+    let server = serve(&app, &["--workers", "2"]);
+    assert!(eventually(WAIT, || children_of(server.pid()).len() == 2));
+    assert!(eventually(WAIT, || get(&server.url("/_fymo/health")).status == 200));
+    // Sockets until both workers hold some (the kernel picks the worker per connection).
+    let page = open_page(&server, "/pulse", None);
+    let mut sockets = Vec::new();
+    let mut pids = BTreeSet::new();
+    for _ in 0..40 {
+        let (socket, hello) = subscribe(&server, &page).await;
+        pids.insert(hello["pid"].as_u64().unwrap());
+        sockets.push(socket);
+        if pids.len() == 2 && sockets.len() >= 4 {
+            break;
+        }
+    }
+    assert_eq!(pids.len(), 2, "both workers hold sockets");
+    let start = page.position("pulse");
+    for n in 1..=5 {
+        publish(&server, &json!({ "topic": "pulse", "patch": { "count": n } }));
+        // lands on either worker
+    }
+    for socket in &mut sockets {
+        let seqs: Vec<u64> = {
+            let mut seqs = Vec::new();
+            for _ in 0..5 {
+                seqs.push(next_event(socket).await["seq"].as_u64().unwrap());
+            }
+            seqs
+        };
+        assert_eq!(seqs, (start + 1..=start + 5).collect::<Vec<_>>(), "every publish, once, in order");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_sharing_redis_see_each_others_publishes_at_the_same_positions() {
+    let redis = Redis::start();
+    let app = built_demo();
+    let url = redis.url();
+    let one = serve(&app, &["--broker", &url]);
+    let two = serve(&app, &["--broker", &url, "--workers", "2"]);
+    assert!(eventually(WAIT, || get(&two.url("/_fymo/health")).status == 200));
+    let a = open_page(&one, "/pulse", None);
+    let b = open_page(&two, "/pulse", None);
+    assert_eq!(a.position("pulse"), b.position("pulse"));
+    let (mut sa, _) = subscribe(&one, &a).await;
+    let (mut sb, _) = subscribe(&two, &b).await;
+    publish(&two, &json!({ "topic": "pulse", "patch": { "count": 1 } }));
+    publish(&one, &json!({ "topic": "pulse", "event": "ping", "data": 2 }));
+    for socket in [&mut sa, &mut sb] {
+        assert_eq!(next_event(socket).await["seq"], a.position("pulse") + 1);
+        assert_eq!(next_event(socket).await["seq"], a.position("pulse") + 2);
+    }
+    // A page rendered on one host resumes on the other.
+    let rendered = open_page(&one, "/pulse", None);
+    assert_eq!(rendered.position("pulse"), a.position("pulse") + 2);
+    publish(&one, &json!({ "topic": "pulse", "patch": { "count": 3 } }));
+    let (mut elsewhere, _) = subscribe(&two, &rendered).await;
+    assert_eq!(
+        next_event(&mut elsewhere).await,
+        json!({ "t": "ev", "topic": "pulse", "seq": a.position("pulse") + 3, "patch": { "count": 3 } })
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeats_keep_a_quiet_connection_open() {
+    let app = built_demo();
+    let server = serve(&app, &["--live-heartbeat-secs", "1"]);
+    let page = open_page(&server, "/pulse", None);
+    let (mut socket, hello) = subscribe(&server, &page).await;
+    assert_eq!(hello["hb"], 1000);
+    // The client sends nothing; it only answers pings (as browsers do). Past three
+    // heartbeat periods of client silence the server would have closed it.
+    for _ in 0..5 {
+        next(&mut socket, |f| f["t"] == "hb").await;
+    }
+    publish(&server, &json!({ "topic": "pulse", "patch": { "count": 1 } }));
+    assert_eq!(next_event(&mut socket).await["seq"], page.position("pulse") + 1);
+}
