@@ -473,6 +473,7 @@ pub fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
 /// request (so a worker that stops accepting never strands a kept-alive connection).
 pub struct Load {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    served: std::sync::Arc<std::sync::atomic::AtomicU64>,
     handles: Vec<std::thread::JoinHandle<(u64, Vec<String>)>>,
 }
 
@@ -486,9 +487,10 @@ pub struct LoadReport {
 impl Load {
     pub fn start(url: &str, threads: usize) -> Self {
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let served = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let handles = (0..threads)
             .map(|_| {
-                let (url, stop) = (url.to_owned(), stop.clone());
+                let (url, stop, served) = (url.to_owned(), stop.clone(), served.clone());
                 std::thread::spawn(move || {
                     let agent =
                         ureq::AgentBuilder::new().max_idle_connections(0).timeout(Duration::from_secs(30)).build();
@@ -498,7 +500,10 @@ impl Load {
                         && started.elapsed() < Duration::from_secs(120)
                     {
                         match agent.get(&url).call() {
-                            Ok(r) if r.status() == 200 => ok += 1,
+                            Ok(r) if r.status() == 200 => {
+                                ok += 1;
+                                served.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            }
                             Ok(r) => failures.push(format!("status {}", r.status())),
                             Err(e) => failures.push(e.to_string()),
                         }
@@ -507,7 +512,17 @@ impl Load {
                 })
             })
             .collect();
-        Self { stop, handles }
+        Self { stop, served, handles }
+    }
+
+    /// Waits (up to 60 s) until `more` further requests have succeeded: the load is
+    /// running, whatever the machine's speed.
+    pub fn wait_served(&self, more: u64) {
+        let target = self.served.load(std::sync::atomic::Ordering::Relaxed) + more;
+        assert!(
+            eventually(Duration::from_secs(60), || self.served.load(std::sync::atomic::Ordering::Relaxed) >= target),
+            "the load stalled"
+        );
     }
 
     pub fn finish(self) -> LoadReport {
