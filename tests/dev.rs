@@ -161,7 +161,7 @@ fn a_dead_node_tools_process_is_started_again() {
         .find(|pid| std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default().contains("build.mjs"))
         .expect("the long-lived node-tools process");
     common::signal(node, "KILL");
-    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(common::eventually(std::time::Duration::from_secs(20), || common::exited(node)), "node-tools died");
     edit(&app, "templates/counter.svelte", "<h1>Counter</h1>", "<h1>Counter, after node died</h1>");
     events.wait("reload");
     assert!(get(&server.url("/counter")).body.contains("<h1>Counter, after node died</h1>"));
