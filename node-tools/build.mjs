@@ -87,7 +87,9 @@ class Builder {
 			throw { errors: [{ text: e.message, detail: { code: e.code ?? null }, location: { file: path.join(root, e.file ?? 'svelte.config.js'), line: 1, column: 1 } }] };
 		}
 		const errors = (await Promise.all([this.mirrors.server.sync(), this.mirrors.client.sync()])).flat();
-		if (errors.length) throw { errors: errors.map(asEsbuildError) };
+		if (errors.length && !this.partial) throw { errors: errors.map(asEsbuildError) };
+		// fymo dev: templates that do not compile are reported, stubbed, and the rest is built.
+		if (errors.length) reportError({ errors: errors.map(asEsbuildError) });
 		const { ssrHash, client, components, ms } = await this.bundle.build(templates, { async: this.async });
 		emit({ event: 'ssr', file: 'ssr.js', ms: ms.ssr });
 		emit({ event: 'client', entries: Object.keys(components).length, ms: ms.client });
@@ -165,7 +167,13 @@ async function once() {
  */
 async function serveStdin() {
 	await rm(out, { recursive: true, force: true });
-	const builder = new Builder(root, out, process.env.FYMO_DEV_BUNDLE === 'esbuild' ? ProdBundle : DevBundle);
+	const modules = process.env.FYMO_DEV_BUNDLE !== 'esbuild';
+	const builder = new Builder(root, out, modules ? DevBundle : ProdBundle);
+	// Module tables require each template lazily: a broken one can be left out of the way.
+	if (modules) {
+		builder.partial = true;
+		for (const mirror of Object.values(builder.mirrors)) mirror.stubBroken = true;
+	}
 	let queue = Promise.resolve();
 	const lines = createInterface({ input: process.stdin });
 	lines.on('line', (line) => {

@@ -43,6 +43,9 @@ export class Mirror {
 		this.root = root;
 		this.seen = new Map(); // target -> "mtime:size" of its source
 		this.compilerOptions = {};
+		// fymo dev: a file that does not compile becomes a module that throws its error
+		// when imported, so every page that does not import it keeps working.
+		this.stubBroken = false;
 	}
 
 	/** New compiler options (svelte.config.js): everything compiles again on the next sync. */
@@ -74,7 +77,14 @@ export class Mirror {
 					const error = await (rel.endsWith('.svelte') ? this.compileOne(source, target, filename) : this.compileModule(source, target, filename));
 					if (error) {
 						errors.push(error);
-						this.seen.delete(target);
+						if (this.stubBroken) {
+							// In the table (which follows `seen`), and compiled again next time,
+							// so the error is reported on every build until it is fixed.
+							await writeFile(target, stub(error));
+							this.seen.set(target, `${stamp}:broken`);
+						} else {
+							this.seen.delete(target);
+						}
 						continue;
 					}
 				} else {
@@ -129,6 +139,12 @@ export class Mirror {
 		await writeFile(target, js);
 		return null;
 	}
+}
+
+/** A module that throws `error` when evaluated (marked for Fymo: `CompileError: file:line:column: …`). */
+function stub(error) {
+	const message = `${error.file}:${error.line}:${error.column}: ${error.message}`;
+	return `const error = new Error(${JSON.stringify(message)});\nerror.name = 'CompileError';\nthrow error;\n`;
 }
 
 function compileError(e, file, source) {

@@ -157,3 +157,14 @@ fn module_state_is_shared_per_instance_unless_the_route_isolates() {
     }
     assert_eq!(count("/shared"), "3", "isolated renders leave the shared instance alone");
 }
+
+#[test]
+fn build_reports_every_broken_template_in_one_run() {
+    let app = TestApp::fixture("faults");
+    app.write("templates/broken_a.svelte", "<p>{a</p>\n");
+    app.write("templates/broken_b.svelte", "<script>\n\tlet = ;\n</script>\n");
+    let (code, _out, err) = app.run(FYMO, &["build"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("templates/broken_a.svelte:1:"), "the first: {err}");
+    assert!(err.contains("templates/broken_b.svelte:2:"), "and the second, in the same run: {err}");
+}

@@ -267,7 +267,9 @@ impl DevBuilder {
     ///
     /// # Errors
     /// Compile errors, or the node process gone.
-    pub(crate) fn build(&mut self, mut progress: impl FnMut(&BuildEvent)) -> Result<(), BuildError> {
+    /// The templates that did not compile come back as `Ok`: the build went on without
+    /// them (each is a module that throws its error when a page imports it).
+    pub(crate) fn build(&mut self, mut progress: impl FnMut(&BuildEvent)) -> Result<Vec<CompileError>, BuildError> {
         use std::io::Write;
         let gone = |source| BuildError::Tool { what: "node-tools (dev)".into(), source };
         self.stdin.write_all(b"build\n").and_then(|()| self.stdin.flush()).map_err(gone)?;
@@ -282,7 +284,7 @@ impl DevBuilder {
                 Ok(BuildEvent::Failed) => return Err(BuildError::Compile(errors)),
                 Ok(event @ BuildEvent::Done { .. }) => {
                     progress(&event);
-                    return Ok(());
+                    return Ok(errors);
                 }
                 Ok(event) => progress(&event),
                 Err(_) => tracing::info!(target: "fymo::build", from = "node-tools", "{line}"),

@@ -50,11 +50,17 @@ pub(crate) struct DevHub {
     events: broadcast::Sender<DevEvent>,
     version: Mutex<String>,
     broken: Arc<ArcSwapOption<ErrorReport>>,
+    uncompiled: Arc<arc_swap::ArcSwap<Vec<ErrorReport>>>,
 }
 
 impl Default for DevHub {
     fn default() -> Self {
-        Self { events: broadcast::channel(64).0, version: Mutex::default(), broken: Arc::default() }
+        Self {
+            events: broadcast::channel(64).0,
+            version: Mutex::default(),
+            broken: Arc::default(),
+            uncompiled: Arc::default(),
+        }
     }
 }
 
@@ -63,6 +69,20 @@ impl DevHub {
     /// with it while it is set.
     pub(crate) fn broken(&self) -> Arc<ArcSwapOption<ErrorReport>> {
         self.broken.clone()
+    }
+
+    /// The templates that do not compile while the rest does, shared with the server.
+    pub(crate) fn uncompiled(&self) -> Arc<arc_swap::ArcSwap<Vec<ErrorReport>>> {
+        self.uncompiled.clone()
+    }
+
+    /// Records the templates of a good build that did not compile, and tells every
+    /// browser about the first (the overlay shows it; pages that compile keep working).
+    pub(crate) fn partial(&self, errors: Vec<ErrorReport>) {
+        if let Some(first) = errors.first() {
+            let _ = self.events.send(DevEvent::Error(first.clone()));
+        }
+        self.uncompiled.store(Arc::new(errors));
     }
 
     /// Whether the app is broken.

@@ -81,7 +81,8 @@ pub(crate) fn run(app: App, mut options: SiteOptions, bind: &Bind) -> Result<(),
         })
         .map_err(io("starting the reload thread"))?;
     let routes = current.load().as_ref().map_or(0, |l| l.site.routes.routes().len());
-    let state = AppState { current, mode: Mode::Dev { broken: hub.broken() }, worker: None };
+    let state =
+        AppState { current, mode: Mode::Dev { broken: hub.broken(), uncompiled: hub.uncompiled() }, worker: None };
     let dev_routes = Router::new()
         .route("/_fymo/dev/events", get(hub::events))
         .with_state(hub)

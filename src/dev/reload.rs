@@ -22,6 +22,8 @@ pub(super) enum Reloaded {
     Css,
     /// The app is broken.
     Failed(ErrorReport),
+    /// Served, but a template does not compile (pages that import it answer its error).
+    Partial(ErrorReport),
     /// Nothing to do (only Rust files changed).
     Nothing,
 }
@@ -60,11 +62,16 @@ impl Reloader {
         if !changes.needs_reload() {
             return Reloaded::Nothing;
         }
-        if changes.templates {
-            if let Err(e) = self.rebuild() {
-                return self.fail(build_error(e));
+        // Templates that do not compile: the rest of the app is served without them.
+        let uncompiled: Vec<ErrorReport> = if changes.templates {
+            match self.rebuild() {
+                // Not the whole app: only the pages that import these answer with them.
+                Ok(errors) => errors.iter().map(|e| ErrorReport { whole_app: false, ..compile_error(e) }).collect(),
+                Err(e) => return self.fail(build_error(e)),
             }
-        }
+        } else {
+            self.hub.uncompiled().load().as_ref().clone()
+        };
         let previous = self.current.load_full();
         let next = {
             let _context = self.runtime.enter(); // a first Python pool spawns on the runtime
@@ -87,16 +94,18 @@ impl Reloader {
         let version = site.manifest.version.clone();
         let css = css_only.then(|| site.manifest.css_files());
         self.current.store(Some(Arc::new(Loaded::new(site, assets))));
+        let partial = uncompiled.first().cloned();
+        self.hub.partial(uncompiled);
         self.hub.succeed(version, css);
-        if css_only {
-            Reloaded::Css
-        } else {
-            Reloaded::Full
+        match (partial, css_only) {
+            (Some(error), _) => Reloaded::Partial(error),
+            (None, true) => Reloaded::Css,
+            (None, false) => Reloaded::Full,
         }
     }
 
     /// One build; a node-tools process that died is started again once.
-    fn rebuild(&mut self) -> Result<(), BuildError> {
+    fn rebuild(&mut self) -> Result<Vec<CompileError>, BuildError> {
         match self.builder.build(|_| {}) {
             Err(BuildError::Tool { what, source }) => {
                 tracing::warn!(target: "fymo::dev", %what, error = %source, "node-tools stopped: starting it again");
@@ -146,7 +155,7 @@ pub(super) fn report(changes: &Changes, result: &Reloaded, started: Instant) {
         Reloaded::Full => tracing::info!(target: "fymo::dev", "rebuilt in {ms} ms ({}) -> reload", files.join(", ")),
         Reloaded::Css => tracing::info!(target: "fymo::dev", "rebuilt in {ms} ms ({}) -> css update", files.join(", ")),
         Reloaded::Nothing => {}
-        Reloaded::Failed(e) => {
+        Reloaded::Failed(e) | Reloaded::Partial(e) => {
             let place = match e.place() {
                 p if p.is_empty() => p,
                 p => format!("{p}: "),

@@ -55,6 +55,9 @@ pub(crate) enum Mode {
     Dev {
         /// The current whole-app error, set and cleared by the dev reloader.
         broken: Arc<ArcSwapOption<ErrorReport>>,
+        /// Templates that do not compile while the rest of the app does: a page that
+        /// imports one answers with its compile error.
+        uncompiled: Arc<arc_swap::ArcSwap<Vec<ErrorReport>>>,
     },
 }
 

@@ -25,7 +25,7 @@ pub(super) async fn respond(
 ) -> Response<Body> {
     let prefers_json = accept::prefers_json(request.headers());
     // In development a broken build or routes.yml answers every page with the overlay.
-    if let Mode::Dev { broken } = &state.mode {
+    if let Mode::Dev { broken, .. } = &state.mode {
         if let Some(error) = broken.load_full() {
             return vary_on_accept(error_response(&error, &id, &state.mode, prefers_json));
         }
@@ -70,6 +70,7 @@ pub(super) async fn respond(
     let response = match handle(&loaded, &id, matched, request, format).await {
         Ok((reply, session)) => reply_response(reply, session),
         Err(Refusal { error, allow }) => {
+            let error = uncompiled_cause(&state.mode, error);
             let page = if matches!(state.mode, Mode::Production) && !json {
                 site.error_page(&error, &id, &path).await
             } else {
@@ -101,6 +102,21 @@ pub(super) async fn respond(
         response.headers_mut().insert("x-inertia", HeaderValue::from_static("true"));
     }
     response
+}
+
+/// In development, a render that failed on a template that does not compile (its module
+/// throws `CompileError: file:line:column: …`) answers with that compile error itself.
+fn uncompiled_cause(mode: &Mode, error: ErrorReport) -> ErrorReport {
+    let Mode::Dev { uncompiled, .. } = mode else { return error };
+    if error.kind != ErrorKind::Render || !error.message.contains("CompileError") {
+        return error;
+    }
+    let cause = uncompiled
+        .load()
+        .iter()
+        .find(|c| c.file.as_deref().is_some_and(|f| error.message.contains(&format!("{f}:"))))
+        .cloned();
+    cause.map_or(error, |cause| ErrorReport { status: StatusCode::INTERNAL_SERVER_ERROR, ..cause })
 }
 
 fn is_inertia(headers: &HeaderMap) -> bool {
