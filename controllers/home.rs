@@ -68,3 +68,10 @@ pub(crate) async fn visits(req: RequestContext) -> Result<Outcome, BoxError> {
 pub(crate) async fn auth_layout(req: RequestContext) -> Result<Outcome, BoxError> {
     Ok(Outcome::props(serde_json::json!({ "user": req.session().get::<String>("user") }))?)
 }
+
+/// `echo`: the page's props are the JSON object in the `props` query parameter. The
+/// fidelity test serves every fixture template through a Rust controller this way.
+pub(crate) async fn echo(req: RequestContext) -> Result<Outcome, BoxError> {
+    let props: serde_json::Value = serde_json::from_str(req.query("props").unwrap_or("{}"))?;
+    Ok(Outcome::props(props)?)
+}

@@ -20,6 +20,7 @@ fn main() -> std::process::ExitCode {
         .controller("upload", upload::upload)
         .controller("visits", home::visits)
         .controller("auth._layout", home::auth_layout)
+        .controller("echo", home::echo)
         .controller("pulse", pulse::pulse)
         .build();
     fymo::cli::main(app)

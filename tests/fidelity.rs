@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::OnceLock;
 
-use common::{get, repo, Server, TestApp, FYMO};
+use common::{get, repo, Server, TestApp, DEMO, FYMO};
 use fymo::testing::{Engine, EngineBackend, EnginePool, Manifest, PoolConfig, RenderJob, Rendered};
 
 /// Each built-in's check: a template whose body is the checks' results, and what they
@@ -191,7 +191,7 @@ fn served_props(page: &str) -> serde_json::Value {
 }
 
 #[test]
-fn suites_served_with_python_controllers_match_node() {
+fn suites_served_with_rust_and_python_controllers_match_node() {
     let mut compared = 0;
     for (dirs, skip) in [(&["fixtures", "async"][..], &["await_never"][..]), (&["fixtures", "config"][..], &[][..])] {
         let app = TestApp::fixture("empty");
@@ -206,6 +206,7 @@ fn suites_served_with_python_controllers_match_node() {
         let mut routes = String::from("routes:\n");
         for name in expected.keys() {
             routes.push_str(&format!("  /py/{name}:\n    controller: fixture\n    template: {name}.svelte\n"));
+            routes.push_str(&format!("  /rs/{name}:\n    controller: echo\n    template: {name}.svelte\n"));
         }
         app.write("routes.yml", &routes);
         app.write("templates/app.html", "<!doctype html>\n<html>\n<head>\n%fymo.head%\n<!--end-head--></head>\n<body>\n%fymo.body%\n</body>\n</html>\n");
@@ -215,34 +216,46 @@ fn suites_served_with_python_controllers_match_node() {
         );
         app.build();
         for &engine in Engine::ALL {
+            // The demo binary: its Rust `echo` controller serves the props it is given.
             let server =
-                Server::start(FYMO, &app, &["--engines", "2", "--engine", engine.name(), "--python-workers", "1"]);
+                Server::start(DEMO, &app, &["--engines", "2", "--engine", engine.name(), "--python-workers", "1"]);
             let mut differ = Vec::new();
-            // Fymo adds its shared `fymo` prop (CSRF token, flash) to every page's props:
-            // Node renders with the props each page was served with, read back from it.
-            let mut served = serde_json::Map::new();
-            let mut got = BTreeMap::new();
-            for name in expected.keys() {
-                let page = get(&server.url(&format!("/py/{name}")));
-                assert_eq!(page.status, 200, "{name} on {}: {}", engine.name(), page.body);
-                served.insert(name.clone(), served_props(&page.body));
-                got.insert(name.clone(), cut(&page.body));
-            }
-            let props_file = app.root().join("served-props.json");
-            std::fs::write(&props_file, serde_json::Value::Object(served).to_string()).unwrap();
-            let node = reference_with(app.root(), Some(&props_file));
-            assert_eq!(node.len(), expected.len());
-            for (name, want) in &node {
-                let got = &got[name];
-                if got != want {
-                    differ.push(format!("{name} ({}):\n  node {want:?}\n  fymo {got:?}", engine.name()));
+            for language in ["py", "rs"] {
+                // Fymo adds its shared `fymo` prop (CSRF token, flash) to every page's props:
+                // Node renders with the props each page was served with, read back from it.
+                let mut served = serde_json::Map::new();
+                let mut got = BTreeMap::new();
+                for name in expected.keys() {
+                    let url = match language {
+                        "py" => format!("/py/{name}"),
+                        _ => {
+                            let file = app.root().join("templates").join(format!("{name}.json"));
+                            let props = std::fs::read_to_string(file).unwrap_or_else(|_| "{}".into());
+                            format!("/rs/{name}?props={}", urlencode(&props))
+                        }
+                    };
+                    let page = get(&server.url(&url));
+                    assert_eq!(page.status, 200, "{url} on {}: {}", engine.name(), page.body);
+                    served.insert(name.clone(), served_props(&page.body));
+                    got.insert(name.clone(), cut(&page.body));
                 }
-                compared += 1;
+                let props_file = app.root().join(format!("served-props-{language}.json"));
+                std::fs::write(&props_file, serde_json::Value::Object(served).to_string()).unwrap();
+                let node = reference_with(app.root(), Some(&props_file));
+                assert_eq!(node.len(), expected.len());
+                for (name, want) in &node {
+                    let got = &got[name];
+                    if got != want {
+                        differ
+                            .push(format!("{name} ({language}, {}):\n  node {want:?}\n  fymo {got:?}", engine.name()));
+                    }
+                    compared += 1;
+                }
             }
             assert!(differ.is_empty(), "{} of {} pages differ:\n{}", differ.len(), expected.len(), differ.join("\n"));
         }
     }
-    println!("{compared} pages served with Python props compared with Node, 0 differ");
+    println!("{compared} pages served with Rust and Python controllers compared with Node, 0 differ");
 }
 
 fn copy_suite(from: &Path, to: &Path, skip: &[&str]) {
@@ -259,4 +272,13 @@ fn copy_suite(from: &Path, to: &Path, skip: &[&str]) {
             std::fs::copy(&path, target).unwrap();
         }
     }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
