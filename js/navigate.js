@@ -75,7 +75,11 @@ async function request(url, { method = 'GET', body, only } = {}) {
 	const response = await fetch(url, { method, body, headers, credentials: 'same-origin' });
 	const location409 = response.status === 409 && response.headers.get('x-inertia-location');
 	if (location409) return { reload: location409 };
-	if (response.headers.get('x-inertia') !== 'true') return { reload: response.url };
+	if (response.headers.get('x-inertia') !== 'true') {
+		// Not a page: a GET loads it whole; a form's answer (an error page) is shown as it
+		// is, rather than losing what was sent by loading the URL again.
+		return method === 'GET' ? { reload: response.url } : { html: await response.text() };
+	}
 	return { page: await response.json(), status: response.status };
 }
 
@@ -97,9 +101,13 @@ async function load(page, name) {
 	return module.default;
 }
 
-/** Shows `page`: swaps the page inside the layouts that stay, or mounts afresh. */
-async function render(page) {
+/**
+ * Shows `page`: swaps the page inside the layouts that stay, or mounts afresh. `false`
+ * when visit `id` was overtaken by a later one while the modules loaded.
+ */
+async function render(page, id) {
 	const [Page, ...Layouts] = await Promise.all([page.component, ...page.layouts].map((n) => load(page, n)));
+	if (id !== visitId) return false;
 	const props = reactive(page.props);
 	const layouts = Layouts.map((component, i) => ({ component, props: page.layoutProps?.[i] ?? {} }));
 	if (state.root === 'layouts' && layouts.length) {
@@ -117,8 +125,15 @@ async function render(page) {
 	// The live connection follows the new page's topics, patching its props.
 	state.live?.navigate(page.url, props);
 	window.__fymoPage = { app: state.app, props, page, live: state.live };
-	remember(page);
 	await tick(); // the new page is in the DOM: scrolling can reach into it
+	return true;
+}
+
+/** Replaces the whole document with `html` (a server's error page). */
+function showDocument(html) {
+	document.open();
+	document.write(html);
+	document.close();
 }
 
 function saveScroll() {
@@ -135,23 +150,29 @@ export async function visit(url, options = {}) {
 	const method = options.method ?? 'GET';
 	progress.start();
 	try {
-		let page = method === 'GET' && !options.only ? cached(url, PREFETCH_FRESH_MS) : null;
+		const hash = new URL(url, location.href).hash; // the server never sees the fragment
+		let page = method === 'GET' && !options.only ? cached(url.split('#')[0], PREFETCH_FRESH_MS) : null;
 		let status = 200;
 		if (!page) {
-			const answer = await request(url, { method, body: options.body, only: options.only });
+			const answer = await request(url.split('#')[0], { method, body: options.body, only: options.only });
 			if (answer.reload) return void location.assign(answer.reload);
+			if (answer.html) return void showDocument(answer.html);
 			({ page, status } = answer);
 		}
 		if (id !== visitId) return; // a later visit won
 		if (options.only) page = { ...page, props: { ...state.page.props, ...page.props } };
 		const from = state.page.url;
+		const token = state.page.props?.fymo?.csrf;
 		saveScroll();
-		await render(page);
+		if (!(await render(page, id))) return;
+		// Pages cached under another session's token would post forms that are refused.
+		if (page.props?.fymo?.csrf !== token) cache.clear();
+		// Only what a GET shows is what the URL shows (not a form's answer).
+		if (method === 'GET' && status < 400) remember(page);
 		// A form answered with errors (422) stays where it is; everything else is a new entry.
 		const replace = options.replace || status >= 400 || (page.url === from && method !== 'GET');
-		history[replace ? 'replaceState' : 'pushState']({ fymo: { url: page.url, scroll: [0, 0] } }, '', page.url);
+		history[replace ? 'replaceState' : 'pushState']({ fymo: { url: page.url, scroll: [0, 0] } }, '', page.url + hash);
 		if (!options.keepScroll && status < 400) {
-			const hash = new URL(page.url, location.href).hash;
 			const anchor = hash && document.getElementById(decodeURIComponent(hash.slice(1)));
 			anchor ? anchor.scrollIntoView() : scrollTo(0, 0);
 		}
@@ -171,10 +192,10 @@ export function reload({ only } = {}) {
 async function onPopState(event) {
 	const entry = event.state?.fymo;
 	if (!entry) return;
+	const id = ++visitId; // any visit in flight is overtaken
 	const page = cached(entry.url);
 	if (!page) return void visit(entry.url, { replace: true, keepScroll: true });
-	await render(page);
-	scrollTo(...(entry.scroll ?? [0, 0]));
+	if (await render(page, id)) scrollTo(...(entry.scroll ?? [0, 0]));
 }
 
 function onClick(event) {
@@ -186,17 +207,22 @@ function onClick(event) {
 
 function onSubmit(event) {
 	const form = event.target;
-	if (event.defaultPrevented || form.closest('[data-fymo-reload]')) return;
-	const action = new URL(form.getAttribute('action') ?? location.href, location.href);
+	const submitter = event.submitter;
+	if (event.defaultPrevented || form.closest('[data-fymo-reload]') || submitter?.closest('[data-fymo-reload]')) return;
+	// A button may override the form's action, method, encoding and target.
+	const target = submitter?.getAttribute('formtarget') ?? form.getAttribute('target');
+	const method = (submitter?.getAttribute('formmethod') ?? form.getAttribute('method') ?? 'get').toUpperCase();
+	if ((target && target !== '_self') || method === 'DIALOG') return;
+	const action = new URL(submitter?.getAttribute('formaction') ?? form.getAttribute('action') ?? location.href, location.href);
 	if (action.origin !== location.origin) return;
-	const method = (event.submitter?.getAttribute('formmethod') ?? form.method ?? 'get').toUpperCase();
+	const enctype = submitter?.getAttribute('formenctype') ?? form.enctype;
 	event.preventDefault();
 	const data = new FormData(form, event.submitter);
 	if (method === 'GET') {
 		action.search = new URLSearchParams(data).toString();
 		return void visit(action.pathname + action.search);
 	}
-	const multipart = form.enctype === 'multipart/form-data';
+	const multipart = enctype === 'multipart/form-data';
 	const body = multipart ? data : new URLSearchParams(data);
 	visit(action.pathname + action.search, { method, body, keepScroll: false });
 }

@@ -329,3 +329,34 @@ fn serve_refuses_to_start_without_a_secret() {
     let secret = std::process::Command::new(FYMO).arg("secret").output().unwrap();
     assert_eq!(String::from_utf8_lossy(&secret.stdout).trim().len(), 64);
 }
+
+#[test]
+fn a_multipart_body_of_endless_headers_is_refused_at_the_route_limit() {
+    use std::io::Write;
+    let (_app, server) = python_app();
+    let mut stream = common::connect(&server);
+    let head = "POST /uploads HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    stream.write_all(head.as_bytes()).unwrap();
+    // A part whose headers never end: the route allows 4 KiB in all.
+    let mut part = b"--x\r\nContent-Disposition: form-data; name=\"a\"\r\n".to_vec();
+    part.extend(std::iter::repeat_n(b'h', 64 * 1024));
+    let chunk = [format!("{:x}\r\n", part.len()).as_bytes(), &part, b"\r\n"].concat();
+    let _ = stream.write_all(&chunk); // the server may answer and close before reading it all
+    let (status, _) = common::read_response(&mut stream).expect("an answer");
+    assert_eq!(status, 413);
+}
+
+#[test]
+fn an_inertia_request_gets_errors_as_pages_not_page_objects() {
+    let (_app, server) = demo(&[]);
+    let refused = get_with(&server.url("/login"), &[("X-Inertia", "true")]);
+    assert_eq!(refused.header("x-inertia"), Some("true"), "a page object");
+    let mut visitor = Visitor::new(&server.base);
+    let post =
+        visitor.post_form_with("/login", &[("username", "ada")], &[("X-Inertia", "true"), ("Origin", &server.base)]);
+    assert_eq!(post.status, 403);
+    assert!(post.header("x-inertia").is_none(), "an error is not a page object");
+    assert!(post.header("content-type").unwrap().starts_with("text/html"), "{:?}", post.header("content-type"));
+    let json = get_with(&server.url("/api/products/7"), &[("X-Inertia", "true")]);
+    assert!(json.header("x-inertia").is_none(), "a JSON route's answer is not a page object");
+}

@@ -114,20 +114,32 @@ async fn paths_of(site: &Site) -> Result<Vec<String>, ExportError> {
     Ok(paths)
 }
 
-/// `pattern` with its `{name}` and `{*name}` parameters taken from `entry`.
+/// Characters a path segment keeps as they are; everything else is percent-encoded.
+const SEGMENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// `pattern` with its `{name}` and `{*name}` parameters taken from `entry`, each value
+/// percent-encoded (a catch-all keeps its `/`).
 fn fill(pattern: &str, entry: &serde_json::Value) -> Result<String, String> {
     let mut path = String::new();
     let mut rest = pattern;
     while let Some(open) = rest.find('{') {
         let close = rest[open..].find('}').map(|c| open + c).ok_or("unclosed `{`")?;
-        let name = rest[open + 1..close].trim_start_matches('*');
+        let spec = &rest[open + 1..close];
+        let name = spec.trim_start_matches('*');
         let value = match entry.get(name) {
             Some(serde_json::Value::String(s)) => s.clone(),
             Some(other) if !other.is_null() => other.to_string(),
             _ => return Err(format!("an entry lacks `{name}`: {entry}")),
         };
+        let segments: Vec<&str> = if spec.starts_with('*') { value.split('/').collect() } else { vec![&value] };
+        if segments.iter().any(|s| s.is_empty() || *s == "." || *s == ".." || s.contains('/')) {
+            return Err(format!("`{name}` = {value:?} is not a path segment"));
+        }
+        let encoded: Vec<String> =
+            segments.iter().map(|s| percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()).collect();
         path.push_str(&rest[..open]);
-        path.push_str(&value);
+        path.push_str(&encoded.join("/"));
         rest = &rest[close + 1..];
     }
     path.push_str(rest);
@@ -135,7 +147,9 @@ fn fill(pattern: &str, entry: &serde_json::Value) -> Result<String, String> {
 }
 
 async fn page(router: axum::Router, path: &str) -> Result<Vec<u8>, ExportError> {
-    let request = Request::get(path).header("host", "localhost").body(Body::empty()).expect("a valid request");
+    let request = Request::get(path).header("host", "localhost").body(Body::empty()).map_err(|e| {
+        ExportError::Page { path: path.to_owned(), status: StatusCode::BAD_REQUEST, body: e.to_string() }
+    })?;
     let response = router.oneshot(request).await.expect("the router is infallible");
     let status = response.status();
     let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.map_err(|e| ExportError::Page {
@@ -150,11 +164,15 @@ async fn page(router: axum::Router, path: &str) -> Result<Vec<u8>, ExportError> 
     Ok(body.to_vec())
 }
 
-/// `/` -> `out/index.html`; `/docs/intro` -> `out/docs/intro/index.html`.
+/// `/` -> `out/index.html`; `/docs/caf%C3%A9` -> `out/docs/café/index.html` (a static
+/// host maps a URL to the file of its decoded path).
 fn file_for(out: &Path, path: &str) -> PathBuf {
     let mut file = out.to_owned();
-    for part in path.split('/').filter(|p| !p.is_empty() && *p != "." && *p != "..") {
-        file.push(part);
+    for part in path.split('/') {
+        let part = percent_encoding::percent_decode_str(part).decode_utf8_lossy();
+        if !part.is_empty() && part != "." && part != ".." && !part.contains('/') {
+            file.push(part.as_ref());
+        }
     }
     file.join("index.html")
 }
@@ -184,6 +202,11 @@ mod tests {
         assert_eq!(fill("/docs/{slug}", &entry).unwrap(), "/docs/intro");
         assert_eq!(fill("/f/{*path}/{n}", &entry).unwrap(), "/f/a/b/3");
         assert!(fill("/x/{missing}", &entry).is_err());
+        let odd = serde_json::json!({ "slug": "café au lait?", "bad": "..", "slash": "a/b" });
+        assert_eq!(fill("/d/{slug}", &odd).unwrap(), "/d/caf%C3%A9%20au%20lait%3F");
+        assert!(fill("/d/{slash}", &odd).is_err(), "one parameter, one segment");
+        assert!(fill("/d/{bad}", &odd).is_err());
+        assert_eq!(file_for(Path::new("/o"), "/d/caf%C3%A9"), Path::new("/o/d/café/index.html"));
         assert_eq!(file_for(Path::new("/o"), "/"), Path::new("/o/index.html"));
         assert_eq!(file_for(Path::new("/o"), "/docs/../intro"), Path::new("/o/docs/intro/index.html"));
     }

@@ -14,6 +14,9 @@ use crate::controller::UploadedFile;
 /// Longest text field read into the form.
 const TEXT_FIELD_LIMIT: u64 = 64 * 1024;
 
+/// Most parts (fields and files) one body may have.
+const MAX_PARTS: usize = 1000;
+
 /// Why an upload was refused.
 #[derive(Debug, thiserror::Error)]
 pub(super) enum UploadError {
@@ -46,12 +49,25 @@ pub(super) type Parts = (BTreeMap<String, String>, Vec<UploadedFile>);
 /// # Errors
 /// See [`UploadError`]; files written so far are removed.
 pub(super) async fn read(body: Body, boundary: String, limits: &UploadLimits) -> Result<Parts, UploadError> {
-    let mut multipart = multer::Multipart::new(body.into_data_stream(), boundary);
+    // The whole stream is bounded too — part headers, preamble and all — not only the
+    // data counted below: a body of endless headers must not grow a buffer.
+    let constraints = multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(limits.max_size));
+    let mut multipart = multer::Multipart::with_constraints(body.into_data_stream(), boundary, constraints);
     let mut form = BTreeMap::new();
     let mut files = Vec::new();
     let mut total: u64 = 0;
-    let malformed = |e: multer::Error| UploadError::Malformed(e.to_string());
+    let mut parts = 0;
+    let malformed = |e: multer::Error| match e {
+        multer::Error::StreamSizeExceeded { limit } => {
+            UploadError::TooLarge(format!("the body is over the route's {limit} bytes"))
+        }
+        other => UploadError::Malformed(other.to_string()),
+    };
     while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
+        parts += 1;
+        if parts > MAX_PARTS {
+            return Err(UploadError::TooLarge(format!("more than {MAX_PARTS} parts")));
+        }
         let name = field.name().unwrap_or_default().to_owned();
         let Some(file_name) = field.file_name().map(str::to_owned) else {
             let mut text = Vec::new();

@@ -68,9 +68,18 @@ pub(super) async fn respond(
     };
     let unsafe_method = matches!(*request.method(), Method::PUT | Method::PATCH | Method::DELETE);
     let response = match handle(&loaded, &id, matched, request, format).await {
-        Ok((reply, session)) => reply_response(reply, session),
+        Ok((reply, session)) => {
+            let page_object = matches!(reply.body, ReplyBody::Page(_));
+            let mut response = reply_response(reply, session);
+            if inertia && page_object {
+                response.headers_mut().insert("x-inertia", HeaderValue::from_static("true"));
+            }
+            response
+        }
         Err(Refusal { error, allow }) => {
             let error = uncompiled_cause(&state.mode, error);
+            // An Inertia client shows an error as a page, not as a page object.
+            let json = prefers_json || !negotiated;
             let page = if matches!(state.mode, Mode::Production) && !json {
                 site.error_page(&error, &id, &path).await
             } else {
@@ -97,9 +106,6 @@ pub(super) async fn respond(
     }
     if negotiated {
         response.headers_mut().append(header::VARY, HeaderValue::from_static("x-inertia"));
-    }
-    if inertia && response.headers().get(header::CONTENT_TYPE).is_some_and(|t| t == "application/json") {
-        response.headers_mut().insert("x-inertia", HeaderValue::from_static("true"));
     }
     response
 }
@@ -224,7 +230,9 @@ fn reply_response(reply: Reply, session: Option<Cookie<'static>>) -> Response<Bo
             .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
             .header(header::CACHE_CONTROL, "no-cache")
             .body(Body::from(html)),
-        ReplyBody::Json(json) => builder.header(header::CONTENT_TYPE, "application/json").body(Body::from(json)),
+        ReplyBody::Json(json) | ReplyBody::Page(json) => {
+            builder.header(header::CONTENT_TYPE, "application/json").body(Body::from(json))
+        }
         ReplyBody::Redirect(location) => builder.header(header::LOCATION, location).body(Body::empty()),
     };
     response.expect("valid page response")

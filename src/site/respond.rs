@@ -53,6 +53,8 @@ pub(crate) enum ReplyBody {
     Html(String),
     /// A JSON document.
     Json(String),
+    /// A page object as JSON (client navigation).
+    Page(String),
     /// A redirect to this location.
     Redirect(HeaderValue),
 }
@@ -73,7 +75,8 @@ impl Site {
         url: &str,
     ) -> Result<Reply, ErrorReport> {
         let mut request = request;
-        let shared = serde_json::json!({ "csrf": request.csrf, "flash": request.flash });
+        // Read once the controllers ran: one that signed in or out rotated the token.
+        let (session, flash) = (request.session.clone(), request.flash.clone());
         // Live positions first, then the props: an update racing the controllers is sent
         // again rather than lost.
         let mut positions = serde_json::Map::new();
@@ -102,7 +105,7 @@ impl Site {
                     }
                     None => serde_json::json!({}),
                 };
-                layouts.push((layout.as_str(), with_shared(props, &shared)));
+                layouts.push((layout.as_str(), props));
             }
         }
         let outcome = match self.controllers.get(&route.name) {
@@ -127,21 +130,23 @@ impl Site {
             return Ok(extra.reply(status, ReplyBody::Json(props.to_string())));
         };
         // A live page's `fymo` also carries its topics, their positions and their signature.
-        let mut shared = shared;
+        let mut shared = serde_json::json!({ "csrf": session.csrf_token(), "flash": flash });
         if !positions.is_empty() {
             let sig = sign_topics(&self.options.secret, positions.keys().map(String::as_str));
             shared["live"] = serde_json::json!({ "topics": positions, "sig": sig });
         }
         let mut props = with_shared(props, &shared);
-        let parts: Vec<LayoutPart<'_>> =
-            layouts.iter().map(|(component, props)| LayoutPart { component, props_json: props.to_string() }).collect();
+        let parts: Vec<LayoutPart<'_>> = layouts
+            .into_iter()
+            .map(|(component, props)| LayoutPart { component, props_json: with_shared(props, &shared).to_string() })
+            .collect();
         match format {
             Format::Data | Format::Inertia(_) => {
                 if let Format::Inertia(Some(partial)) = &format {
                     partial.filter(page, &mut props);
                 }
                 let data = self.page_object(page, &parts, &props.to_string(), url);
-                Ok(extra.reply(status, ReplyBody::Json(data)))
+                Ok(extra.reply(status, ReplyBody::Page(data)))
             }
             Format::Html => {
                 let nonce = self.csp.nonce();
