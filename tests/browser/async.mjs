@@ -5,72 +5,16 @@
 //
 // usage: node tests/browser/async.mjs BASE_URL
 // Uses Debian's Chromium ($CHROMIUM or /usr/bin/chromium) through playwright-core.
-import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
+import { checks, consoleProblems, heldOpener, launch } from './harness.mjs';
 
 const base = process.argv[2];
 if (!base) throw new Error('usage: async.mjs BASE_URL');
 
-const browser = await chromium.launch({
-	executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-	args: [
-		'--headless',
-		'--no-sandbox',
-		'--disable-gpu',
-		'--no-first-run',
-		'--disable-background-networking',
-		'--disable-component-update',
-		'--disable-sync'
-	]
-});
+const browser = await launch();
+const { check, done } = checks(browser, consoleProblems);
 
-/** Opens `path` with the client scripts held back until the server's DOM is marked. */
-async function openHeld(page, path, selector) {
-	let release;
-	const gate = new Promise((r) => (release = r));
-	await page.route((url) => url.pathname.startsWith('/_fymo/') && url.pathname.endsWith('.js'), async (route) => {
-		await gate;
-		await route.continue();
-	});
-	await page.goto(base + path, { waitUntil: 'commit' });
-	await page.waitForSelector(selector, { state: 'attached' });
-	const before = await page.evaluateHandle((s) => {
-		const el = document.querySelector(s);
-		el.__serverNode = true;
-		return el;
-	}, selector);
-	assert.equal(await page.evaluate(() => window.__fymoPage), undefined, 'not hydrated yet');
-	release();
-	await page.waitForFunction(() => window.__fymoPage?.app !== undefined, null, { timeout: 15000 });
-	return before;
-}
-
-function watchConsole(page) {
-	const problems = [];
-	page.on('console', (msg) => {
-		if (msg.type() === 'error' || msg.type() === 'warning' || /hydration/i.test(msg.text())) {
-			problems.push(`${msg.type()}: ${msg.text()}`);
-		}
-	});
-	page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-	return problems;
-}
-
-let failed = false;
-async function check(name, fn) {
-	const page = await browser.newPage();
-	const problems = watchConsole(page);
-	try {
-		await fn(page);
-		assert.deepEqual(problems, [], 'no console errors or hydration warnings');
-		console.log(`ok - ${name}`);
-	} catch (e) {
-		failed = true;
-		console.log(`not ok - ${name}\n${e.stack}\nconsole: ${JSON.stringify(problems)}`);
-	} finally {
-		await page.close();
-	}
-}
+const openHeld = heldOpener(base);
 
 await check('an async page with $derived(await ...) hydrates in place and updates', async (page) => {
 	const value = await openHeld(page, '/square', '#value');
@@ -93,5 +37,4 @@ await check('top-level await, await in markup and a rune module hydrate in place
 	assert.ok(await page.evaluate((t) => t === document.querySelector('#title') && t.__serverNode === true, title));
 });
 
-await browser.close();
-process.exit(failed ? 1 : 0);
+await done();

@@ -54,3 +54,42 @@ export function pageErrors(page) {
 	page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
 	return problems;
 }
+
+/**
+ * `open(page, path, selector)` for `base`: opens `path` with the client scripts held back
+ * until the server's element `selector` is marked, then lets them hydrate; returns that
+ * element, so a check can see it is the same node after hydration.
+ */
+export function heldOpener(base) {
+	return async function openHeld(page, path, selector) {
+		let release;
+		const gate = new Promise((r) => (release = r));
+		await page.route((url) => url.pathname.startsWith('/_fymo/') && url.pathname.endsWith('.js'), async (route) => {
+			await gate;
+			await route.continue();
+		});
+		await page.goto(base + path, { waitUntil: 'commit' });
+		await page.waitForSelector(selector, { state: 'attached' });
+		const before = await page.evaluateHandle((s) => {
+			const el = document.querySelector(s);
+			el.__serverNode = true;
+			return el;
+		}, selector);
+		assert.equal(await page.evaluate(() => window.__fymoPage), undefined, 'not hydrated yet');
+		release();
+		await page.waitForFunction(() => window.__fymoPage?.app !== undefined, null, { timeout: 15000 });
+		return before;
+	};
+}
+
+/** Console errors and warnings, hydration messages and page errors. */
+export function consoleProblems(page) {
+	const problems = [];
+	page.on('console', (msg) => {
+		if (msg.type() === 'error' || msg.type() === 'warning' || /hydration/i.test(msg.text())) {
+			problems.push(`${msg.type()}: ${msg.text()}`);
+		}
+	});
+	page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
+	return problems;
+}

@@ -5,45 +5,15 @@
 // usage: node tests/browser/hydration.mjs BASE_URL
 // Uses Debian's Chromium ($CHROMIUM or /usr/bin/chromium) through playwright-core.
 import assert from 'node:assert/strict';
-import { checks, launch } from './harness.mjs';
+import { checks, consoleProblems, heldOpener, launch } from './harness.mjs';
 
 const base = process.argv[2];
 if (!base) throw new Error('usage: hydration.mjs BASE_URL');
 
 const browser = await launch();
-const { check, done } = checks(browser, watchConsole);
+const { check, done } = checks(browser, consoleProblems);
 
-/** Opens `path` with the client scripts held back until the server's DOM is marked. */
-async function openHeld(page, path, selector) {
-	let release;
-	const gate = new Promise((r) => (release = r));
-	await page.route((url) => url.pathname.startsWith('/_fymo/') && url.pathname.endsWith('.js'), async (route) => {
-		await gate;
-		await route.continue();
-	});
-	await page.goto(base + path, { waitUntil: 'commit' });
-	await page.waitForSelector(selector, { state: 'attached' });
-	const before = await page.evaluateHandle((s) => {
-		const el = document.querySelector(s);
-		el.__serverNode = true;
-		return el;
-	}, selector);
-	assert.equal(await page.evaluate(() => window.__fymoPage), undefined, 'not hydrated yet');
-	release();
-	await page.waitForFunction(() => window.__fymoPage?.app !== undefined, null, { timeout: 15000 });
-	return before;
-}
-
-function watchConsole(page) {
-	const problems = [];
-	page.on('console', (msg) => {
-		if (msg.type() === 'error' || msg.type() === 'warning' || /hydration/i.test(msg.text())) {
-			problems.push(`${msg.type()}: ${msg.text()}`);
-		}
-	});
-	page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-	return problems;
-}
+const openHeld = heldOpener(base);
 
 await check('counter hydrates in place and a click updates the count', async (page) => {
 	const button = await openHeld(page, '/counter?start=5', '#increment');
