@@ -145,15 +145,20 @@ pub(crate) fn sign_topics<'a>(secret: &str, topics: impl IntoIterator<Item = &'a
     topics.dedup();
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(b"fymo-live-topics\n");
+    // Length-prefixed: no topic, whatever bytes it holds, can read as two.
     for topic in topics {
+        mac.update(&(topic.len() as u64).to_be_bytes());
         mac.update(topic.as_bytes());
-        mac.update(b"\n");
     }
     mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Whether `sig` signs `topics` (constant time).
 pub(crate) fn verify_topics<'a>(secret: &str, topics: impl IntoIterator<Item = &'a str>, sig: &str) -> bool {
+    let topics: Vec<&str> = topics.into_iter().collect();
+    if !topics.iter().all(|t| valid_topic(t)) {
+        return false;
+    }
     let want = sign_topics(secret, topics);
     want.len() == sig.len() && want.bytes().zip(sig.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
@@ -190,6 +195,9 @@ mod tests {
         assert!(!verify_topics("s", ["a", "c"], &sig));
         assert!(!verify_topics("t", ["a", "b"], &sig));
         assert!(valid_topic("user:42") && !valid_topic("a b") && !valid_topic(""));
+        // One topic holding a newline must not sign as two.
+        assert_ne!(sign_topics("s", ["room:a\nuser:42"]), sign_topics("s", ["room:a", "user:42"]));
+        assert!(!verify_topics("s", ["room:a\nuser:42"], &sign_topics("s", ["room:a\nuser:42"])));
     }
 
     #[test]

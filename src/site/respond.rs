@@ -82,6 +82,10 @@ impl Site {
         let mut positions = serde_json::Map::new();
         if route.page.is_some() {
             for topic in route.live.iter().map(|t| resolve_topic(t, &request.params)) {
+                // A parameter that cannot be part of a topic name names no page.
+                if !valid_topic(&topic) {
+                    return Err(ErrorReport::not_found(format!("`{topic}` is not a live topic name")));
+                }
                 let seq = self.options.live.position(&topic).await;
                 positions.insert(topic, seq.into());
             }
