@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 
 /// Query keys redacted unless `--redact-query-keys` says otherwise.
-pub(crate) const DEFAULT_REDACTED: [&str; 4] = ["password", "token", "secret", "key"];
+/// `sub` and `csrf`: the live client's SSE fallback puts its subscription (CSRF token and
+/// topic signature) in the query.
+pub(crate) const DEFAULT_REDACTED: [&str; 6] = ["password", "token", "secret", "key", "sub", "csrf"];
 
 /// A new request id: this process's random 64-bit prefix and a counter, so ids from
 /// prefork workers, restarts and replicas do not collide (a pid would repeat).
