@@ -8,6 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use common::visitor::{csrf_of, Visitor};
 use common::{children_of, eventually, get, get_with, signal, Redis, Server, TestApp, DEMO, TEST_SECRET};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -369,4 +370,71 @@ async fn heartbeats_keep_a_quiet_connection_open() {
     }
     publish(&server, &json!({ "topic": "pulse", "patch": { "count": 1 } }));
     assert_eq!(next_event(&mut socket).await["seq"], page.position("pulse") + 1);
+}
+
+/// Signs `name` in on `server` (the demo's /login); returns the session cookie.
+fn sign_in(server: &Server, name: &str) -> String {
+    let mut visitor = Visitor::new(&server.base);
+    let token = csrf_of(&visitor.get("/login").body);
+    let signed_in = visitor.post_form("/login", &[("username", name), ("password", "demo"), ("_csrf", &token)]);
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    visitor.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+}
+
+/// Waits on `socket` for a presence frame of `topic` with `count` subscribers.
+async fn presence(socket: &mut Socket, topic: &str, count: usize) -> Value {
+    next(socket, |f| f["t"] == "presence" && f["topic"] == topic && f["count"] == count).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_counts_every_prefork_workers_subscribers() {
+    let app = built_demo();
+    let server = serve(&app, &["--workers", "2", "--live-heartbeat-secs", "1"]);
+    assert!(eventually(WAIT, || children_of(server.pid()).len() == 2));
+    assert!(eventually(WAIT, || get(&server.url("/_fymo/health")).status == 200));
+    let ada = open_page(&server, "/chat", Some(&sign_in(&server, "ada")));
+    let anonymous = open_page(&server, "/chat", None);
+    let mut sockets = Vec::new();
+    let mut pids = BTreeSet::new();
+    for n in 0..40 {
+        let (socket, hello) = subscribe(&server, if n == 0 { &ada } else { &anonymous }).await;
+        pids.insert(hello["pid"].as_u64().unwrap());
+        sockets.push(socket);
+        if pids.len() == 2 && sockets.len() >= 3 {
+            break;
+        }
+    }
+    assert_eq!(pids.len(), 2, "both workers hold sockets");
+    let total = sockets.len();
+    for socket in &mut sockets {
+        let frame = presence(socket, "chat:lobby", total).await;
+        assert_eq!(frame["members"], json!(["ada"]), "signed-in names, from whichever worker holds them");
+    }
+    // One leaves (ada's, on one worker): every socket, on both workers, sees it.
+    drop(sockets.remove(0));
+    for socket in &mut sockets {
+        let frame = presence(socket, "chat:lobby", total - 1).await;
+        assert_eq!(frame["members"], json!([]));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_counts_the_subscribers_of_every_server_sharing_redis() {
+    let redis = Redis::start();
+    let app = built_demo();
+    let url = redis.url();
+    let one = serve(&app, &["--broker", &url, "--live-heartbeat-secs", "1"]);
+    let ada = open_page(&one, "/chat", Some(&sign_in(&one, "ada")));
+    let (mut sa, _) = subscribe(&one, &ada).await;
+    presence(&mut sa, "chat:lobby", 1).await;
+    // A server that starts later learns who is already there.
+    let two = serve(&app, &["--broker", &url, "--live-heartbeat-secs", "1"]);
+    let bob = open_page(&two, "/chat", Some(&sign_in(&two, "bob")));
+    let (mut sb, _) = subscribe(&two, &bob).await;
+    for socket in [&mut sa, &mut sb] {
+        assert_eq!(presence(socket, "chat:lobby", 2).await["members"], json!(["ada", "bob"]));
+    }
+    // A host that dies without a word is forgotten after three heartbeats.
+    drop(two);
+    assert_eq!(presence(&mut sa, "chat:lobby", 1).await["members"], json!(["ada"]));
 }
