@@ -438,3 +438,106 @@ async fn presence_counts_the_subscribers_of_every_server_sharing_redis() {
     drop(two);
     assert_eq!(presence(&mut sa, "chat:lobby", 1).await["members"], json!(["ada"]));
 }
+
+/// An open `/_fymo/live/sse` stream, read line by line.
+struct EventSource(std::io::BufReader<Box<dyn std::io::Read + Send + Sync>>);
+
+impl EventSource {
+    /// Opens the stream for `page` (its `sub` frame in the query), or the refusal's status.
+    fn open(server: &Server, page: &Page, sub: &Value) -> Result<Self, u16> {
+        let agent = ureq::AgentBuilder::new().timeout_read(WAIT).build();
+        let reply = agent
+            .get(&server.url("/_fymo/live/sse"))
+            .query("sub", &sub.to_string())
+            .set("cookie", &page.cookie)
+            .set("accept", "text/event-stream")
+            .call();
+        match reply {
+            Ok(r) => {
+                assert_eq!(r.content_type(), "text/event-stream");
+                Ok(Self(std::io::BufReader::new(r.into_reader())))
+            }
+            Err(ureq::Error::Status(status, _)) => Err(status),
+            Err(e) => panic!("opening the event stream: {e}"),
+        }
+    }
+
+    /// Reads up to the next comment line (`: hb`).
+    fn comment(&mut self) {
+        use std::io::BufRead;
+        loop {
+            let mut line = String::new();
+            assert!(self.0.read_line(&mut line).expect("reading the event stream") > 0, "the stream ended");
+            if line.starts_with(':') {
+                return;
+            }
+        }
+    }
+
+    /// The next event `wanted` picks (comments such as heartbeats are skipped).
+    fn next(&mut self, wanted: impl Fn(&Value) -> bool) -> Value {
+        use std::io::BufRead;
+        loop {
+            let mut line = String::new();
+            assert!(self.0.read_line(&mut line).expect("reading the event stream") > 0, "the stream ended");
+            if let Some(data) = line.strip_prefix("data: ") {
+                let frame: Value = serde_json::from_str(data.trim_end()).unwrap();
+                if wanted(&frame) {
+                    return frame;
+                }
+            }
+        }
+    }
+}
+
+/// POST /_fymo/live/call as the client on the event stream does.
+fn call_over_http(server: &Server, page: &Page, token: &str, action: &str, args: &Value) -> (u16, String) {
+    let reply = ureq::post(&server.url("/_fymo/live/call"))
+        .set("cookie", &page.cookie)
+        .set("x-csrf-token", token)
+        .send_json(json!({ "page": page.path, "action": action, "args": args }));
+    match reply {
+        Ok(r) => (r.status(), r.into_string().unwrap()),
+        Err(ureq::Error::Status(status, r)) => (status, r.into_string().unwrap()),
+        Err(e) => panic!("calling: {e}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_stream_fallback_replays_delivers_and_calls_like_the_socket() {
+    let app = built_demo();
+    let server = serve(&app, &["--live-heartbeat-secs", "1"]);
+    let page = open_page(&server, "/pulse", None);
+    let rendered = page.position("pulse");
+    publish(&server, &json!({ "topic": "pulse", "patch": { "count": 40 } })); // before it connects
+
+    let mut stream = EventSource::open(&server, &page, &page.sub()).expect("the stream opens");
+    let hello = stream.next(|f| f["t"] == "hello");
+    assert_eq!(hello["hb"], 1000);
+    let ev = |f: &Value| f["t"] == "ev" || f["t"] == "stale";
+    assert_eq!(stream.next(ev), json!({ "t": "ev", "topic": "pulse", "seq": rendered + 1, "patch": { "count": 40 } }));
+    stream.next(|f| f["t"] == "presence" && f["count"] == 1);
+
+    // Calls go over HTTP, with the page's token; what they publish comes down the stream.
+    let token = page.props["fymo"]["csrf"].as_str().unwrap().to_owned();
+    let (status, body) = call_over_http(&server, &page, &token, "bump", &json!({ "by": 2 }));
+    assert_eq!(
+        (status, serde_json::from_str::<Value>(&body).unwrap()),
+        (200, json!({ "ok": true, "result": { "count": 2 } }))
+    );
+    assert_eq!(stream.next(ev), json!({ "t": "ev", "topic": "pulse", "seq": rendered + 2, "patch": { "count": 2 } }));
+    assert_eq!(stream.next(ev)["event"], "ping");
+    assert_eq!(call_over_http(&server, &page, "forged", "bump", &json!({})).0, 403, "calls need the token");
+
+    // Quiet, it stays open (heartbeat comments keep proxies from closing it) and delivers.
+    for _ in 0..2 {
+        stream.comment();
+    }
+    publish(&server, &json!({ "topic": "pulse", "event": "ping", "data": 3 }));
+    assert_eq!(stream.next(ev)["seq"], rendered + 4);
+
+    // Forged topics are refused as on the socket.
+    let mut forged = page.sub();
+    forged["topics"] = json!({ "user:1": 0 });
+    assert_eq!(EventSource::open(&server, &page, &forged).err(), Some(403));
+}
