@@ -541,3 +541,48 @@ async fn the_event_stream_fallback_replays_delivers_and_calls_like_the_socket() 
     forged["topics"] = json!({ "user:1": 0 });
     assert_eq!(EventSource::open(&server, &page, &forged).err(), Some(403));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_calls_see_the_session_read_only_and_a_change_is_an_error_not_lost_silently() {
+    let app = built_demo();
+    // Two actions on the chat room: one changes the session, one reads it.
+    let room = std::fs::read_to_string(app.root().join("controllers/chat/room.py")).unwrap();
+    app.write(
+        "controllers/chat/room.py",
+        &room.replacen(
+            "def action(request):\n",
+            "def action(request):\n    if request.get(\"action\") == \"nick\":\n        \
+             request[\"session\"][\"nick\"] = request[\"json\"][\"nick\"]\n        return {}\n    \
+             if request.get(\"action\") == \"whoami\":\n        \
+             return {\"user\": request[\"session\"].get(\"user\"), \"nick\": request[\"session\"].get(\"nick\")}\n",
+            1,
+        ),
+    );
+    let server = serve(&app, &[]);
+    let page = open_page(&server, "/chat", Some(&sign_in(&server, "ada")));
+    let (mut socket, _) = subscribe(&server, &page).await;
+
+    send(&mut socket, &json!({ "t": "call", "id": 1, "action": "nick", "args": { "nick": "ace" } })).await;
+    let reply = next(&mut socket, |f| f["t"] == "reply").await;
+    assert_eq!(reply["ok"], false);
+    assert!(reply["error"].as_str().unwrap().starts_with("live calls see the session read-only"), "{reply}");
+    // Reading works, and the change reached neither the next call nor the cookie.
+    send(&mut socket, &json!({ "t": "call", "id": 2, "action": "whoami" })).await;
+    let reply = next(&mut socket, |f| f["t"] == "reply").await;
+    assert_eq!(reply["result"], json!({ "user": "ada", "nick": null }));
+
+    // The event stream's HTTP path behaves the same (no Set-Cookie either), so code does
+    // not depend on the transport.
+    let token = page.props["fymo"]["csrf"].as_str().unwrap().to_owned();
+    let reply = ureq::post(&server.url("/_fymo/live/call"))
+        .set("cookie", &page.cookie)
+        .set("x-csrf-token", &token)
+        .send_json(json!({ "page": "/chat", "action": "nick", "args": { "nick": "ace" } }))
+        .unwrap();
+    assert!(reply.header("set-cookie").is_none());
+    let body: Value = reply.into_json().unwrap();
+    assert_eq!(body["ok"], false);
+    assert!(body["error"].as_str().unwrap().starts_with("live calls see the session read-only"), "{body}");
+    let (_, body) = call_over_http(&server, &page, &token, "whoami", &json!({}));
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["result"], json!({ "user": "ada", "nick": null }));
+}

@@ -268,8 +268,18 @@ async fn on_frame(
     }
 }
 
+/// The error a live call answers with when its controller changed the session.
+pub(crate) const SESSION_READ_ONLY: &str = "live calls see the session read-only: this action changed it, which a \
+     call cannot save (no response carries a cookie back over the socket); change the session in a form POST or \
+     a request the page makes with fetch";
+
 /// Calls the controller of the page at `page` with `action` and `args` (as a POST with a
 /// JSON body); its props are the result.
+///
+/// The session is read-only, on the socket and on the event stream's HTTP path alike (as
+/// in Phoenix LiveView and Action Cable): the controller gets a copy of the session the
+/// connection was opened with, and a call that changes it (values, flash, sign-in
+/// rotation) answers with an error, its change dropped, instead of losing it silently.
 async fn call(
     loaded: &Loaded,
     page: &str,
@@ -291,6 +301,8 @@ async fn call(
         .map(|c| (c.name().to_owned(), c.value().to_owned()))
         .collect();
     let csrf = session.csrf_token();
+    let opened_with = session;
+    let session = opened_with.detached();
     let context = RequestContext {
         method: Method::POST,
         path: path.to_owned(),
@@ -299,14 +311,19 @@ async fn call(
         headers,
         cookies,
         json: Some(args),
-        session,
+        session: session.clone(),
         csrf,
         action: Some(action.to_owned()),
         live: Some(Live::new(site.options.live.clone())),
         ..RequestContext::default()
     };
     let request_id = super::access_log::new_request_id();
-    match controller.call(context).await {
+    let called = controller.call(context).await;
+    if called.is_ok() && session.differs_from(&opened_with) {
+        tracing::error!(target: "fymo::controller", request_id, action, page, "{SESSION_READ_ONLY}");
+        return Err(json!(SESSION_READ_ONLY));
+    }
+    match called {
         Ok(outcome) => match outcome.into_parts().0 {
             Answer::Props(props) => Ok(props),
             Answer::Status(status, props) if status.is_success() => Ok(props),
