@@ -12,29 +12,39 @@ use tokio::sync::{mpsc, oneshot, watch};
 use super::outbox::Outbox;
 use super::Payload;
 
-/// One published message, with the text frame every subscriber gets.
+/// One published message, with the text frame every subscriber gets: serialized once
+/// per message, its bytes shared (reference-counted) by every socket that sends it.
 #[derive(Debug)]
 pub(crate) struct Msg {
     pub(crate) topic: Arc<str>,
     pub(crate) seq: u64,
     pub(crate) payload: Payload,
-    pub(crate) frame: String,
+    pub(crate) frame: Frame,
 }
+
+/// A text frame, shared without copying.
+pub(crate) type Frame = axum::extract::ws::Utf8Bytes;
 
 impl Msg {
     pub(crate) fn new(topic: Arc<str>, seq: u64, payload: Payload) -> Self {
-        let mut frame = serde_json::json!({ "t": "ev", "topic": &*topic, "seq": seq });
-        let object = frame.as_object_mut().expect("an object");
-        match &payload {
-            Payload::Patch(patch) => {
-                object.insert("patch".into(), patch.clone());
-            }
-            Payload::Event { name, data } => {
-                object.insert("event".into(), name.clone().into());
-                object.insert("data".into(), data.clone());
-            }
+        #[derive(serde::Serialize)]
+        struct Ev<'a> {
+            t: &'static str,
+            topic: &'a str,
+            seq: u64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            patch: Option<&'a serde_json::Value>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            event: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            data: Option<&'a serde_json::Value>,
         }
-        Self { frame: frame.to_string(), topic, seq, payload }
+        let (patch, event, data) = match &payload {
+            Payload::Patch(patch) => (Some(patch), None, None),
+            Payload::Event { name, data } => (None, Some(name.as_str()), Some(data)),
+        };
+        let frame = serde_json::to_string(&Ev { t: "ev", topic: &topic, seq, patch, event, data }).expect("serializes");
+        Self { frame: frame.into(), topic, seq, payload }
     }
 }
 
@@ -364,7 +374,7 @@ impl Hub {
         }
         let frame = presence_frame(key, t);
         for sub in t.subs.values() {
-            sub.outbox.push_presence(key, &frame);
+            sub.outbox.push_presence(key, frame.clone());
         }
     }
 
@@ -544,9 +554,9 @@ fn members(t: &Topic) -> (Vec<String>, usize) {
     (names, count)
 }
 
-fn presence_frame(topic: &str, t: &Topic) -> String {
+fn presence_frame(topic: &str, t: &Topic) -> Frame {
     let (names, count) = members(t);
-    serde_json::json!({ "t": "presence", "topic": topic, "members": names, "count": count }).to_string()
+    serde_json::json!({ "t": "presence", "topic": topic, "members": names, "count": count }).to_string().into()
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, Method, Request, Response, StatusCode};
 use axum::response::IntoResponse;
 use axum::Extension;
+use futures_util::SinkExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
@@ -96,7 +97,7 @@ pub(super) async fn socket(
         Ok(a) => a,
         Err(refused) => return refuse(StatusCode::TOO_MANY_REQUESTS, &refused.to_string()),
     };
-    ws.read_buffer_size(4 * 1024).write_buffer_size(0).max_message_size(64 * 1024).on_upgrade(
+    ws.read_buffer_size(4 * 1024).write_buffer_size(16 * 1024).max_message_size(64 * 1024).on_upgrade(
         move |socket| async move {
             let id = admission.id;
             run_socket(socket, visitor, id).await;
@@ -140,14 +141,16 @@ async fn run_socket(mut socket: WebSocket, mut visitor: Visitor, conn: u64) {
                 if !more {
                     break;
                 }
+                // The whole batch in one write: frames are queued (their bytes shared
+                // with every other subscriber, not copied per socket), then flushed.
                 let mut failed = false;
                 for item in batch.drain(..) {
-                    if socket.send(Message::Text(item.frame().into())).await.is_err() {
+                    if socket.feed(Message::Text(item.frame())).await.is_err() {
                         failed = true;
                         break;
                     }
                 }
-                if failed {
+                if failed || socket.flush().await.is_err() {
                     break;
                 }
             }
