@@ -94,5 +94,5 @@ fn live_chat_across_two_servers_sharing_redis_in_chromium() {
     let two =
         Server::start(DEMO, &app, &["--engines", "1", "--python-workers", "1", "--broker", &url, "--workers", "2"]);
     assert!(eventually(std::time::Duration::from_secs(30), || get(&two.url("/_fymo/health")).status == 200));
-    run_browser_script("live.mjs", &[one.base.as_ref(), two.base.as_ref()], 5);
+    run_browser_script("live.mjs", &[one.base.as_ref(), two.base.as_ref()], 6);
 }

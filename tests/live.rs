@@ -8,6 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use common::visitor::{csrf_of, Visitor};
 use common::{children_of, eventually, get, get_with, signal, Redis, Server, TestApp, DEMO, TEST_SECRET};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -369,4 +370,219 @@ async fn heartbeats_keep_a_quiet_connection_open() {
     }
     publish(&server, &json!({ "topic": "pulse", "patch": { "count": 1 } }));
     assert_eq!(next_event(&mut socket).await["seq"], page.position("pulse") + 1);
+}
+
+/// Signs `name` in on `server` (the demo's /login); returns the session cookie.
+fn sign_in(server: &Server, name: &str) -> String {
+    let mut visitor = Visitor::new(&server.base);
+    let token = csrf_of(&visitor.get("/login").body);
+    let signed_in = visitor.post_form("/login", &[("username", name), ("password", "demo"), ("_csrf", &token)]);
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    visitor.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+}
+
+/// Waits on `socket` for a presence frame of `topic` with `count` subscribers.
+async fn presence(socket: &mut Socket, topic: &str, count: usize) -> Value {
+    next(socket, |f| f["t"] == "presence" && f["topic"] == topic && f["count"] == count).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_counts_every_prefork_workers_subscribers() {
+    let app = built_demo();
+    let server = serve(&app, &["--workers", "2", "--live-heartbeat-secs", "1"]);
+    assert!(eventually(WAIT, || children_of(server.pid()).len() == 2));
+    assert!(eventually(WAIT, || get(&server.url("/_fymo/health")).status == 200));
+    let ada = open_page(&server, "/chat", Some(&sign_in(&server, "ada")));
+    let anonymous = open_page(&server, "/chat", None);
+    let mut sockets = Vec::new();
+    let mut pids = BTreeSet::new();
+    for n in 0..40 {
+        let (socket, hello) = subscribe(&server, if n == 0 { &ada } else { &anonymous }).await;
+        pids.insert(hello["pid"].as_u64().unwrap());
+        sockets.push(socket);
+        if pids.len() == 2 && sockets.len() >= 3 {
+            break;
+        }
+    }
+    assert_eq!(pids.len(), 2, "both workers hold sockets");
+    let total = sockets.len();
+    for socket in &mut sockets {
+        let frame = presence(socket, "chat:lobby", total).await;
+        assert_eq!(frame["members"], json!(["ada"]), "signed-in names, from whichever worker holds them");
+    }
+    // One leaves (ada's, on one worker): every socket, on both workers, sees it.
+    drop(sockets.remove(0));
+    for socket in &mut sockets {
+        let frame = presence(socket, "chat:lobby", total - 1).await;
+        assert_eq!(frame["members"], json!([]));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_counts_the_subscribers_of_every_server_sharing_redis() {
+    let redis = Redis::start();
+    let app = built_demo();
+    let url = redis.url();
+    let one = serve(&app, &["--broker", &url, "--live-heartbeat-secs", "1"]);
+    let ada = open_page(&one, "/chat", Some(&sign_in(&one, "ada")));
+    let (mut sa, _) = subscribe(&one, &ada).await;
+    presence(&mut sa, "chat:lobby", 1).await;
+    // A server that starts later learns who is already there.
+    let two = serve(&app, &["--broker", &url, "--live-heartbeat-secs", "1"]);
+    let bob = open_page(&two, "/chat", Some(&sign_in(&two, "bob")));
+    let (mut sb, _) = subscribe(&two, &bob).await;
+    for socket in [&mut sa, &mut sb] {
+        assert_eq!(presence(socket, "chat:lobby", 2).await["members"], json!(["ada", "bob"]));
+    }
+    // A host that dies without a word is forgotten after three heartbeats.
+    drop(two);
+    assert_eq!(presence(&mut sa, "chat:lobby", 1).await["members"], json!(["ada"]));
+}
+
+/// An open `/_fymo/live/sse` stream, read line by line.
+struct EventSource(std::io::BufReader<Box<dyn std::io::Read + Send + Sync>>);
+
+impl EventSource {
+    /// Opens the stream for `page` (its `sub` frame in the query), or the refusal's status.
+    fn open(server: &Server, page: &Page, sub: &Value) -> Result<Self, u16> {
+        let agent = ureq::AgentBuilder::new().timeout_read(WAIT).build();
+        let reply = agent
+            .get(&server.url("/_fymo/live/sse"))
+            .query("sub", &sub.to_string())
+            .set("cookie", &page.cookie)
+            .set("accept", "text/event-stream")
+            .call();
+        match reply {
+            Ok(r) => {
+                assert_eq!(r.content_type(), "text/event-stream");
+                Ok(Self(std::io::BufReader::new(r.into_reader())))
+            }
+            Err(ureq::Error::Status(status, _)) => Err(status),
+            Err(e) => panic!("opening the event stream: {e}"),
+        }
+    }
+
+    /// Reads up to the next comment line (`: hb`).
+    fn comment(&mut self) {
+        use std::io::BufRead;
+        loop {
+            let mut line = String::new();
+            assert!(self.0.read_line(&mut line).expect("reading the event stream") > 0, "the stream ended");
+            if line.starts_with(':') {
+                return;
+            }
+        }
+    }
+
+    /// The next event `wanted` picks (comments such as heartbeats are skipped).
+    fn next(&mut self, wanted: impl Fn(&Value) -> bool) -> Value {
+        use std::io::BufRead;
+        loop {
+            let mut line = String::new();
+            assert!(self.0.read_line(&mut line).expect("reading the event stream") > 0, "the stream ended");
+            if let Some(data) = line.strip_prefix("data: ") {
+                let frame: Value = serde_json::from_str(data.trim_end()).unwrap();
+                if wanted(&frame) {
+                    return frame;
+                }
+            }
+        }
+    }
+}
+
+/// POST /_fymo/live/call as the client on the event stream does.
+fn call_over_http(server: &Server, page: &Page, token: &str, action: &str, args: &Value) -> (u16, String) {
+    let reply = ureq::post(&server.url("/_fymo/live/call"))
+        .set("cookie", &page.cookie)
+        .set("x-csrf-token", token)
+        .send_json(json!({ "page": page.path, "action": action, "args": args }));
+    match reply {
+        Ok(r) => (r.status(), r.into_string().unwrap()),
+        Err(ureq::Error::Status(status, r)) => (status, r.into_string().unwrap()),
+        Err(e) => panic!("calling: {e}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_stream_fallback_replays_delivers_and_calls_like_the_socket() {
+    let app = built_demo();
+    let server = serve(&app, &["--live-heartbeat-secs", "1"]);
+    let page = open_page(&server, "/pulse", None);
+    let rendered = page.position("pulse");
+    publish(&server, &json!({ "topic": "pulse", "patch": { "count": 40 } })); // before it connects
+
+    let mut stream = EventSource::open(&server, &page, &page.sub()).expect("the stream opens");
+    let hello = stream.next(|f| f["t"] == "hello");
+    assert_eq!(hello["hb"], 1000);
+    let ev = |f: &Value| f["t"] == "ev" || f["t"] == "stale";
+    assert_eq!(stream.next(ev), json!({ "t": "ev", "topic": "pulse", "seq": rendered + 1, "patch": { "count": 40 } }));
+    stream.next(|f| f["t"] == "presence" && f["count"] == 1);
+
+    // Calls go over HTTP, with the page's token; what they publish comes down the stream.
+    let token = page.props["fymo"]["csrf"].as_str().unwrap().to_owned();
+    let (status, body) = call_over_http(&server, &page, &token, "bump", &json!({ "by": 2 }));
+    assert_eq!(
+        (status, serde_json::from_str::<Value>(&body).unwrap()),
+        (200, json!({ "ok": true, "result": { "count": 2 } }))
+    );
+    assert_eq!(stream.next(ev), json!({ "t": "ev", "topic": "pulse", "seq": rendered + 2, "patch": { "count": 2 } }));
+    assert_eq!(stream.next(ev)["event"], "ping");
+    assert_eq!(call_over_http(&server, &page, "forged", "bump", &json!({})).0, 403, "calls need the token");
+
+    // Quiet, it stays open (heartbeat comments keep proxies from closing it) and delivers.
+    for _ in 0..2 {
+        stream.comment();
+    }
+    publish(&server, &json!({ "topic": "pulse", "event": "ping", "data": 3 }));
+    assert_eq!(stream.next(ev)["seq"], rendered + 4);
+
+    // Forged topics are refused as on the socket.
+    let mut forged = page.sub();
+    forged["topics"] = json!({ "user:1": 0 });
+    assert_eq!(EventSource::open(&server, &page, &forged).err(), Some(403));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_calls_see_the_session_read_only_and_a_change_is_an_error_not_lost_silently() {
+    let app = built_demo();
+    // Two actions on the chat room: one changes the session, one reads it.
+    let room = std::fs::read_to_string(app.root().join("controllers/chat/room.py")).unwrap();
+    app.write(
+        "controllers/chat/room.py",
+        &room.replacen(
+            "def action(request):\n",
+            "def action(request):\n    if request.get(\"action\") == \"nick\":\n        \
+             request[\"session\"][\"nick\"] = request[\"json\"][\"nick\"]\n        return {}\n    \
+             if request.get(\"action\") == \"whoami\":\n        \
+             return {\"user\": request[\"session\"].get(\"user\"), \"nick\": request[\"session\"].get(\"nick\")}\n",
+            1,
+        ),
+    );
+    let server = serve(&app, &[]);
+    let page = open_page(&server, "/chat", Some(&sign_in(&server, "ada")));
+    let (mut socket, _) = subscribe(&server, &page).await;
+
+    send(&mut socket, &json!({ "t": "call", "id": 1, "action": "nick", "args": { "nick": "ace" } })).await;
+    let reply = next(&mut socket, |f| f["t"] == "reply").await;
+    assert_eq!(reply["ok"], false);
+    assert!(reply["error"].as_str().unwrap().starts_with("live calls see the session read-only"), "{reply}");
+    // Reading works, and the change reached neither the next call nor the cookie.
+    send(&mut socket, &json!({ "t": "call", "id": 2, "action": "whoami" })).await;
+    let reply = next(&mut socket, |f| f["t"] == "reply").await;
+    assert_eq!(reply["result"], json!({ "user": "ada", "nick": null }));
+
+    // The event stream's HTTP path behaves the same (no Set-Cookie either), so code does
+    // not depend on the transport.
+    let token = page.props["fymo"]["csrf"].as_str().unwrap().to_owned();
+    let reply = ureq::post(&server.url("/_fymo/live/call"))
+        .set("cookie", &page.cookie)
+        .set("x-csrf-token", &token)
+        .send_json(json!({ "page": "/chat", "action": "nick", "args": { "nick": "ace" } }))
+        .unwrap();
+    assert!(reply.header("set-cookie").is_none());
+    let body: Value = reply.into_json().unwrap();
+    assert_eq!(body["ok"], false);
+    assert!(body["error"].as_str().unwrap().starts_with("live calls see the session read-only"), "{body}");
+    let (_, body) = call_over_http(&server, &page, &token, "whoami", &json!({}));
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["result"], json!({ "user": "ada", "nick": null }));
 }

@@ -110,6 +110,18 @@ impl Session {
         self.lock().flashed.clone()
     }
 
+    /// An independent copy (changes to one are not seen by the other).
+    pub(crate) fn detached(&self) -> Self {
+        Self::from_state(self.lock().clone())
+    }
+
+    /// Whether what the cookie would carry differs from `other`'s (values, flash, id,
+    /// token), ignoring what only bookkeeping changed.
+    pub(crate) fn differs_from(&self, other: &Self) -> bool {
+        let (a, b) = (self.lock().clone(), other.lock());
+        a.id != b.id || a.csrf != b.csrf || a.data != b.data || a.flash != b.flash
+    }
+
     /// The CSRF token forms must send back (`_csrf` field or `X-CSRF-Token` header).
     pub fn csrf_token(&self) -> String {
         self.lock().csrf.clone()

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+use super::hub::Command;
 use super::Hub;
 
 /// Where publishes go.
@@ -45,15 +46,33 @@ impl Broker {
             Self::Relay(path) => {
                 let (tx, rx) = mpsc::unbounded_channel();
                 super::relay::connect(path.clone(), hub.clone(), rx).await?;
-                hub.attach(tx);
+                start_presence(hub, tx);
                 Ok(())
             }
             Self::Redis(url) => {
                 let (tx, rx) = mpsc::unbounded_channel();
                 super::redis::connect(url, hub.clone(), rx).await?;
-                hub.attach(tx);
+                start_presence(hub, tx);
                 Ok(())
             }
         }
     }
+}
+
+/// Routes `hub`'s commands to the broker, asks the other processes for their presence,
+/// and keeps this process's presence fresh: announced every heartbeat, and other
+/// processes forgotten after three heartbeats without word from them (a host that died).
+fn start_presence(hub: &Arc<Hub>, commands: mpsc::UnboundedSender<Command>) {
+    let _ = commands.send(Command::Sync { src: hub.source() });
+    hub.attach(commands);
+    let hub = Arc::downgrade(hub);
+    tokio::spawn(async move {
+        let Some(period) = hub.upgrade().map(|h| h.config().heartbeat) else { return };
+        let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        loop {
+            beat.tick().await;
+            let Some(hub) = hub.upgrade() else { return };
+            hub.refresh_presence(period * 3);
+        }
+    });
 }

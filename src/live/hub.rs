@@ -12,29 +12,39 @@ use tokio::sync::{mpsc, oneshot, watch};
 use super::outbox::Outbox;
 use super::Payload;
 
-/// One published message, with the text frame every subscriber gets.
+/// One published message, with the text frame every subscriber gets: serialized once
+/// per message, its bytes shared (reference-counted) by every socket that sends it.
 #[derive(Debug)]
 pub(crate) struct Msg {
     pub(crate) topic: Arc<str>,
     pub(crate) seq: u64,
     pub(crate) payload: Payload,
-    pub(crate) frame: String,
+    pub(crate) frame: Frame,
 }
+
+/// A text frame, shared without copying.
+pub(crate) type Frame = axum::extract::ws::Utf8Bytes;
 
 impl Msg {
     pub(crate) fn new(topic: Arc<str>, seq: u64, payload: Payload) -> Self {
-        let mut frame = serde_json::json!({ "t": "ev", "topic": &*topic, "seq": seq });
-        let object = frame.as_object_mut().expect("an object");
-        match &payload {
-            Payload::Patch(patch) => {
-                object.insert("patch".into(), patch.clone());
-            }
-            Payload::Event { name, data } => {
-                object.insert("event".into(), name.clone().into());
-                object.insert("data".into(), data.clone());
-            }
+        #[derive(serde::Serialize)]
+        struct Ev<'a> {
+            t: &'static str,
+            topic: &'a str,
+            seq: u64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            patch: Option<&'a serde_json::Value>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            event: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            data: Option<&'a serde_json::Value>,
         }
-        Self { frame: frame.to_string(), topic, seq, payload }
+        let (patch, event, data) = match &payload {
+            Payload::Patch(patch) => (Some(patch), None, None),
+            Payload::Event { name, data } => (None, Some(name.as_str()), Some(data)),
+        };
+        let frame = serde_json::to_string(&Ev { t: "ev", topic: &topic, seq, patch, event, data }).expect("serializes");
+        Self { frame: frame.into(), topic, seq, payload }
     }
 }
 
@@ -72,6 +82,19 @@ pub(crate) enum Command {
     Publish { topic: String, body: String },
     /// The current position of `topic`.
     Head { topic: String, reply: oneshot::Sender<Option<u64>> },
+    /// Who is on `topic` in this process (sent when it changes, and every heartbeat while
+    /// anyone is): the broker carries it to every other process.
+    Presence { src: u64, topic: String, members: Vec<String>, count: usize },
+    /// Asks every other process to announce its presence (this one just joined).
+    Sync { src: u64 },
+}
+
+/// Another process's subscribers of a topic, as it last announced them.
+#[derive(Debug)]
+struct Remote {
+    members: Vec<String>,
+    count: usize,
+    heard: tokio::time::Instant,
 }
 
 #[derive(Debug)]
@@ -92,6 +115,8 @@ struct Topic {
     floor: Option<u64>,
     buffer: VecDeque<Arc<Msg>>,
     subs: HashMap<u64, Sub>,
+    /// Other processes' subscribers (by their source id), for presence.
+    others: HashMap<u64, Remote>,
 }
 
 /// A connection's subscription to one topic, as asked for.
@@ -114,6 +139,8 @@ pub(crate) struct Hub {
     next_conn: AtomicU64,
     stopping: watch::Sender<bool>,
     published: AtomicU64,
+    /// This process's id in presence announcements (random: unique across hosts).
+    source: u64,
 }
 
 impl std::fmt::Debug for Hub {
@@ -173,6 +200,7 @@ impl Hub {
             next_conn: AtomicU64::new(1),
             stopping: watch::Sender::new(false),
             published: AtomicU64::new(0),
+            source: getrandom::u64().unwrap_or_else(|_| u64::from(std::process::id())),
         })
     }
 
@@ -308,7 +336,7 @@ impl Hub {
             }
         };
         t.subs.insert(conn, Sub { outbox: outbox.clone(), last, who });
-        Self::presence_changed(t, &key);
+        self.presence_changed(t, &key);
     }
 
     /// Ends connection `conn`'s subscription to `topic`.
@@ -317,17 +345,102 @@ impl Hub {
         let Some(key) = topics.get_key_value(topic).map(|(k, _)| k.clone()) else { return };
         let t = topics.get_mut(&key).expect("found above");
         if t.subs.remove(&conn).is_some() {
-            Self::presence_changed(t, &key);
+            self.presence_changed(t, &key);
         }
-        if t.subs.is_empty() && t.buffer.is_empty() && self.remote.get().is_some() {
+        if t.subs.is_empty() && t.buffer.is_empty() && t.others.is_empty() && self.remote.get().is_some() {
             topics.remove(&key); // nothing to keep; its position is asked again when needed
         }
     }
 
-    fn presence_changed(t: &Topic, key: &Arc<str>) {
+    /// This process's subscribers of `key` changed: tell them (and the other processes).
+    fn presence_changed(&self, t: &Topic, key: &Arc<str>) {
+        self.announce(t, key);
+        Self::push_presence(t, key);
+    }
+
+    /// Sends this process's subscribers of `key` to the broker (nothing with the memory
+    /// broker: there is no other process).
+    fn announce(&self, t: &Topic, key: &str) {
+        if let Some(remote) = self.remote.get() {
+            let (members, count) = local_members(t);
+            let _ = remote.send(Command::Presence { src: self.source, topic: key.to_owned(), members, count });
+        }
+    }
+
+    /// Gives the local subscribers of `key` the merged presence.
+    fn push_presence(t: &Topic, key: &Arc<str>) {
+        if t.subs.is_empty() {
+            return;
+        }
         let frame = presence_frame(key, t);
         for sub in t.subs.values() {
-            sub.outbox.push_presence(key, &frame);
+            sub.outbox.push_presence(key, frame.clone());
+        }
+    }
+
+    /// Another process (`src`) announced its subscribers of `topic`.
+    pub(crate) fn remote_presence(&self, src: u64, topic: &str, members: Vec<String>, count: usize) {
+        if src == self.source || !super::valid_topic(topic) {
+            return;
+        }
+        let mut topics = self.lock();
+        let (t, key) = self.entry(&mut topics, topic);
+        let heard = tokio::time::Instant::now();
+        let changed = match t.others.get_mut(&src) {
+            Some(r) if r.count == count && r.members == members => {
+                r.heard = heard;
+                false
+            }
+            _ if count == 0 => t.others.remove(&src).is_some(),
+            _ => {
+                t.others.insert(src, Remote { members, count, heard });
+                true
+            }
+        };
+        if changed {
+            Self::push_presence(t, &key);
+        }
+    }
+
+    /// Process `src` is gone (its relay connection closed): its subscribers are too.
+    pub(crate) fn source_gone(&self, src: u64) {
+        let mut topics = self.lock();
+        for (key, t) in topics.iter_mut() {
+            if t.others.remove(&src).is_some() {
+                Self::push_presence(t, key);
+            }
+        }
+    }
+
+    /// Announces every topic this process has subscribers of (a heartbeat, or another
+    /// process asked), and forgets other processes not heard from within `expiry`.
+    pub(crate) fn refresh_presence(&self, expiry: Duration) {
+        let now = tokio::time::Instant::now();
+        let mut topics = self.lock();
+        for (key, t) in topics.iter_mut() {
+            if !t.subs.is_empty() {
+                self.announce(t, key);
+            }
+            let before = t.others.len();
+            t.others.retain(|_, r| now.duration_since(r.heard) < expiry);
+            if t.others.len() != before {
+                Self::push_presence(t, key);
+            }
+        }
+    }
+
+    /// This process's presence id.
+    pub(crate) fn source(&self) -> u64 {
+        self.source
+    }
+
+    /// Announces every topic this process has subscribers of (another process asked).
+    pub(crate) fn announce_all(&self) {
+        let topics = self.lock();
+        for (key, t) in topics.iter() {
+            if !t.subs.is_empty() {
+                self.announce(t, key);
+            }
         }
     }
 
@@ -421,16 +534,29 @@ impl Hub {
     }
 }
 
-fn members(t: &Topic) -> (Vec<String>, usize) {
+/// This process's subscribers of a topic: signed-in names (sorted, once each), count.
+fn local_members(t: &Topic) -> (Vec<String>, usize) {
     let mut names: Vec<String> = t.subs.values().filter_map(|s| s.who.clone()).collect();
     names.sort_unstable();
     names.dedup();
     (names, t.subs.len())
 }
 
-fn presence_frame(topic: &str, t: &Topic) -> String {
+/// Every process's subscribers of a topic, merged.
+fn members(t: &Topic) -> (Vec<String>, usize) {
+    let (mut names, mut count) = local_members(t);
+    for remote in t.others.values() {
+        names.extend(remote.members.iter().cloned());
+        count += remote.count;
+    }
+    names.sort_unstable();
+    names.dedup();
+    (names, count)
+}
+
+fn presence_frame(topic: &str, t: &Topic) -> Frame {
     let (names, count) = members(t);
-    serde_json::json!({ "t": "presence", "topic": topic, "members": names, "count": count }).to_string()
+    serde_json::json!({ "t": "presence", "topic": topic, "members": names, "count": count }).to_string().into()
 }
 
 #[cfg(test)]

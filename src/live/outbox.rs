@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
-use super::hub::Msg;
+use super::hub::{Frame, Msg};
 use super::{merge_patch, Payload};
 
 /// One item of the queue.
@@ -31,8 +31,8 @@ pub(crate) enum Out {
     Presence {
         /// Topic.
         topic: Arc<str>,
-        /// The frame.
-        frame: String,
+        /// The frame (shared by every subscriber).
+        frame: Frame,
     },
     /// The subscriber missed messages of `topic` up to `seq`: refetch the props.
     Stale {
@@ -52,15 +52,15 @@ impl Out {
     }
 
     /// The text frame for the socket.
-    pub(crate) fn frame(&self) -> String {
+    pub(crate) fn frame(&self) -> Frame {
         match self {
             Self::Msg(m) => m.frame.clone(),
             Self::Presence { frame, .. } => frame.clone(),
             Self::Merged { topic, seq, patch } => {
-                serde_json::json!({ "t": "ev", "topic": &**topic, "seq": seq, "patch": patch }).to_string()
+                serde_json::json!({ "t": "ev", "topic": &**topic, "seq": seq, "patch": patch }).to_string().into()
             }
             Self::Stale { topic, seq } => {
-                serde_json::json!({ "t": "stale", "topic": &**topic, "seq": seq }).to_string()
+                serde_json::json!({ "t": "stale", "topic": &**topic, "seq": seq }).to_string().into()
             }
         }
     }
@@ -119,10 +119,10 @@ impl Outbox {
     }
 
     /// Queues a presence notice for `topic`, replacing one still queued.
-    pub(crate) fn push_presence(&self, topic: &Arc<str>, frame: &str) {
+    pub(crate) fn push_presence(&self, topic: &Arc<str>, frame: Frame) {
         let mut q = self.lock();
         q.items.retain(|o| !matches!(o, Out::Presence { topic: t, .. } if t == topic));
-        q.items.push_back(Out::Presence { topic: topic.clone(), frame: frame.to_owned() });
+        q.items.push_back(Out::Presence { topic: topic.clone(), frame });
         drop(q);
         self.notify.notify_one();
     }

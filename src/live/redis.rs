@@ -5,6 +5,11 @@
 //! Keys: `fymo:seq:<topic>` (the position), channel `fymo:live:<topic>` carrying
 //! `<seq> <body>`. An outside process publishes by running the same script (see
 //! [`PUBLISH_SCRIPT`]) or through `POST /_fymo/live/publish`.
+//!
+//! Presence goes over channel `fymo:presence`: each process publishes
+//! `{"src","topic","members","count"}` when its subscribers of a topic change and again
+//! every heartbeat (so a host that dies is forgotten after three), and `{"sync":src}`
+//! when it (re)connects, which makes every other process announce what it has.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +28,15 @@ return seq";
 
 const CHANNEL_PREFIX: &str = "fymo:live:";
 const COUNTER_PREFIX: &str = "fymo:seq:";
+const PRESENCE_CHANNEL: &str = "fymo:presence";
+
+/// A presence announcement on [`PRESENCE_CHANNEL`].
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+enum Presence {
+    Members { src: u64, topic: String, members: Vec<String>, count: usize },
+    Sync { sync: u64 },
+}
 
 fn io(e: redis::RedisError) -> std::io::Error {
     std::io::Error::other(format!("redis: {e}"))
@@ -46,6 +60,7 @@ pub(super) async fn connect(
 async fn subscribe(client: &redis::Client) -> redis::RedisResult<redis::aio::PubSub> {
     let mut pubsub = client.get_async_pubsub().await?;
     pubsub.psubscribe(format!("{CHANNEL_PREFIX}*")).await?;
+    pubsub.subscribe(PRESENCE_CHANNEL).await?;
     Ok(pubsub)
 }
 
@@ -57,6 +72,16 @@ async fn listen(client: redis::Client, mut pubsub: redis::aio::PubSub, hub: Arc<
             let mut messages = pubsub.into_on_message();
             while let Some(msg) = messages.next().await {
                 let channel = msg.get_channel_name();
+                if channel == PRESENCE_CHANNEL {
+                    match msg.get_payload::<String>().ok().and_then(|t| serde_json::from_str(&t).ok()) {
+                        Some(Presence::Members { src, topic, members, count }) => {
+                            hub.remote_presence(src, &topic, members, count);
+                        }
+                        Some(Presence::Sync { sync }) if sync != hub.source() => hub.announce_all(),
+                        _ => {}
+                    }
+                    continue;
+                }
                 let Some(topic) = channel.strip_prefix(CHANNEL_PREFIX) else { continue };
                 let Ok(text) = msg.get_payload::<String>() else { continue };
                 let parsed = text
@@ -85,6 +110,9 @@ async fn listen(client: redis::Client, mut pubsub: redis::aio::PubSub, hub: Arc<
                 hub.resync(&topic, head);
             }
         }
+        // Presence announced while cut off was missed both ways.
+        hub.announce_all();
+        let _ = announce(&mut conn, &Presence::Sync { sync: hub.source() }).await;
     }
 }
 
@@ -94,6 +122,11 @@ async fn head(conn: &mut MultiplexedConnection, topic: &str) -> redis::RedisResu
         .query_async::<Option<u64>>(conn)
         .await
         .map(|h| Some(h.unwrap_or(0)))
+}
+
+async fn announce(conn: &mut MultiplexedConnection, presence: &Presence) -> redis::RedisResult<()> {
+    let text = serde_json::to_string(presence).expect("serializes");
+    redis::cmd("PUBLISH").arg(PRESENCE_CHANNEL).arg(text).query_async::<()>(conn).await
 }
 
 /// Publishes in order (one at a time, so this process's messages keep their order).
@@ -114,6 +147,12 @@ async fn run_commands(mut conn: MultiplexedConnection, mut commands: mpsc::Unbou
             }
             Command::Head { topic, reply } => {
                 let _ = reply.send(head(&mut conn, &topic).await.ok().flatten());
+            }
+            Command::Presence { src, topic, members, count } => {
+                let _ = announce(&mut conn, &Presence::Members { src, topic, members, count }).await;
+            }
+            Command::Sync { src } => {
+                let _ = announce(&mut conn, &Presence::Sync { sync: src }).await;
             }
         }
     }

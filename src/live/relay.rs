@@ -6,6 +6,11 @@
 //! One JSON object per line each way:
 //! worker → master `{"op":"pub","topic","body"}`, `{"op":"head","id","topic"}`;
 //! master → worker `{"op":"msg","topic","seq","body"}`, `{"op":"head","id","seq"}`.
+//!
+//! Presence: a worker sends `{"op":"presence","src","topic","members","count"}` when its
+//! subscribers of a topic change (and every heartbeat), `{"op":"sync","src"}` once
+//! connected; the master passes both to every worker, and `{"op":"gone","src"}` when a
+//! worker's connection closes, so each worker merges the others' subscribers with its own.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -40,6 +45,18 @@ enum Line {
         topic: String,
         seq: u64,
         body: String,
+    },
+    Presence {
+        src: u64,
+        topic: String,
+        members: Vec<String>,
+        count: usize,
+    },
+    Sync {
+        src: u64,
+    },
+    Gone {
+        src: u64,
     },
 }
 
@@ -102,10 +119,18 @@ async fn serve_worker(stream: UnixStream, state: Arc<Mutex<State>>) {
         }
     });
     let mut lines = BufReader::new(read).lines();
+    let mut sources = Vec::new();
     while let Ok(Some(line)) = lines.next_line().await {
         let Ok(parsed) = serde_json::from_str::<Line>(&line) else { continue };
         let mut s = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         match parsed {
+            Line::Presence { src, .. } | Line::Sync { src } => {
+                if !sources.contains(&src) {
+                    sources.push(src);
+                }
+                s.workers.retain(|w| w.send(line.clone() + "\n").is_ok());
+            }
+            Line::Gone { .. } => {}
             Line::Pub { topic, body } => {
                 let seq = s.counters.entry(topic.clone()).or_insert(0);
                 *seq += 1;
@@ -122,6 +147,12 @@ async fn serve_worker(stream: UnixStream, state: Arc<Mutex<State>>) {
             }
             Line::Msg { .. } => {}
         }
+    }
+    // This worker is gone, and with it its subscribers.
+    let mut s = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    for src in sources {
+        let text = serde_json::to_string(&Line::Gone { src }).expect("serializes") + "\n";
+        s.workers.retain(|w| w.send(text.clone()).is_ok());
     }
 }
 
@@ -145,6 +176,8 @@ pub(super) async fn connect(
                     waiting.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(next, reply);
                     Line::Head { id: next, topic, seq: 0 }
                 }
+                Command::Presence { src, topic, members, count } => Line::Presence { src, topic, members, count },
+                Command::Sync { src } => Line::Sync { src },
             };
             let text = serde_json::to_string(&line).expect("serializes") + "\n";
             if let Err(e) = write.write_all(text.as_bytes()).await {
@@ -166,6 +199,9 @@ pub(super) async fn connect(
                         let _ = reply.send(Some(seq));
                     }
                 }
+                Ok(Line::Presence { src, topic, members, count }) => hub.remote_presence(src, &topic, members, count),
+                Ok(Line::Sync { src }) if src != hub.source() => hub.announce_all(),
+                Ok(Line::Gone { src }) => hub.source_gone(src),
                 _ => {}
             }
         }

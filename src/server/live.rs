@@ -24,6 +24,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, Method, Request, Response, StatusCode};
 use axum::response::IntoResponse;
 use axum::Extension;
+use futures_util::SinkExt;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
@@ -96,7 +97,7 @@ pub(super) async fn socket(
         Ok(a) => a,
         Err(refused) => return refuse(StatusCode::TOO_MANY_REQUESTS, &refused.to_string()),
     };
-    ws.read_buffer_size(4 * 1024).write_buffer_size(0).max_message_size(64 * 1024).on_upgrade(
+    ws.read_buffer_size(4 * 1024).write_buffer_size(16 * 1024).max_message_size(64 * 1024).on_upgrade(
         move |socket| async move {
             let id = admission.id;
             run_socket(socket, visitor, id).await;
@@ -140,14 +141,16 @@ async fn run_socket(mut socket: WebSocket, mut visitor: Visitor, conn: u64) {
                 if !more {
                     break;
                 }
+                // The whole batch in one write: frames are queued (their bytes shared
+                // with every other subscriber, not copied per socket), then flushed.
                 let mut failed = false;
                 for item in batch.drain(..) {
-                    if socket.send(Message::Text(item.frame().into())).await.is_err() {
+                    if socket.feed(Message::Text(item.frame())).await.is_err() {
                         failed = true;
                         break;
                     }
                 }
-                if failed {
+                if failed || socket.flush().await.is_err() {
                     break;
                 }
             }
@@ -268,8 +271,18 @@ async fn on_frame(
     }
 }
 
+/// The error a live call answers with when its controller changed the session.
+pub(crate) const SESSION_READ_ONLY: &str = "live calls see the session read-only: this action changed it, which a \
+     call cannot save (no response carries a cookie back over the socket); change the session in a form POST or \
+     a request the page makes with fetch";
+
 /// Calls the controller of the page at `page` with `action` and `args` (as a POST with a
 /// JSON body); its props are the result.
+///
+/// The session is read-only, on the socket and on the event stream's HTTP path alike (as
+/// in Phoenix LiveView and Action Cable): the controller gets a copy of the session the
+/// connection was opened with, and a call that changes it (values, flash, sign-in
+/// rotation) answers with an error, its change dropped, instead of losing it silently.
 async fn call(
     loaded: &Loaded,
     page: &str,
@@ -291,6 +304,8 @@ async fn call(
         .map(|c| (c.name().to_owned(), c.value().to_owned()))
         .collect();
     let csrf = session.csrf_token();
+    let opened_with = session;
+    let session = opened_with.detached();
     let context = RequestContext {
         method: Method::POST,
         path: path.to_owned(),
@@ -299,14 +314,19 @@ async fn call(
         headers,
         cookies,
         json: Some(args),
-        session,
+        session: session.clone(),
         csrf,
         action: Some(action.to_owned()),
         live: Some(Live::new(site.options.live.clone())),
         ..RequestContext::default()
     };
     let request_id = super::access_log::new_request_id();
-    match controller.call(context).await {
+    let called = controller.call(context).await;
+    if called.is_ok() && session.differs_from(&opened_with) {
+        tracing::error!(target: "fymo::controller", request_id, action, page, "{SESSION_READ_ONLY}");
+        return Err(json!(SESSION_READ_ONLY));
+    }
+    match called {
         Ok(outcome) => match outcome.into_parts().0 {
             Answer::Props(props) => Ok(props),
             Answer::Status(status, props) if status.is_success() => Ok(props),

@@ -134,5 +134,35 @@ await check('a dropped connection reconnects and resumes from the last position'
 	assert.equal(await messageCount(b.page, 'while B reconnects'), 1);
 });
 
+await check('where WebSockets are blocked, the page falls back to Server-Sent Events', async () => {
+	// A network that refuses the upgrade: every WebSocket fails before it opens.
+	const c = await visitor(baseB);
+	await c.context.addInitScript(() => {
+		window.__wsAttempts = 0;
+		window.WebSocket = class {
+			constructor() {
+				window.__wsAttempts++;
+				this.readyState = 3;
+				queueMicrotask(() => this.onclose?.({ code: 1006 }));
+			}
+			send() {}
+			close() {}
+		};
+	});
+	await openLive(c.page, '/pulse');
+	assert.equal(await c.page.evaluate(() => window.__fymoPage.live.state.transport), 'sse');
+	assert.equal(await c.page.evaluate(() => window.__wsAttempts), 3, 'after three failed opens');
+	await openLive(a.page, '/pulse');
+	// Received over the stream...
+	const before = Number(await c.page.textContent('#pings'));
+	await a.page.click('#bump');
+	await c.page.waitForFunction((n) => Number(document.querySelector('#pings').textContent) === n + 1, before, T);
+	// ...and called over POST /_fymo/live/call.
+	const seen = Number(await a.page.textContent('#pings'));
+	await c.page.click('#bump');
+	await a.page.waitForFunction((n) => Number(document.querySelector('#pings').textContent) === n + 1, seen, T);
+	await c.context.close();
+});
+
 await browser.close();
 process.exit(failed ? 1 : 0);
