@@ -586,3 +586,41 @@ async fn live_calls_see_the_session_read_only_and_a_change_is_an_error_not_lost_
     let (_, body) = call_over_http(&server, &page, &token, "whoami", &json!({}));
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["result"], json!({ "user": "ada", "nick": null }));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_go_through_the_route_and_its_layouts_as_a_form_post_would() {
+    let app = built_demo();
+    // A layout guard over the chat room: only a signed-in visitor gets through.
+    app.write(
+        "controllers/chat/_layout.py",
+        "from fymo import redirect\n\n\ndef get_context(request):\n    if not request[\"session\"].get(\"user\"):\n        return redirect(\"/login\", status=302)\n    return {}\n",
+    );
+    app.write(
+        "templates/chat/_layout.svelte",
+        "<script>\n\tlet { children } = $props();\n</script>\n\n{@render children()}\n",
+    );
+    app.build();
+    let server = serve(&app, &[]);
+    let signed_in = open_page(&server, "/chat", Some(&sign_in(&server, "ada")));
+    let token = signed_in.props["fymo"]["csrf"].as_str().unwrap().to_owned();
+    // Through the guard: the room's action answers (422, nothing to send).
+    let (_, body) = call_over_http(&server, &signed_in, &token, "send", &json!({}));
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["error"]["status"], 422, "{body}");
+
+    // Another page of the same session: a GET-only route takes no actions.
+    let account = Page { path: "/account".into(), ..signed_in };
+    let (_, body) = call_over_http(&server, &account, &token, "anything", &json!({}));
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["ok"], false);
+    assert!(v["error"].as_str().unwrap().contains("does not accept POST"), "{v}");
+
+    // A visitor the layout would send to sign in cannot call the room's action either.
+    let anonymous = get(&server.url("/login"));
+    let cookie = anonymous.header("set-cookie").unwrap().split(';').next().unwrap().to_owned();
+    let token = csrf_of(&anonymous.body);
+    let stranger = Page { path: "/chat".into(), props: Value::Null, cookie };
+    let (_, body) = call_over_http(&server, &stranger, &token, "send", &json!({}));
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["error"]["redirect"], "/login", "{v}");
+}

@@ -291,6 +291,11 @@ impl Hub {
     pub(crate) async fn position(&self, topic: &str) -> u64 {
         {
             let mut topics = self.lock();
+            // In one process a topic nobody published on is at 0: rendering a page must not
+            // leave an entry behind for every topic name a URL can make.
+            if self.remote.get().is_none() && !topics.contains_key(topic) {
+                return 0;
+            }
             let (t, _) = self.entry(&mut topics, topic);
             if t.floor.is_some() {
                 return t.head;

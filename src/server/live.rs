@@ -74,7 +74,13 @@ struct Visitor {
     page: Option<String>,
     /// The session's token was shown: calls are allowed.
     trusted: bool,
+    /// Calls in flight on this connection are bounded (a socket must not queue work for
+    /// everyone else without end).
+    calls: Arc<tokio::sync::Semaphore>,
 }
+
+/// Calls one connection may have in flight.
+const CALLS_IN_FLIGHT: usize = 4;
 
 impl Visitor {
     fn hub(&self) -> &Arc<Hub> {
@@ -117,7 +123,15 @@ fn admit_visitor(state: &AppState, headers: &HeaderMap) -> Result<Visitor, Box<R
     }
     let session = loaded.sessions.load(headers);
     let who = session.get::<String>("user");
-    Ok(Visitor { loaded, headers: headers.clone(), session, who, page: None, trusted: false })
+    Ok(Visitor {
+        loaded,
+        headers: headers.clone(),
+        session,
+        who,
+        page: None,
+        trusted: false,
+        calls: Arc::new(tokio::sync::Semaphore::new(CALLS_IN_FLIGHT)),
+    })
 }
 
 async fn run_socket(mut socket: WebSocket, mut visitor: Visitor, conn: u64) {
@@ -256,10 +270,16 @@ async fn on_frame(
             let Some(page) = visitor.page.clone() else {
                 return Some(json!({ "t": "reply", "id": id, "ok": false, "error": "no page subscribed" }).to_string());
             };
+            let Ok(permit) = visitor.calls.clone().try_acquire_owned() else {
+                return Some(
+                    json!({ "t": "reply", "id": id, "ok": false, "error": "too many calls in flight" }).to_string(),
+                );
+            };
             let loaded = visitor.loaded.clone();
             let (headers, session) = (visitor.headers.clone(), visitor.session.clone());
             let replies = replies.clone();
             tokio::spawn(async move {
+                let _permit = permit;
                 let reply = match call(&loaded, &page, &action, args, headers, session).await {
                     Ok(result) => json!({ "t": "reply", "id": id, "ok": true, "result": result }),
                     Err(error) => json!({ "t": "reply", "id": id, "ok": false, "error": error }),
@@ -294,6 +314,11 @@ async fn call(
     let site = &loaded.site;
     let (path, query) = page.split_once('?').unwrap_or((page, ""));
     let matched = site.routes.find(path).ok_or_else(|| json!("no route for this page"))?;
+    // As a form post would: the route must take POST, and its layouts' controllers (a
+    // sign-in guard) must let the visitor through.
+    if !matched.route.methods.contains(&Method::POST) {
+        return Err(json!("this page takes no actions (its route does not accept POST)"));
+    }
     let controller = site.controllers.get(&matched.route.name).ok_or_else(|| json!("this page has no controller"))?;
     let cookies = headers
         .get_all(header::COOKIE)
@@ -321,6 +346,21 @@ async fn call(
         ..RequestContext::default()
     };
     let request_id = super::access_log::new_request_id();
+    for layout in &matched.route.layouts {
+        let name = layout.replace('/', ".");
+        let Some(guard) = site.controllers.get(&name) else { continue };
+        let look = RequestContext { method: Method::GET, action: None, json: None, ..context.clone() };
+        match guard.call(look).await.map(|o| o.into_parts().0) {
+            Ok(Answer::Props(_)) => {}
+            Ok(Answer::Status(status, _)) if status.is_success() => {}
+            Ok(Answer::Redirect { location, .. }) => return Err(json!({ "redirect": location })),
+            Ok(_) => return Err(json!("the page's layout refused the call")),
+            Err(e) => {
+                tracing::error!(target: "fymo::controller", request_id, error = %e, layout = %name, "live call: layout controller failed");
+                return Err(json!(format!("the action failed (request id {request_id})")));
+            }
+        }
+    }
     let called = controller.call(context).await;
     if called.is_ok() && session.differs_from(&opened_with) {
         tracing::error!(target: "fymo::controller", request_id, action, page, "{SESSION_READ_ONLY}");
