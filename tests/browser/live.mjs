@@ -5,25 +5,14 @@
 // published after a page was rendered but before its socket opened still arrives.
 //
 // usage: node tests/browser/live.mjs BASE_A BASE_B
-import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
+import { launch } from './harness.mjs';
 
 const [baseA, baseB] = process.argv.slice(2);
 if (!baseA || !baseB) throw new Error('usage: live.mjs BASE_A BASE_B');
 const T = { timeout: 20000 };
 
-const browser = await chromium.launch({
-	executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-	args: [
-		'--headless',
-		'--no-sandbox',
-		'--disable-gpu',
-		'--no-first-run',
-		'--disable-background-networking',
-		'--disable-component-update',
-		'--disable-sync'
-	]
-});
+const browser = await launch();
 
 const problems = [];
 async function visitor(base) {
