@@ -22,7 +22,7 @@ await check('an async page with $derived(await ...) hydrates in place and update
 	const same = await page.evaluate((v) => v === document.querySelector('#value') && v.__serverNode === true && v.isConnected, value);
 	assert.ok(same, 'the paragraph is the same DOM node after hydration');
 	await page.click('#inc');
-	await page.waitForFunction(() => document.querySelector('#value').textContent === '4 squared is 16', null, { timeout: 10000 });
+	await page.waitForFunction(() => document.querySelector('#value').textContent === '4 squared is 16', null, { timeout: 60000 });
 	assert.ok(await page.evaluate((v) => v === document.querySelector('#value'), value), 'still the server node');
 });
 

@@ -26,17 +26,17 @@ function edit(rel, from, to) {
 /** Opens `url` and waits until the dev client's event stream is connected. */
 async function open(page, url) {
 	await page.goto(base + url);
-	await page.waitForFunction(() => window.__fymoDev?.source.readyState === 1, null, { timeout: 15000 });
+	await page.waitForFunction(() => window.__fymoDev?.source.readyState === 1, null, { timeout: 60000 });
 }
 
 await check('pages hydrate from the dev bundles: layout, child components, a click', async (page) => {
 	const errors = [];
 	page.on('pageerror', (e) => errors.push(e.message));
 	await open(page, '/products?n=3');
-	await page.waitForFunction(() => window.__fymoPage?.app, null, { timeout: 15000 });
+	await page.waitForFunction(() => window.__fymoPage?.app, null, { timeout: 60000 });
 	assert.equal(await page.locator('li.card').count(), 3);
 	await open(page, '/counter?start=5');
-	await page.waitForFunction(() => window.__fymoPage?.app, null, { timeout: 15000 });
+	await page.waitForFunction(() => window.__fymoPage?.app, null, { timeout: 60000 });
 	await page.click('#increment');
 	assert.equal(await page.textContent('#count'), '6');
 	assert.equal(await page.textContent('#doubled'), '12');
@@ -47,7 +47,7 @@ await check('a template edit reloads the page by itself', async (page) => {
 	await open(page, '/counter');
 	await page.evaluate(() => (window.__marker = 'before'));
 	edit('templates/counter.svelte', '<h1>Counter</h1>', '<h1>Counter (live)</h1>');
-	await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'Counter (live)', null, { timeout: 15000 });
+	await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'Counter (live)', null, { timeout: 60000 });
 	assert.equal(await page.evaluate(() => window.__marker), undefined, 'the page was reloaded');
 });
 
@@ -57,7 +57,7 @@ await check('a CSS-only edit restyles without a reload', async (page) => {
 	assert.equal(await size(), '24px');
 	await page.evaluate(() => (window.__marker = 'kept'));
 	edit('templates/products/show.svelte', 'font-size: 1.5rem;', 'font-size: 3rem;');
-	await page.waitForFunction(() => getComputedStyle(document.querySelector('.price')).fontSize === '48px', null, { timeout: 15000 });
+	await page.waitForFunction(() => getComputedStyle(document.querySelector('.price')).fontSize === '48px', null, { timeout: 60000 });
 	assert.equal(await page.evaluate(() => window.__marker), 'kept', 'no reload happened');
 });
 
@@ -66,12 +66,12 @@ await check('a compile error shows the overlay until fixed', async (page) => {
 	edit('templates/home.svelte', '<h1>{title}</h1>', '<h1>{title</h1>');
 	// The open page shows the error, then reloads into the server's overlay for it (only the
 	// pages that import the broken template answer with it).
-	await page.waitForSelector('#fymo-error[data-kind="compile"]', { timeout: 15000 });
+	await page.waitForSelector('#fymo-error[data-kind="compile"]', { timeout: 60000 });
 	const text = await page.textContent('#fymo-error');
 	assert.match(text, /compile error/);
 	assert.match(text, /templates\/home\.svelte:\d+:\d+/);
 	edit('templates/home.svelte', '<h1>{title</h1>', '<h1>{title}</h1>');
-	await page.waitForFunction(() => !document.getElementById('fymo-error') && document.querySelector('h1')?.textContent === 'Fymo demo', null, { timeout: 15000 });
+	await page.waitForFunction(() => !document.getElementById('fymo-error') && document.querySelector('h1')?.textContent === 'Fymo demo', null, { timeout: 60000 });
 });
 
 await done();

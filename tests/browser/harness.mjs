@@ -28,6 +28,8 @@ export function checks(browser, watch = () => []) {
 	return {
 		async check(name, fn) {
 			const context = await browser.newContext();
+			// Generous: a busy 2-core machine may be slow, never wrong.
+			context.setDefaultTimeout(60000);
 			const page = await context.newPage();
 			const problems = watch(page);
 			try {
@@ -77,7 +79,7 @@ export function heldOpener(base) {
 		}, selector);
 		assert.equal(await page.evaluate(() => window.__fymoPage), undefined, 'not hydrated yet');
 		release();
-		await page.waitForFunction(() => window.__fymoPage?.app !== undefined, null, { timeout: 15000 });
+		await page.waitForFunction(() => window.__fymoPage?.app !== undefined, null, { timeout: 60000 });
 		return before;
 	};
 }

@@ -72,7 +72,7 @@ await check('no demo page violates its Content-Security-Policy', async (page) =>
 	for (const path of pages) {
 		const response = await page.goto(base + path);
 		assert.ok(response.headers()['content-security-policy']?.includes("'nonce-"), `${path} has a CSP`);
-		await page.waitForFunction(() => window.__fymoPage?.app !== undefined, null, { timeout: 15000 });
+		await page.waitForFunction(() => window.__fymoPage?.app !== undefined, null, { timeout: 60000 });
 		assert.deepEqual(await page.evaluate(() => window.__violations), [], `${path}: no violations`);
 	}
 	assert.deepEqual(refused, [], 'nothing refused');

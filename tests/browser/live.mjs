@@ -10,13 +10,14 @@ import { launch } from './harness.mjs';
 
 const [baseA, baseB] = process.argv.slice(2);
 if (!baseA || !baseB) throw new Error('usage: live.mjs BASE_A BASE_B');
-const T = { timeout: 20000 };
+const T = { timeout: 60000 };
 
 const browser = await launch();
 
 const problems = [];
 async function visitor(base) {
 	const context = await browser.newContext({ baseURL: base });
+	context.setDefaultTimeout(60000);
 	const page = await context.newPage();
 	page.on('console', (msg) => {
 		if (msg.type() === 'error' || /hydration/i.test(msg.text())) problems.push(`${base} ${msg.type()}: ${msg.text()}`);

@@ -23,7 +23,7 @@ function watch(page) {
 
 async function open(page, path) {
 	await page.goto(base + path);
-	await page.waitForFunction(() => window.__fymoPage?.app !== undefined, null, { timeout: 15000 });
+	await page.waitForFunction(() => window.__fymoPage?.app !== undefined, null, { timeout: 60000 });
 	// Survives only as long as the document does: a full reload loses it.
 	await page.evaluate(() => (window.__sameDocument = true));
 }
@@ -34,7 +34,7 @@ const sameDocument = (page) => page.evaluate(() => window.__sameDocument === tru
 async function timedClick(page, selector, ready, arg) {
 	await page.evaluate(() => (window.__clickAt = performance.now()));
 	await page.click(selector);
-	await page.waitForFunction(ready, arg, { timeout: 15000 });
+	await page.waitForFunction(ready, arg, { timeout: 60000 });
 	return page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(performance.now() - window.__clickAt))));
 }
 
@@ -55,7 +55,7 @@ await check('a link within the docs swaps the page, keeps the layout state, no r
 	assert.equal(await page.title(), 'Nested layouts · Docs', '<svelte:head> follows');
 	// Leaving the section keeps the app layout and drops the docs one.
 	await page.click('header a[href="/products"]');
-	await page.waitForSelector('li.card', { timeout: 15000 });
+	await page.waitForSelector('li.card', { timeout: 60000 });
 	assert.ok(await sameDocument(page));
 	assert.equal(await page.locator('#notes').count(), 0);
 });
@@ -67,13 +67,13 @@ await check('back and forward restore pages and scroll positions', async (page) 
 	const y = await page.evaluate(() => scrollY);
 	assert.ok(y > 1000, `scrolled down (${y})`);
 	await link.click();
-	await page.waitForFunction(() => location.pathname === '/products/150' && scrollY === 0, null, { timeout: 15000 });
+	await page.waitForFunction(() => location.pathname === '/products/150' && scrollY === 0, null, { timeout: 60000 });
 	await page.goBack();
-	await page.waitForFunction(() => location.pathname === '/products' && document.querySelectorAll('li.card').length === 200, null, { timeout: 15000 });
-	await page.waitForFunction((y) => Math.abs(scrollY - y) < 2, y, { timeout: 15000 });
+	await page.waitForFunction(() => location.pathname === '/products' && document.querySelectorAll('li.card').length === 200, null, { timeout: 60000 });
+	await page.waitForFunction((y) => Math.abs(scrollY - y) < 2, y, { timeout: 60000 });
 	assert.ok(await sameDocument(page), 'history navigation without a reload');
 	await page.goForward();
-	await page.waitForFunction(() => location.pathname === '/products/150', null, { timeout: 15000 });
+	await page.waitForFunction(() => location.pathname === '/products/150', null, { timeout: 60000 });
 	assert.ok(await sameDocument(page));
 });
 
@@ -83,7 +83,7 @@ await check('hovering a link prefetches it; data-fymo-reload loads the page whol
 	await page.hover('nav[aria-label=Docs] a[href="/docs/forms"]');
 	await prefetched;
 	await page.click('#reload');
-	await page.waitForFunction(() => window.__sameDocument === undefined && window.__fymoPage?.app, null, { timeout: 15000 });
+	await page.waitForFunction(() => window.__sameDocument === undefined && window.__fymoPage?.app, null, { timeout: 60000 });
 });
 
 await check('an enhanced form shows a 422 in place, then a redirect navigates', async (page) => {
@@ -91,13 +91,13 @@ await check('an enhanced form shows a 422 in place, then a redirect navigates', 
 	await page.fill('input[name=username]', 'grace');
 	await page.fill('input[name=password]', 'wrong');
 	await page.click('button[type=submit]');
-	await page.waitForSelector('.error', { timeout: 15000 });
+	await page.waitForSelector('.error', { timeout: 60000 });
 	assert.ok(await sameDocument(page), 'no reload for the 422');
 	assert.equal(await page.inputValue('input[name=username]'), 'grace', 'the submitted value is kept');
 	assert.equal(new URL(page.url()).pathname, '/login');
 	await page.fill('input[name=password]', 'demo');
 	await page.click('button[type=submit]');
-	await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'Signed in as grace', null, { timeout: 15000 });
+	await page.waitForFunction(() => document.querySelector('h1')?.textContent === 'Signed in as grace', null, { timeout: 60000 });
 	assert.equal(new URL(page.url()).pathname, '/account');
 	assert.ok(await sameDocument(page), 'the redirect navigated in place');
 	assert.equal(await page.textContent('.flash'), 'Welcome back, grace');
