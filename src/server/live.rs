@@ -320,14 +320,7 @@ async fn call(
         return Err(json!("this page takes no actions (its route does not accept POST)"));
     }
     let controller = site.controllers.get(&matched.route.name).ok_or_else(|| json!("this page has no controller"))?;
-    let cookies = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| cookie::Cookie::split_parse_encoded(v.to_owned()))
-        .filter_map(Result::ok)
-        .map(|c| (c.name().to_owned(), c.value().to_owned()))
-        .collect();
+    let cookies = super::request::cookies_of(&headers);
     let csrf = session.csrf_token();
     let opened_with = session;
     let session = opened_with.detached();

@@ -75,6 +75,18 @@ impl BodyError {
     }
 }
 
+/// The request's cookies by name (values percent-decoded).
+pub(super) fn cookies_of(headers: &HeaderMap) -> BTreeMap<String, String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| cookie::Cookie::split_parse_encoded(v.to_owned()))
+        .filter_map(Result::ok)
+        .map(|c| (c.name().to_owned(), c.value().to_owned()))
+        .collect()
+}
+
 /// What a body is, by its `Content-Type`.
 enum BodyKind {
     Form,
@@ -128,15 +140,7 @@ pub(super) async fn context(
         .unwrap_or_default()
         .into_iter()
         .collect();
-    let cookies = parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| cookie::Cookie::split_parse_encoded(v.to_owned()))
-        .filter_map(Result::ok)
-        .map(|c| (c.name().to_owned(), c.value().to_owned()))
-        .collect();
+    let cookies = cookies_of(&parts.headers);
     let mut form = BTreeMap::new();
     let mut json = None;
     let mut files = Vec::new();
