@@ -85,11 +85,15 @@ def _controllers_dir(file):
     return path if os.path.basename(path) == "controllers" else None
 
 
+_dirs = {}  # file -> its controllers/ folder (or None), found once
+
+
 def load(file):
     """Imports a controller file, again whenever it changed on disk."""
-    shared = _controllers_dir(file)
-    if shared and shared not in sys.path:
-        sys.path.insert(1, shared)
+    if file not in _dirs:
+        _dirs[file] = shared = _controllers_dir(file)
+        if shared and shared not in sys.path:
+            sys.path.insert(1, shared)
     mtime = os.stat(file).st_mtime_ns
     cached = _modules.get(file)
     if cached and cached[0] == mtime:
@@ -139,13 +143,49 @@ def answer(result):
         extra = {"headers": to_json(result.get("headers", {}), "headers"),
                  "cookies": to_json(result.get("cookies", []), "cookies")}
         if kind == "status":
-            return {"kind": "status", "status": result["status"], "props": to_json(result["props"], "props"), **extra}
+            return {"kind": "status", "status": result["status"], "props": result["props"], **extra}
         if kind == "redirect":
             return {"kind": "redirect", "location": result["location"], "status": result["status"], **extra}
         return {"kind": "not_found"}
     if not isinstance(result, dict):
         raise NotSerializable("props", f"a controller must return a dict of props, not {type(result).__name__}")
-    return {"kind": "props", "props": to_json(result, "props")}
+    # Converted while encoding the reply (see `encode`): one pass instead of two.
+    return {"kind": "props", "props": result}
+
+
+def _plain(value):
+    """json.dumps' fallback for the values `to_json` converts beyond JSON's own types."""
+    if isinstance(value, (set, frozenset)):
+        return _sorted_if_possible(value)
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    raise TypeError("not serializable")
+
+
+def encode(reply):
+    """The reply as JSON bytes. Props are encoded as the controller returned them, the
+    extra types converted on the way by `_plain` (the same rules as `to_json`); anything
+    JSON cannot carry (NaN, an object, a tuple key) makes `to_json` walk the props again
+    for the error naming the value's path."""
+    try:
+        return json.dumps(reply, allow_nan=False, default=_plain).encode()
+    except (TypeError, ValueError):
+        result = reply.get("result") or {}
+        try:
+            if "props" in result:
+                result["props"] = to_json(result["props"], "props")
+            return json.dumps(reply, allow_nan=False).encode()
+        except NotSerializable as e:
+            error = {"kind": "not_serializable", "path": e.path, "message": e.message}
+        except Exception as e:  # a circular structure, say
+            error = {"kind": "not_serializable", "path": "props", "message": f"{type(e).__name__}: {e}"}
+        return json.dumps({"id": reply.get("id"), "ok": False, "error": error}).encode()
 
 
 def read_exact(stream, n):
@@ -189,7 +229,7 @@ def main():
                 "traceback": traceback.format_exc(),
             })
         sys.stderr.flush()
-        data = json.dumps(reply, allow_nan=False).encode()
+        data = encode(reply)
         protocol.write(struct.pack(">I", len(data)) + data)
 
 

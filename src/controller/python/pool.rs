@@ -160,7 +160,8 @@ fn write_if_changed(path: &Path, contents: &str) -> std::io::Result<()> {
 struct Worker {
     child: Child,
     stdin: ChildStdin,
-    stdout: ChildStdout,
+    /// Buffered: a reply's length and body usually arrive in one read.
+    stdout: BufReader<ChildStdout>,
     generation: u64,
 }
 
@@ -197,7 +198,7 @@ impl Worker {
         tracing::debug!(target: "fymo::python", pid, slot, "python worker started");
         Ok(Self {
             stdin: child.stdin.take().expect("piped stdin"),
-            stdout: child.stdout.take().expect("piped stdout"),
+            stdout: BufReader::with_capacity(64 * 1024, child.stdout.take().expect("piped stdout")),
             child,
             generation: shared.generation.load(Ordering::SeqCst),
         })
