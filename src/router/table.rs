@@ -33,6 +33,8 @@ pub(crate) struct Route {
     pub upload: UploadLimits,
     /// Rendered to static files by `fymo export`.
     pub prerender: bool,
+    /// The render cache, when `cache:` turns it on.
+    pub cache: Option<crate::config::CacheRule>,
     /// Line in routes.yml.
     pub line: usize,
 }
@@ -151,6 +153,7 @@ impl Resolver<'_> {
             csrf: true,
             upload: UploadLimits::default(),
             prerender: false,
+            cache: None,
             line,
         })
     }
@@ -203,6 +206,7 @@ impl RouteTable {
             route.csrf = entry.spec.csrf;
             route.upload = entry.spec.upload.clone();
             route.prerender = entry.spec.prerender;
+            route.cache = entry.spec.cache.clone();
             if !entry.spec.methods.is_empty() {
                 route.methods = entry
                     .spec

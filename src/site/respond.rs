@@ -6,6 +6,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use cookie::Cookie;
 use serde_json::Value;
 
+use super::cache::{self, Marks, RenderCache};
 use super::page::RenderError;
 use super::page_object::Partial;
 use super::{ErrorKind, ErrorReport, Site};
@@ -58,10 +59,37 @@ impl Site {
         &self,
         request_id: &str,
         route: &Route,
-        request: RequestContext,
+        mut request: RequestContext,
         format: Format,
         url: &str,
     ) -> Result<Reply, ErrorReport> {
+        // The render cache: a GET of a page on a route with `cache:`, without a flash
+        // message (which is this visitor's alone).
+        let cached = route
+            .cache
+            .as_ref()
+            .filter(|_| format == Format::Html && route.page.is_some() && request.flash.is_none())
+            .filter(|_| request.method == axum::http::Method::GET || request.method == axum::http::Method::HEAD)
+            .map(|rule| (rule, RenderCache::key(&route.pattern, url, rule, &request)));
+        if let Some((_, key)) = &cached {
+            if let Some(entry) = self.cache.get(key) {
+                let nonce = self.csp.nonce();
+                let html = entry.html_for(nonce.as_deref(), &request.csrf);
+                let mut headers = entry.headers.clone();
+                headers.push((axum::http::header::ETAG, cache::etag(&html, nonce.as_deref())));
+                headers.extend(self.csp_header(nonce.as_deref()));
+                return Ok(Reply { status: StatusCode::OK, body: ReplyBody::Html(html), headers, cookies: Vec::new() });
+            }
+        }
+        // A page for the cache is rendered with placeholders for the visitor's token and
+        // the nonce, and stored only when no controller did anything for this visitor.
+        let marks = cached.as_ref().map(|_| Marks::new());
+        let csrf = request.csrf.clone();
+        if let Some(marks) = &marks {
+            request.csrf.clone_from(&marks.csrf);
+        }
+        let session = request.session.clone();
+        let session_before = marks.as_ref().map(|_| session_snapshot(&session));
         let shared = serde_json::json!({ "csrf": request.csrf, "flash": request.flash });
         let mut extra = Extra::default();
         // Layout controllers first, outermost first: one may answer for the whole page (a
@@ -108,11 +136,31 @@ impl Site {
             }
             Format::Html => {
                 let nonce = self.csp.nonce();
+                let rendering_nonce = match (&marks, &nonce) {
+                    (Some(marks), Some(_)) => Some(marks.nonce.as_str()),
+                    _ => nonce.as_deref(),
+                };
                 let html = self
-                    .render_page(page, &parts, props.to_string(), route.isolate, url, nonce.as_deref())
+                    .render_page(page, &parts, props.to_string(), route.isolate, url, rendering_nonce)
                     .await
                     .map_err(|e| render_failure(request_id, page, e))?;
+                let html = match (cached, marks) {
+                    (Some((rule, key)), Some(marks)) => {
+                        let shareable = status == StatusCode::OK
+                            && extra.cookies.is_empty()
+                            && session_before.is_some_and(|before| before == session_snapshot(&session));
+                        let entry = if shareable {
+                            self.cache.put(key, rule, html, marks, extra.headers.clone())
+                        } else {
+                            std::sync::Arc::new(cache::Entry::unshared(html, marks))
+                        };
+                        entry.html_for(nonce.as_deref(), &csrf)
+                    }
+                    _ => html,
+                };
+                let etag = cache::etag(&html, nonce.as_deref());
                 let mut reply = extra.reply(status, ReplyBody::Html(html));
+                reply.headers.push((axum::http::header::ETAG, etag));
                 reply.headers.extend(self.csp_header(nonce.as_deref()));
                 Ok(reply)
             }
@@ -167,6 +215,12 @@ impl Site {
         }
         self.manifest.components.contains_key("error").then(|| ("error".to_owned(), app_layout))
     }
+}
+
+/// What of a session a controller may change: a page rendered while it did is not shared.
+fn session_snapshot(session: &crate::controller::Session) -> (String, serde_json::Map<String, Value>, Option<String>) {
+    let state = session.lock();
+    (state.id.clone(), state.data.clone(), state.flash.clone())
 }
 
 /// One layout of a page: its component and its props, serialized.
