@@ -25,6 +25,8 @@ import traceback
 import uuid
 
 _modules = {}  # file -> (mtime_ns, module)
+# Built once: json.dumps with any non-default option builds a new encoder on every call.
+_canonical = json.JSONEncoder(sort_keys=True).encode
 
 
 class NotSerializable(Exception):
@@ -112,7 +114,7 @@ def call(message):
     if message["call"] == "entries":
         entries = getattr(module, "entries", None)
         return {"kind": "entries", "entries": to_json(entries() if entries else [], "entries")}
-    session_before = json.dumps(request.get("session"), sort_keys=True)
+    session_before = _canonical(request.get("session"))
     if message["call"] == "post":
         if not hasattr(module, "action"):
             return {"kind": "missing", "message": "defines no `action(request)` for POST"}
@@ -127,7 +129,7 @@ def call(message):
         return {"kind": "missing", "message": "defines none of get_context(request), getContext(), context"}
     reply = answer(result)
     session = dict(request.get("_fymo", {}))
-    if json.dumps(request.get("session"), sort_keys=True) != session_before:
+    if _canonical(request.get("session")) != session_before:
         session["data"] = to_json(request["session"], "session")
     if session:
         reply["session"] = session
@@ -168,13 +170,16 @@ def _plain(value):
     raise TypeError("not serializable")
 
 
+_encode_reply = json.JSONEncoder(allow_nan=False, default=_plain).encode
+
+
 def encode(reply):
     """The reply as JSON bytes. Props are encoded as the controller returned them, the
     extra types converted on the way by `_plain` (the same rules as `to_json`); anything
     JSON cannot carry (NaN, an object, a tuple key) makes `to_json` walk the props again
     for the error naming the value's path."""
     try:
-        return json.dumps(reply, allow_nan=False, default=_plain).encode()
+        return _encode_reply(reply).encode()
     except (TypeError, ValueError):
         result = reply.get("result") or {}
         try:

@@ -162,10 +162,14 @@ pub(crate) fn etag(html: &str, nonce: Option<&str>) -> HeaderValue {
         a.write(part.as_bytes());
         b.write(part.as_bytes());
     };
-    match nonce.filter(|n| !n.is_empty()) {
-        Some(nonce) => html.split(nonce).for_each(&mut feed),
-        None => feed(html),
+    let mut at = 0;
+    if let Some(nonce) = nonce.filter(|n| !n.is_empty()) {
+        for found in memchr::memmem::find_iter(html.as_bytes(), nonce.as_bytes()) {
+            feed(&html[at..found]);
+            at = found + nonce.len();
+        }
     }
+    feed(&html[at..]);
     HeaderValue::from_str(&format!("W/\"{:016x}{:016x}\"", a.finish(), b.finish())).expect("hex is a valid header")
 }
 

@@ -121,17 +121,17 @@ impl Site {
             Taken::Done(status, body) => return Ok(extra.reply(status, body)),
         };
         let Some(page) = route.page.as_deref() else {
-            return Ok(extra.reply(status, ReplyBody::Json(props.to_string())));
+            return Ok(extra.reply(status, ReplyBody::Json(json_text(&props))));
         };
         let mut props = with_shared(props, &shared);
         let parts: Vec<LayoutPart<'_>> =
-            layouts.iter().map(|(component, props)| LayoutPart { component, props_json: props.to_string() }).collect();
+            layouts.iter().map(|(component, props)| LayoutPart { component, props_json: json_text(props) }).collect();
         match format {
             Format::Data | Format::Inertia(_) => {
                 if let Format::Inertia(Some(partial)) = &format {
                     partial.filter(page, &mut props);
                 }
-                let data = self.page_object(page, &parts, &props.to_string(), url);
+                let data = self.page_object(page, &parts, &json_text(&props), url);
                 Ok(extra.reply(status, ReplyBody::Json(data)))
             }
             Format::Html => {
@@ -141,7 +141,7 @@ impl Site {
                     _ => nonce.as_deref(),
                 };
                 let html = self
-                    .render_page(page, &parts, props.to_string(), route.isolate, url, rendering_nonce)
+                    .render_page(page, &parts, json_text(&props), route.isolate, url, rendering_nonce)
                     .await
                     .map_err(|e| render_failure(request_id, page, e))?;
                 let html = match (cached, marks) {
@@ -215,6 +215,12 @@ impl Site {
         }
         self.manifest.components.contains_key("error").then(|| ("error".to_owned(), app_layout))
     }
+}
+
+/// `value` as JSON text: serde_json's writer, not `Value`'s `Display` (which goes through
+/// the formatting machinery for every token, markedly slower on large props).
+fn json_text(value: &Value) -> String {
+    serde_json::to_string(value).expect("a JSON value serializes")
 }
 
 /// What of a session a controller may change: a page rendered while it did is not shared.
