@@ -28,7 +28,11 @@ pub(crate) async fn index(req: RequestContext) -> Result<Outcome, BoxError> {
     let n: u32 = req.query("n").map(str::parse).transpose()?.unwrap_or(10).min(10_000);
     // The structs themselves: `Outcome::props` turns them into JSON once (a `Value` made
     // first would be copied over again).
-    Ok(Outcome::props(ProductList { products: (1..=n).map(product).collect(), total: n })?)
+    Ok(Outcome::props(product_list(n))?)
+}
+
+fn product_list(n: u32) -> ProductList {
+    ProductList { products: (1..=n).map(product).collect(), total: n }
 }
 
 #[derive(Serialize)]
@@ -38,9 +42,9 @@ struct ProductList {
 }
 
 /// The product list page's props for `n` products (also what `benches/engines.rs` renders).
+#[allow(dead_code)] // used by benches/engines.rs, which includes this file
 pub(crate) fn list(n: u32) -> serde_json::Value {
-    let products: Vec<Product> = (1..=n).map(product).collect();
-    serde_json::json!({ "products": products, "total": n })
+    serde_json::to_value(product_list(n)).expect("products serialize")
 }
 
 /// `GET /products/{id}`: one product; 404 for ids that are not numbers or out of range.
