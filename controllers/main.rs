@@ -25,3 +25,6 @@ fn main() -> std::process::ExitCode {
         .build();
     fymo::cli::main(app)
 }
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

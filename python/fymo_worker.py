@@ -25,6 +25,8 @@ import traceback
 import uuid
 
 _modules = {}  # file -> (mtime_ns, module)
+# Built once: json.dumps with any non-default option builds a new encoder on every call.
+_canonical = json.JSONEncoder(sort_keys=True).encode
 
 
 class NotSerializable(Exception):
@@ -85,11 +87,15 @@ def _controllers_dir(file):
     return path if os.path.basename(path) == "controllers" else None
 
 
+_dirs = {}  # file -> its controllers/ folder (or None), found once
+
+
 def load(file):
     """Imports a controller file, again whenever it changed on disk."""
-    shared = _controllers_dir(file)
-    if shared and shared not in sys.path:
-        sys.path.insert(1, shared)
+    if file not in _dirs:
+        _dirs[file] = shared = _controllers_dir(file)
+        if shared and shared not in sys.path:
+            sys.path.insert(1, shared)
     mtime = os.stat(file).st_mtime_ns
     cached = _modules.get(file)
     if cached and cached[0] == mtime:
@@ -108,7 +114,7 @@ def call(message):
     if message["call"] == "entries":
         entries = getattr(module, "entries", None)
         return {"kind": "entries", "entries": to_json(entries() if entries else [], "entries")}
-    session_before = json.dumps(request.get("session"), sort_keys=True)
+    session_before = _canonical(request.get("session"))
     if message["call"] == "post":
         if not hasattr(module, "action"):
             return {"kind": "missing", "message": "defines no `action(request)` for POST"}
@@ -126,7 +132,7 @@ def call(message):
     for op in session.get("publish", []):
         op["patch"] = to_json(op.get("patch"), "publish.patch")
         op["data"] = to_json(op.get("data"), "publish.data")
-    if json.dumps(request.get("session"), sort_keys=True) != session_before:
+    if _canonical(request.get("session")) != session_before:
         session["data"] = to_json(request["session"], "session")
     if session:
         reply["session"] = session
@@ -142,13 +148,52 @@ def answer(result):
         extra = {"headers": to_json(result.get("headers", {}), "headers"),
                  "cookies": to_json(result.get("cookies", []), "cookies")}
         if kind == "status":
-            return {"kind": "status", "status": result["status"], "props": to_json(result["props"], "props"), **extra}
+            return {"kind": "status", "status": result["status"], "props": result["props"], **extra}
         if kind == "redirect":
             return {"kind": "redirect", "location": result["location"], "status": result["status"], **extra}
         return {"kind": "not_found"}
     if not isinstance(result, dict):
         raise NotSerializable("props", f"a controller must return a dict of props, not {type(result).__name__}")
-    return {"kind": "props", "props": to_json(result, "props")}
+    # Converted while encoding the reply (see `encode`): one pass instead of two.
+    return {"kind": "props", "props": result}
+
+
+def _plain(value):
+    """json.dumps' fallback for the values `to_json` converts beyond JSON's own types."""
+    if isinstance(value, (set, frozenset)):
+        return _sorted_if_possible(value)
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    raise TypeError("not serializable")
+
+
+_encode_reply = json.JSONEncoder(allow_nan=False, default=_plain).encode
+
+
+def encode(reply):
+    """The reply as JSON bytes. Props are encoded as the controller returned them, the
+    extra types converted on the way by `_plain` (the same rules as `to_json`); anything
+    JSON cannot carry (NaN, an object, a tuple key) makes `to_json` walk the props again
+    for the error naming the value's path."""
+    try:
+        return _encode_reply(reply).encode()
+    except (TypeError, ValueError):
+        result = reply.get("result") or {}
+        try:
+            if "props" in result:
+                result["props"] = to_json(result["props"], "props")
+            return json.dumps(reply, allow_nan=False).encode()
+        except NotSerializable as e:
+            error = {"kind": "not_serializable", "path": e.path, "message": e.message}
+        except Exception as e:  # a circular structure, say
+            error = {"kind": "not_serializable", "path": "props", "message": f"{type(e).__name__}: {e}"}
+        return json.dumps({"id": reply.get("id"), "ok": False, "error": error}).encode()
 
 
 def read_exact(stream, n):
@@ -192,7 +237,7 @@ def main():
                 "traceback": traceback.format_exc(),
             })
         sys.stderr.flush()
-        data = json.dumps(reply, allow_nan=False).encode()
+        data = encode(reply)
         protocol.write(struct.pack(">I", len(data)) + data)
 
 

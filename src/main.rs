@@ -5,3 +5,6 @@
 fn main() -> std::process::ExitCode {
     fymo::cli::main(fymo::App::default())
 }
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

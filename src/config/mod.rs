@@ -8,4 +8,4 @@ mod routes_file;
 
 pub(crate) use app_file::{AppFile, CspSetting, SessionSettings, APP_FILE};
 pub(crate) use error::ConfigError;
-pub(crate) use routes_file::{LayoutChoice, RoutesFile, UploadLimits};
+pub(crate) use routes_file::{CacheRule, LayoutChoice, RoutesFile, UploadLimits, Vary};

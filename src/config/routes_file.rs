@@ -69,6 +69,78 @@ pub(crate) struct RouteSpec {
     /// Live topics the page follows (`live: [chat:lobby, user:{id}]`; `{param}` is
     /// replaced by the path parameter).
     pub live: Vec<String>,
+    /// The render cache (`cache:`), off when absent.
+    pub cache: Option<CacheRule>,
+}
+
+/// `cache:` of a route: its rendered pages are kept for `ttl` and shared by every request
+/// with the same URL and the same values of what it varies on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CacheRule {
+    /// How long an entry serves.
+    pub ttl: std::time::Duration,
+    /// What else the page depends on (`vary: [cookie:theme, accept-language]`).
+    pub vary: Vec<Vary>,
+}
+
+/// One `vary:` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Vary {
+    /// `cookie:NAME`: the value of a cookie.
+    Cookie(String),
+    /// `NAME` or `header:NAME`: the value of a request header (lowercase).
+    Header(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCache {
+    ttl: Value,
+    #[serde(default)]
+    vary: Vec<String>,
+}
+
+/// `10s`, `500ms`, `5m`, `1h` or a number of seconds.
+fn duration_of(value: &Value) -> Option<std::time::Duration> {
+    if let Some(n) = value.as_u64() {
+        return Some(std::time::Duration::from_secs(n));
+    }
+    let text = value.as_str()?.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let number: f64 = text[..split].trim().parse().ok()?;
+    let seconds = match text[split..].trim() {
+        "ms" => number / 1000.0,
+        "" | "s" => number,
+        "m" => number * 60.0,
+        "h" => number * 3600.0,
+        _ => return None,
+    };
+    std::time::Duration::try_from_secs_f64(seconds).ok()
+}
+
+fn cache_rule(raw: Option<RawCache>, file: &Path, line: usize) -> Result<Option<CacheRule>, ConfigError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let ttl = duration_of(&raw.ttl).filter(|d| !d.is_zero()).ok_or_else(|| {
+        ConfigError::at(file, line, format!("cache ttl: `{:?}` is not a duration (e.g. 10s, 500ms, 5m)", raw.ttl))
+    })?;
+    let vary = raw
+        .vary
+        .into_iter()
+        .map(|v| match v.split_once(':') {
+            Some(("cookie", name)) if !name.trim().is_empty() => Ok(Vary::Cookie(name.trim().to_owned())),
+            Some(("header", name)) => axum::http::HeaderName::try_from(name.trim())
+                .map(|h| Vary::Header(h.as_str().to_owned()))
+                .map_err(|_| v.clone()),
+            None => axum::http::HeaderName::try_from(v.trim())
+                .map(|h| Vary::Header(h.as_str().to_owned()))
+                .map_err(|_| v.clone()),
+            _ => Err(v.clone()),
+        })
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(|v| {
+            ConfigError::at(file, line, format!("cache vary: `{v}` is neither `cookie:NAME` nor a header name"))
+        })?;
+    Ok(Some(CacheRule { ttl, vary }))
 }
 
 /// `upload:` of a route: what a `multipart/form-data` body may hold.
@@ -196,6 +268,7 @@ struct RawLong {
     prerender: bool,
     #[serde(default)]
     live: Vec<String>,
+    cache: Option<RawCache>,
 }
 
 /// Keeps an explicit `null` as `Some(Value::Null)` (serde would make it `None`), so
@@ -279,6 +352,7 @@ fn route_spec(value: Value, file: &Path, line: usize, path: &str) -> Result<Rout
             upload: UploadLimits::default(),
             prerender: false,
             live: Vec::new(),
+            cache: None,
         }),
         Value::Mapping(_) => {
             let long: RawLong = serde_yaml::from_value(value)
@@ -293,6 +367,7 @@ fn route_spec(value: Value, file: &Path, line: usize, path: &str) -> Result<Rout
                 upload: upload_limits(long.upload, file, line)?,
                 prerender: long.prerender,
                 live: long.live,
+                cache: cache_rule(long.cache, file, line)?,
             })
         }
         other => Err(ConfigError::at(
@@ -378,6 +453,23 @@ mod tests {
 
     fn parse(text: &str) -> Result<RoutesFile, ConfigError> {
         RoutesFile::parse(Path::new("routes.yml"), text)
+    }
+
+    #[test]
+    fn cache_rules() {
+        let text = "routes:\n  /p:\n    controller: p\n    cache:\n      ttl: 10s\n      vary: [cookie:theme, Accept-Language, header:x-tenant]\n  /q:\n    controller: q\n    cache: {ttl: 500ms}\n";
+        let file = parse(text).unwrap();
+        let rule = file.routes[0].spec.cache.clone().unwrap();
+        assert_eq!(rule.ttl, std::time::Duration::from_secs(10));
+        assert_eq!(
+            rule.vary,
+            [Vary::Cookie("theme".into()), Vary::Header("accept-language".into()), Vary::Header("x-tenant".into())]
+        );
+        assert_eq!(file.routes[1].spec.cache.as_ref().unwrap().ttl, std::time::Duration::from_millis(500));
+        for bad in ["ttl: soon", "ttl: 0", "ttl: 1s\n      vary: [\"bad header\"]", "ttl: 1s\n      size: 3"] {
+            let err = parse(&format!("routes:\n  /p:\n    controller: p\n    cache:\n      {bad}\n")).unwrap_err();
+            assert!(err.to_string().starts_with("routes.yml:2:"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -132,7 +132,26 @@ impl Session {
 pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the OS random number generator");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&bytes)
+}
+
+/// Two independent [`random_token`]s from one call to the OS generator (a new session's
+/// id and CSRF token).
+pub(crate) fn random_token_pair() -> (String, String) {
+    let mut bytes = [0u8; 64];
+    getrandom::fill(&mut bytes).expect("the OS random number generator");
+    (hex(&bytes[..32]), hex(&bytes[32..]))
+}
+
+/// Lowercase hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -148,6 +167,9 @@ mod tests {
         session.rotate();
         assert_ne!(session.csrf_token(), "t");
         assert_eq!(session.csrf_token().len(), 64);
+        assert_eq!(hex(&[0, 9, 10, 255]), "00090aff");
+        let (id, csrf) = random_token_pair();
+        assert!(id.len() == 64 && csrf.len() == 64 && id != csrf);
         session.flash("hi");
         assert_eq!(session.lock().flash.as_deref(), Some("hi"));
         session.clear();

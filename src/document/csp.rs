@@ -50,7 +50,12 @@ impl Csp {
         self.template.as_ref().map(|_| {
             let mut bytes = [0u8; 16];
             getrandom::fill(&mut bytes).expect("the OS random number generator");
-            bytes.iter().map(|b| format!("{b:02x}")).collect()
+            const DIGITS: &[u8; 16] = b"0123456789abcdef";
+            bytes
+                .iter()
+                .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 15)]])
+                .map(char::from)
+                .collect()
         })
     }
 

@@ -15,16 +15,27 @@ use crate::engine::Rendered;
 /// Escapes text for HTML element content and double-quoted attributes.
 pub(crate) fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
+    escape_html_into(&mut out, text);
     out
+}
+
+/// [`escape_html`], appending to `out`: the runs between special characters are copied
+/// whole (the characters replaced are ASCII, so every cut is a character boundary).
+pub(crate) fn escape_html_into(out: &mut String, text: &str) {
+    let mut last = 0;
+    for (i, byte) in text.bytes().enumerate() {
+        let entity = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            _ => continue,
+        };
+        out.push_str(&text[last..i]);
+        out.push_str(entity);
+        last = i + 1;
+    }
+    out.push_str(&text[last..]);
 }
 
 /// Where client files are served from.
@@ -64,47 +75,76 @@ impl Document {
         page_json: &str,
         nonce: Option<&str>,
     ) -> String {
+        use std::fmt::Write as _;
         let nonce_attr = csp::attribute(nonce);
         let entries: Vec<_> =
             layouts.iter().copied().chain(std::iter::once(page)).filter_map(|c| manifest.components.get(c)).collect();
+        // One buffer for the whole document, written in order: the page object (the bulk
+        // of a large page) is escaped straight into it, never copied whole again.
+        let capacity = self.shell.len() + 2048 + rendered.head.len() + rendered.body.len() + page_json.len() * 5 / 4;
+        let mut out = String::with_capacity(capacity);
+        let (before_head, between, after_body) = self.shell.parts();
+        out.push_str(before_head);
         // The hydration target must not box its content; a stylesheet rule rather than a
         // `style` attribute, which a strict CSP would refuse.
-        let mut head = format!("<style{nonce_attr}>#__fymo{{display:contents}}</style>\n");
+        let _ = writeln!(out, "<style{nonce_attr}>#__fymo{{display:contents}}</style>");
         let mut seen = std::collections::BTreeSet::new();
         for css in entries.iter().flat_map(|e| &e.css) {
             if seen.insert(css) {
-                head.push_str(&format!("<link rel=\"stylesheet\" href=\"{ASSET_PREFIX}{css}\">\n"));
+                let _ = writeln!(out, "<link rel=\"stylesheet\" href=\"{ASSET_PREFIX}{css}\">");
             }
         }
         let client = &manifest.client;
         let modules = std::iter::once(client).chain(entries.iter().copied());
         for file in modules.flat_map(|e| std::iter::once(&e.file).chain(&e.imports)) {
             if seen.insert(file) {
-                head.push_str(&format!("<link rel=\"modulepreload\" href=\"{ASSET_PREFIX}{file}\">\n"));
+                let _ = writeln!(out, "<link rel=\"modulepreload\" href=\"{ASSET_PREFIX}{file}\">");
             }
         }
-        head.push_str(&rendered.head);
+        out.push_str(&rendered.head);
+        out.push_str(between);
 
         let import = |e: &crate::build::Entry| format!("{ASSET_PREFIX}{}", e.file);
         let page_url = manifest.components.get(page).map(import);
         let layout_urls: Vec<String> = layouts.iter().filter_map(|l| manifest.components.get(*l)).map(import).collect();
-        let mut body = format!("<div id=\"__fymo\" data-page=\"{}\">{}</div>\n", escape_html(page_json), rendered.body);
+        out.push_str("<div id=\"__fymo\" data-page=\"");
+        escape_html_into(&mut out, page_json);
+        out.push_str("\">");
+        out.push_str(&rendered.body);
+        out.push_str("</div>\n");
         if let Some(page_url) = page_url {
-            body.push_str(&format!(
-                "<script type=\"module\"{nonce_attr}>\nimport {{ start }} from \"{}\";\nimport Page from \"{page_url}\";\n{}start(Page{});\n</script>",
-                import(client),
-                layout_urls.iter().enumerate().map(|(i, u)| format!("import L{i} from \"{u}\";\n")).collect::<String>(),
-                if layout_urls.is_empty() {
-                    String::new()
-                } else {
-                    format!(", [{}]", (0..layout_urls.len()).map(|i| format!("L{i}")).collect::<Vec<_>>().join(", "))
-                },
-            ));
+            let _ = write!(
+                out,
+                "<script type=\"module\"{nonce_attr}>\nimport {{ start }} from \"{}\";\nimport Page from \"{page_url}\";\n",
+                import(client)
+            );
+            for (i, url) in layout_urls.iter().enumerate() {
+                let _ = writeln!(out, "import L{i} from \"{url}\";");
+            }
+            out.push_str("start(Page");
+            if !layout_urls.is_empty() {
+                let names: Vec<String> = (0..layout_urls.len()).map(|i| format!("L{i}")).collect();
+                let _ = write!(out, ", [{}]", names.join(", "));
+            }
+            out.push_str(");\n</script>");
         }
         if self.dev_client {
-            body.push('\n');
-            body.push_str(&dev_client_tag(nonce));
+            out.push('\n');
+            out.push_str(&dev_client_tag(nonce));
         }
-        self.shell.fill(&head, &body)
+        out.push_str(after_body);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_the_four_characters_and_keeps_the_rest() {
+        assert_eq!(escape_html(r#"a<b>&"c"é—"#), "a&lt;b&gt;&amp;&quot;c&quot;é—");
+        assert_eq!(escape_html(""), "");
+        assert_eq!(escape_html("plain"), "plain");
     }
 }

@@ -76,7 +76,18 @@ impl Shell {
         Ok(Self { before_head: before_head.to_owned(), between: between.to_owned(), after_body: after_body.to_owned() })
     }
 
+    /// The text before the head, between head and body, and after the body.
+    pub(crate) fn parts(&self) -> (&str, &str, &str) {
+        (&self.before_head, &self.between, &self.after_body)
+    }
+
+    /// The length of the shell's own text.
+    pub(crate) fn len(&self) -> usize {
+        self.before_head.len() + self.between.len() + self.after_body.len()
+    }
+
     /// The shell with `head` and `body` in place.
+    #[cfg(test)]
     pub(crate) fn fill(&self, head: &str, body: &str) -> String {
         let mut out = String::with_capacity(
             self.before_head.len() + head.len() + self.between.len() + body.len() + self.after_body.len(),

@@ -35,6 +35,8 @@ pub(crate) struct Route {
     pub prerender: bool,
     /// Live topics the page follows, `{param}` placeholders unresolved.
     pub live: Vec<String>,
+    /// The render cache, when `cache:` turns it on.
+    pub cache: Option<crate::config::CacheRule>,
     /// Line in routes.yml.
     pub line: usize,
 }
@@ -154,6 +156,7 @@ impl Resolver<'_> {
             upload: UploadLimits::default(),
             prerender: false,
             live: Vec::new(),
+            cache: None,
             line,
         })
     }
@@ -207,6 +210,7 @@ impl RouteTable {
             route.upload = entry.spec.upload.clone();
             route.prerender = entry.spec.prerender;
             route.live = entry.spec.live.clone();
+            route.cache = entry.spec.cache.clone();
             if !entry.spec.methods.is_empty() {
                 route.methods = entry
                     .spec

@@ -67,7 +67,11 @@ pub(super) async fn respond(
         (false, false) => Format::Html,
     };
     let unsafe_method = matches!(*request.method(), Method::PUT | Method::PATCH | Method::DELETE);
+    let if_none_match = request.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let response = match handle(&loaded, &id, matched, request, format).await {
+        Ok((reply, session)) if if_none_match.as_deref().is_some_and(|tags| unchanged(&reply, tags)) => {
+            not_modified(&reply, session)
+        }
         Ok((reply, session)) => {
             let page_object = matches!(reply.body, ReplyBody::Page(_));
             let mut response = reply_response(reply, session);
@@ -210,6 +214,27 @@ fn allow_header(route: &Route) -> HeaderValue {
 fn vary_on_accept(mut response: Response<Body>) -> Response<Body> {
     response.headers_mut().append(header::VARY, HeaderValue::from_static("accept"));
     response
+}
+
+/// Whether the client's copy (`If-None-Match: tags`) is this page.
+fn unchanged(reply: &Reply, tags: &str) -> bool {
+    reply.status == StatusCode::OK
+        && matches!(reply.body, ReplyBody::Html(_))
+        && reply.headers.iter().any(|(name, value)| name == header::ETAG && crate::site::etag_matches(tags, value))
+}
+
+/// 304 for a page the client has: its ETag, and the session cookie if it changed. No
+/// Content-Security-Policy: the client keeps the copy it has, with the nonce it has, and
+/// the headers of a 304 would replace the stored ones.
+fn not_modified(reply: &Reply, session: Option<Cookie<'static>>) -> Response<Body> {
+    let mut builder = Response::builder().status(StatusCode::NOT_MODIFIED).header(header::CACHE_CONTROL, "no-cache");
+    for (name, value) in reply.headers.iter().filter(|(name, _)| name == header::ETAG) {
+        builder = builder.header(name, value);
+    }
+    if let Some(value) = session.and_then(|c| HeaderValue::try_from(c.encoded().to_string()).ok()) {
+        builder = builder.header(header::SET_COOKIE, value);
+    }
+    builder.body(Body::empty()).expect("valid 304")
 }
 
 fn reply_response(reply: Reply, session: Option<Cookie<'static>>) -> Response<Body> {

@@ -11,7 +11,7 @@ use cookie::{Cookie, CookieJar, Key, SameSite};
 use serde::{Deserialize, Serialize};
 
 use crate::config::SessionSettings;
-use crate::controller::{random_token, Session, SessionState};
+use crate::controller::{random_token_pair, Session, SessionState};
 
 /// Shortest secret accepted: the key is derived from it.
 pub(crate) const MIN_SECRET_LEN: usize = 32;
@@ -53,11 +53,9 @@ impl Sessions {
     /// The session the request's cookie carries, or a new one. The message a previous
     /// request flashed moves to `flashed` (shown once: the cookie is rewritten without it).
     pub(crate) fn load(&self, headers: &HeaderMap) -> Session {
-        let mut state = self.read(headers).unwrap_or_else(|| SessionState {
-            id: random_token(),
-            csrf: random_token(),
-            changed: true,
-            ..SessionState::default()
+        let mut state = self.read(headers).unwrap_or_else(|| {
+            let (id, csrf) = random_token_pair();
+            SessionState { id, csrf, changed: true, ..SessionState::default() }
         });
         if let Some(message) = state.flash.take() {
             state.flashed = Some(message);

@@ -5,6 +5,7 @@
 //! A site is immutable once loaded; `fymo dev` loads a new one after each change and
 //! swaps it in whole (see [`Site::load_reusing`]), reusing the pools it can.
 
+mod cache;
 mod controllers;
 mod error;
 mod page;
@@ -23,6 +24,7 @@ use crate::live::{Broker, Hub};
 use crate::router::RouteTable;
 use crate::App;
 
+pub(crate) use cache::matches as etag_matches;
 pub(crate) use controllers::{ControllerNames, Controllers};
 pub(crate) use error::{ErrorKind, ErrorReport};
 pub(crate) use page_object::Partial;
@@ -125,6 +127,8 @@ pub(crate) struct Site {
     pub(crate) csp: Csp,
     /// The Python worker pool, when the app has Python controllers.
     python: Option<PythonPool>,
+    /// Pages of the routes with `cache:` (a new site starts empty).
+    cache: cache::RenderCache,
 }
 
 impl std::fmt::Debug for Site {
@@ -215,6 +219,7 @@ impl Site {
             csp: Csp::new(&app_file.csp),
             app: app_file,
             options,
+            cache: cache::RenderCache::default(),
         })
     }
 }

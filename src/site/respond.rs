@@ -6,6 +6,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use cookie::Cookie;
 use serde_json::Value;
 
+use super::cache::{self, Marks, RenderCache};
 use super::page::RenderError;
 use super::page_object::Partial;
 use super::{ErrorKind, ErrorReport, Site};
@@ -70,13 +71,37 @@ impl Site {
         &self,
         request_id: &str,
         route: &Route,
-        request: RequestContext,
+        mut request: RequestContext,
         format: Format,
         url: &str,
     ) -> Result<Reply, ErrorReport> {
-        let mut request = request;
-        // Read once the controllers ran: one that signed in or out rotated the token.
+        // The render cache: a GET of a page on a route with `cache:`, without a flash
+        // message (which is this visitor's alone).
+        let cached = route
+            .cache
+            .as_ref()
+            .filter(|_| format == Format::Html && route.page.is_some() && request.flash.is_none())
+            .filter(|_| request.method == axum::http::Method::GET || request.method == axum::http::Method::HEAD)
+            .map(|rule| (rule, RenderCache::key(&route.pattern, url, rule, &request)));
+        if let Some((_, key)) = &cached {
+            if let Some(entry) = self.cache.get(key) {
+                let nonce = self.csp.nonce();
+                let html = entry.html_for(nonce.as_deref(), &request.csrf);
+                let mut headers = entry.headers.clone();
+                headers.push((axum::http::header::ETAG, cache::etag(&html, nonce.as_deref())));
+                headers.extend(self.csp_header(nonce.as_deref()));
+                return Ok(Reply { status: StatusCode::OK, body: ReplyBody::Html(html), headers, cookies: Vec::new() });
+            }
+        }
+        // A page for the cache is rendered with placeholders for the visitor's token and
+        // the nonce, and stored only when no controller did anything for this visitor.
+        let marks = cached.as_ref().map(|_| Marks::new());
+        if let Some(marks) = &marks {
+            request.csrf.clone_from(&marks.csrf);
+        }
+        // The token is read once the controllers ran: one that signed in or out rotated it.
         let (session, flash) = (request.session.clone(), request.flash.clone());
+        let session_before = marks.as_ref().map(|_| session_snapshot(&session));
         // Live positions first, then the props: an update racing the controllers is sent
         // again rather than lost.
         let mut positions = serde_json::Map::new();
@@ -131,10 +156,13 @@ impl Site {
             Taken::Done(status, body) => return Ok(extra.reply(status, body)),
         };
         let Some(page) = route.page.as_deref() else {
-            return Ok(extra.reply(status, ReplyBody::Json(props.to_string())));
+            return Ok(extra.reply(status, ReplyBody::Json(json_text(&props))));
         };
-        // A live page's `fymo` also carries its topics, their positions and their signature.
-        let mut shared = serde_json::json!({ "csrf": session.csrf_token(), "flash": flash });
+        // Every page and layout gets `fymo`: the token its forms send back (a placeholder
+        // in a page rendered for the cache), the flash, and a live page's topics, their
+        // positions and their signature.
+        let token = marks.as_ref().map_or_else(|| session.csrf_token(), |m| m.csrf.clone());
+        let mut shared = serde_json::json!({ "csrf": token, "flash": flash });
         if !positions.is_empty() {
             let sig = sign_topics(&self.options.secret, positions.keys().map(String::as_str));
             shared["live"] = serde_json::json!({ "topics": positions, "sig": sig });
@@ -142,23 +170,43 @@ impl Site {
         let mut props = with_shared(props, &shared);
         let parts: Vec<LayoutPart<'_>> = layouts
             .into_iter()
-            .map(|(component, props)| LayoutPart { component, props_json: with_shared(props, &shared).to_string() })
+            .map(|(component, props)| LayoutPart { component, props_json: json_text(&with_shared(props, &shared)) })
             .collect();
         match format {
             Format::Data | Format::Inertia(_) => {
                 if let Format::Inertia(Some(partial)) = &format {
                     partial.filter(page, &mut props);
                 }
-                let data = self.page_object(page, &parts, &props.to_string(), url);
+                let data = self.page_object(page, &parts, &json_text(&props), url);
                 Ok(extra.reply(status, ReplyBody::Page(data)))
             }
             Format::Html => {
                 let nonce = self.csp.nonce();
+                let rendering_nonce = match (&marks, &nonce) {
+                    (Some(marks), Some(_)) => Some(marks.nonce.as_str()),
+                    _ => nonce.as_deref(),
+                };
                 let html = self
-                    .render_page(page, &parts, props.to_string(), route.isolate, url, nonce.as_deref())
+                    .render_page(page, &parts, json_text(&props), route.isolate, url, rendering_nonce)
                     .await
                     .map_err(|e| render_failure(request_id, page, e))?;
+                let html = match (cached, marks) {
+                    (Some((rule, key)), Some(marks)) => {
+                        let shareable = status == StatusCode::OK
+                            && extra.cookies.is_empty()
+                            && session_before.is_some_and(|before| before == session_snapshot(&session));
+                        let entry = if shareable {
+                            self.cache.put(key, rule, html, marks, extra.headers.clone())
+                        } else {
+                            std::sync::Arc::new(cache::Entry::unshared(html, marks))
+                        };
+                        entry.html_for(nonce.as_deref(), &session.csrf_token())
+                    }
+                    _ => html,
+                };
+                let etag = cache::etag(&html, nonce.as_deref());
                 let mut reply = extra.reply(status, ReplyBody::Html(html));
+                reply.headers.push((axum::http::header::ETAG, etag));
                 reply.headers.extend(self.csp_header(nonce.as_deref()));
                 Ok(reply)
             }
@@ -213,6 +261,18 @@ impl Site {
         }
         self.manifest.components.contains_key("error").then(|| ("error".to_owned(), app_layout))
     }
+}
+
+/// `value` as JSON text: serde_json's writer, not `Value`'s `Display` (which goes through
+/// the formatting machinery for every token, markedly slower on large props).
+fn json_text(value: &Value) -> String {
+    serde_json::to_string(value).expect("a JSON value serializes")
+}
+
+/// What of a session a controller may change: a page rendered while it did is not shared.
+fn session_snapshot(session: &crate::controller::Session) -> (String, serde_json::Map<String, Value>, Option<String>) {
+    let state = session.lock();
+    (state.id.clone(), state.data.clone(), state.flash.clone())
 }
 
 /// One layout of a page: its component and its props, serialized.

@@ -1,9 +1,12 @@
 //! The supervised pool of Python worker processes.
 //!
-//! Calls go into one queue; each worker slot owns at most one process and takes the next
-//! call when free, so a slow controller holds up only its own slot. A process that
-//! crashes, overruns the timeout or breaks the protocol is killed and replaced before the
-//! slot's next call; the call that saw it fail gets a clear error.
+//! A call waits for a free slot (a semaphore, first come first served), takes the slot's
+//! worker process and talks to it from the caller's own task: no hop through another task
+//! or thread on the way there or back. A slow controller holds up only its own slot. A
+//! process that crashes, overruns the timeout or breaks the protocol is killed, and the
+//! slot starts a new one for its next call; the call that saw it fail gets a clear error.
+//! A call abandoned mid-exchange (its request went away) kills its worker too: a process
+//! with half a reply in its pipe cannot serve the next call.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -13,7 +16,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
-use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::sync::Semaphore;
 
 use super::protocol::{read_frame, write_frame, Call, Reply};
 
@@ -69,12 +72,11 @@ pub(crate) enum PythonError {
 /// A worker's answer: the `result` object or the controller-level error.
 pub(crate) type CallResult = Result<Reply, PythonError>;
 
-struct Job {
-    controller: String,
-    file: String,
+struct Job<'a> {
+    controller: &'a str,
+    file: &'a str,
     call: &'static str,
-    request: serde_json::Value,
-    reply: oneshot::Sender<CallResult>,
+    request: &'a serde_json::Value,
 }
 
 struct Shared {
@@ -82,13 +84,15 @@ struct Shared {
     script: PathBuf,
     generation: AtomicU64,
     next_id: AtomicU64,
-    jobs: Mutex<mpsc::UnboundedReceiver<Job>>,
+    /// One permit per slot not in use.
+    free: Semaphore,
+    /// The slots not in use, each with its worker (`None`: start one at its next call).
+    idle: std::sync::Mutex<Vec<Option<Worker>>>,
 }
 
 /// Handle to the pool. Dropping the last handle stops the workers.
 #[derive(Clone)]
 pub struct PythonPool {
-    queue: mpsc::UnboundedSender<Job>,
     shared: Arc<Shared>,
 }
 
@@ -109,18 +113,27 @@ impl PythonPool {
         std::fs::create_dir_all(&dir)?;
         write_if_changed(&dir.join("fymo_worker.py"), WORKER_SOURCE)?;
         write_if_changed(&dir.join("fymo.py"), HELPER_SOURCE)?;
-        let (queue, jobs) = mpsc::unbounded_channel();
-        let shared = Arc::new(Shared {
+        let slots = config.workers.max(1);
+        let mut shared = Shared {
             script: dir.join("fymo_worker.py"),
             generation: AtomicU64::new(0),
             next_id: AtomicU64::new(1),
-            jobs: Mutex::new(jobs),
+            free: Semaphore::new(slots),
+            idle: std::sync::Mutex::new(Vec::new()),
             config,
-        });
-        for slot in 0..shared.config.workers.max(1) {
-            tokio::spawn(run_slot(slot, shared.clone()));
-        }
-        Ok(Self { queue, shared })
+        };
+        // Started now, so the first requests do not wait for interpreters to boot.
+        let workers = (0..slots)
+            .map(|slot| {
+                Worker::spawn(&shared, slot)
+                    .inspect_err(
+                        |e| tracing::error!(target: "fymo::python", slot, error = %e, "python worker failed to start"),
+                    )
+                    .ok()
+            })
+            .collect();
+        shared.idle = std::sync::Mutex::new(workers);
+        Ok(Self { shared: Arc::new(shared) })
     }
 
     /// Calls controller `name` in `file`: `get_context`/`getContext`/`context` for `get`,
@@ -132,10 +145,29 @@ impl PythonPool {
         call: &'static str,
         request: serde_json::Value,
     ) -> CallResult {
-        let (reply, answer) = oneshot::channel();
-        let job = Job { controller: name.to_owned(), file: file.to_string_lossy().into_owned(), call, request, reply };
-        self.queue.send(job).map_err(|_| PythonError::Closed)?;
-        answer.await.map_err(|_| PythonError::Closed)?
+        let shared = &*self.shared;
+        let file = file.to_string_lossy();
+        let job = Job { controller: name, file: &file, call, request: &request };
+        let _permit = shared.free.acquire().await.map_err(|_| PythonError::Closed)?;
+        // Declared after the permit, so dropped before it: the slot is back before the
+        // permit that lets the next call take it.
+        let mut slot = Slot::take(shared);
+        let generation = shared.generation.load(Ordering::SeqCst);
+        if slot.worker.as_ref().is_some_and(|w| w.generation != generation) {
+            slot.worker = None;
+        }
+        let worker = match slot.worker.as_mut() {
+            Some(w) => w,
+            None => slot.worker.insert(Worker::spawn(shared, slot.index)?),
+        };
+        slot.exchanging = true;
+        let result = worker.call(shared, &job).await;
+        slot.exchanging = false;
+        if let Err(e) = &result {
+            tracing::warn!(target: "fymo::python", slot = slot.index, controller = %name, error = %e, "replacing python worker");
+            slot.worker = None; // kill_on_drop ends the process
+        }
+        result
     }
 
     /// Replaces every worker before its next call (used when controller code changed).
@@ -160,7 +192,8 @@ fn write_if_changed(path: &Path, contents: &str) -> std::io::Result<()> {
 struct Worker {
     child: Child,
     stdin: ChildStdin,
-    stdout: ChildStdout,
+    /// Buffered: a reply's length and body usually arrive in one read.
+    stdout: BufReader<ChildStdout>,
     generation: u64,
 }
 
@@ -197,15 +230,15 @@ impl Worker {
         tracing::debug!(target: "fymo::python", pid, slot, "python worker started");
         Ok(Self {
             stdin: child.stdin.take().expect("piped stdin"),
-            stdout: child.stdout.take().expect("piped stdout"),
+            stdout: BufReader::with_capacity(64 * 1024, child.stdout.take().expect("piped stdout")),
             child,
             generation: shared.generation.load(Ordering::SeqCst),
         })
     }
 
-    async fn call(&mut self, shared: &Shared, job: &Job) -> CallResult {
+    async fn call(&mut self, shared: &Shared, job: &Job<'_>) -> CallResult {
         let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-        let call = Call { id, controller: &job.controller, file: &job.file, call: job.call, request: &job.request };
+        let call = Call { id, controller: job.controller, file: job.file, call: job.call, request: job.request };
         let payload = serde_json::to_vec(&call).expect("a call serializes");
         let exchange = async {
             write_frame(&mut self.stdin, &payload).await.map_err(|e| self.died(e.to_string()))?;
@@ -240,38 +273,29 @@ impl Worker {
     }
 }
 
-/// One slot of the pool: takes calls from the queue, keeps a worker alive for them.
-async fn run_slot(slot: usize, shared: Arc<Shared>) {
-    let mut worker: Option<Worker> = None;
-    loop {
-        if worker.is_none() {
-            worker = Worker::spawn(&shared, slot)
-                .inspect_err(
-                    |e| tracing::error!(target: "fymo::python", slot, error = %e, "python worker failed to start"),
-                )
-                .ok();
+/// A slot taken from the pool for one call; it goes back when dropped, without its
+/// worker if the call was abandoned mid-exchange.
+struct Slot<'a> {
+    shared: &'a Shared,
+    index: usize,
+    worker: Option<Worker>,
+    exchanging: bool,
+}
+
+impl<'a> Slot<'a> {
+    fn take(shared: &'a Shared) -> Self {
+        let mut idle = shared.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let worker = idle.pop().expect("a permit stands for an idle slot");
+        Self { shared, index: idle.len(), worker, exchanging: false }
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        if self.exchanging {
+            self.worker = None; // kill_on_drop ends the process
         }
-        let job = { shared.jobs.lock().await.recv().await };
-        let Some(job) = job else { return };
-        let generation = shared.generation.load(Ordering::SeqCst);
-        if worker.as_ref().is_some_and(|w| w.generation != generation) {
-            worker = None;
-        }
-        let current = match worker.as_mut() {
-            Some(w) => w,
-            None => match Worker::spawn(&shared, slot) {
-                Ok(w) => worker.insert(w),
-                Err(e) => {
-                    let _ = job.reply.send(Err(e));
-                    continue;
-                }
-            },
-        };
-        let result = current.call(&shared, &job).await;
-        if let Err(e) = &result {
-            tracing::warn!(target: "fymo::python", slot, controller = %job.controller, error = %e, "replacing python worker");
-            worker = None; // kill_on_drop ends the process
-        }
-        let _ = job.reply.send(result);
+        let mut idle = self.shared.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        idle.push(self.worker.take());
     }
 }
