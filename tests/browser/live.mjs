@@ -108,8 +108,10 @@ await check('a Rust controller patches props and sends events to every page', as
 	const before = Number(await b.page.textContent('#pings'));
 	await a.page.click('#bump');
 	await b.page.waitForFunction((n) => Number(document.querySelector('#pings').textContent) === n + 1, before, T);
-	const count = await a.page.evaluate(() => window.__fymoPage.props.count);
-	await b.page.waitForFunction((c) => document.querySelector('#count').textContent === String(c), count, T);
+	// The patch reaches both pages (A's own too, through the broker): the same new count.
+	await a.page.waitForFunction(() => document.querySelector('#count').textContent !== '0', null, T);
+	const count = await a.page.textContent('#count');
+	await b.page.waitForFunction((c) => document.querySelector('#count').textContent === c, count, T);
 });
 
 await check('a dropped connection reconnects and resumes from the last position', async () => {
