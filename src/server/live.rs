@@ -103,13 +103,13 @@ pub(super) async fn socket(
         Ok(a) => a,
         Err(refused) => return refuse(StatusCode::TOO_MANY_REQUESTS, &refused.to_string()),
     };
-    ws.read_buffer_size(4 * 1024).write_buffer_size(16 * 1024).max_message_size(64 * 1024).on_upgrade(
-        move |socket| async move {
-            let id = admission.id;
-            run_socket(socket, visitor, id).await;
-            drop(admission);
-        },
-    )
+    // Small buffers: a thousand idle sockets must stay under 20 KiB each (clients send
+    // small frames; a larger one grows the buffer for as long as it needs).
+    ws.read_buffer_size(1024).write_buffer_size(0).max_message_size(64 * 1024).on_upgrade(move |socket| async move {
+        let id = admission.id;
+        run_socket(socket, visitor, id).await;
+        drop(admission);
+    })
 }
 
 /// Same origin only (a page of another site cannot open a socket with the visitor's
