@@ -9,6 +9,27 @@ import urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+# The demo's product list as a Python controller (the same props as controllers/products.rs),
+# for the benchmarks that compare Python with Rust.
+PY_CONTROLLER = '''
+TAGS = ["new", "sale", "eco", "gift"]
+
+
+def product(i):
+    return {
+        "id": i,
+        "name": f"Product {i}",
+        "price": (i % 200) * 1.25 + 0.99,
+        "tags": TAGS[: i % 3],
+        "description": f"Product {i} is a fine <thing> & worth every cent.",
+    }
+
+
+def get_context(request):
+    n = min(int(request["query"].get("n", "10")), 10000)
+    return {"products": [product(i) for i in range(1, n + 1)], "total": n}
+'''
+
 
 def free_port():
     with socket.socket() as s:

@@ -16,26 +16,8 @@ import subprocess
 import sys
 import tempfile
 
-from benchlib import REPO, build_demo, free_port, start, stop, wrk
+from benchlib import PY_CONTROLLER, REPO, build_demo, free_port, start, stop, wrk
 
-PY_CONTROLLER = '''
-TAGS = ["new", "sale", "eco", "gift"]
-
-
-def product(i):
-    return {
-        "id": i,
-        "name": f"Product {i}",
-        "price": (i % 200) * 1.25 + 0.99,
-        "tags": TAGS[: i % 3],
-        "description": f"Product {i} is a fine <thing> & worth every cent.",
-    }
-
-
-def get_context(request):
-    n = min(int(request["query"].get("n", "10")), 10000)
-    return {"products": [product(i) for i in range(1, n + 1)], "total": n}
-'''
 
 
 def main():

@@ -38,26 +38,8 @@ import sys
 import tempfile
 import urllib.request
 
-from benchlib import REPO, build_demo, free_port, rss_mib, start, stop, wrk
+from benchlib import PY_CONTROLLER, REPO, build_demo, free_port, rss_mib, start, stop, wrk
 
-PY_CONTROLLER = '''
-TAGS = ["new", "sale", "eco", "gift"]
-
-
-def product(i):
-    return {
-        "id": i,
-        "name": f"Product {i}",
-        "price": (i % 200) * 1.25 + 0.99,
-        "tags": TAGS[: i % 3],
-        "description": f"Product {i} is a fine <thing> & worth every cent.",
-    }
-
-
-def get_context(request):
-    n = min(int(request["query"].get("n", "10")), 10000)
-    return {"products": [product(i) for i in range(1, n + 1)], "total": n}
-'''
 
 EXTRA_ROUTES = """routes:
   /py/products:
