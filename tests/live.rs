@@ -462,19 +462,7 @@ impl EventSource {
         }
     }
 
-    /// Reads up to the next comment line (`: hb`).
-    fn comment(&mut self) {
-        use std::io::BufRead;
-        loop {
-            let mut line = String::new();
-            assert!(self.0.read_line(&mut line).expect("reading the event stream") > 0, "the stream ended");
-            if line.starts_with(':') {
-                return;
-            }
-        }
-    }
-
-    /// The next event `wanted` picks (comments such as heartbeats are skipped).
+    /// The next event `wanted` picks (others are skipped).
     fn next(&mut self, wanted: impl Fn(&Value) -> bool) -> Value {
         use std::io::BufRead;
         loop {
@@ -529,9 +517,10 @@ async fn the_event_stream_fallback_replays_delivers_and_calls_like_the_socket() 
     assert_eq!(stream.next(ev)["event"], "ping");
     assert_eq!(call_over_http(&server, &page, "forged", "bump", &json!({})).0, 403, "calls need the token");
 
-    // Quiet, it stays open (heartbeat comments keep proxies from closing it) and delivers.
+    // Quiet, it stays open (heartbeat frames keep proxies and the page's watchdog from
+    // closing it) and delivers.
     for _ in 0..2 {
-        stream.comment();
+        stream.next(|f| f["t"] == "hb");
     }
     publish(&server, &json!({ "topic": "pulse", "event": "ping", "data": 3 }));
     assert_eq!(stream.next(ev)["seq"], rendered + 4);

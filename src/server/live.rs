@@ -428,7 +428,8 @@ pub(super) async fn sse(
                     }
                 }
                 _ = beat.tick() => {
-                    if tx.send(Ok(bytes::Bytes::from_static(b": hb\n\n"))).await.is_err() { break; }
+                    // A frame, not a comment: the page's watchdog only hears frames.
+                    if tx.send(Ok(event(r#"{"t":"hb"}"#))).await.is_err() { break; }
                 }
                 () = until_stopping(&mut stopping) => break,
                 () = tx.closed() => break,

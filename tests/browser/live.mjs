@@ -39,6 +39,9 @@ async function say(page, text) {
 const messageCount = (page, text) =>
 	page.evaluate((t) => [...document.querySelectorAll('#messages .text')].filter((e) => e.textContent === t).length, text);
 
+/** Waits until the page's ping count is `n` (settled: nothing else bumps meanwhile). */
+const pings = (page, n) => page.waitForFunction((n) => Number(document.querySelector('#pings').textContent) === n, n, T);
+
 let failed = false;
 async function check(name, fn) {
 	try {
@@ -107,7 +110,7 @@ await check('a Rust controller patches props and sends events to every page', as
 	await openLive(b.page, '/pulse');
 	const before = Number(await b.page.textContent('#pings'));
 	await a.page.click('#bump');
-	await b.page.waitForFunction((n) => Number(document.querySelector('#pings').textContent) === n + 1, before, T);
+	await pings(b.page, before + 1);
 	// The patch reaches both pages (A's own too, through the broker): the same new count.
 	await a.page.waitForFunction(() => document.querySelector('#count').textContent !== '0', null, T);
 	const count = await a.page.textContent('#count');
@@ -131,6 +134,17 @@ await check('where WebSockets are blocked, the page falls back to Server-Sent Ev
 	const c = await visitor(baseB);
 	await c.context.addInitScript(() => {
 		window.__wsAttempts = 0;
+		// Every frame the stream brings, for the failure report.
+		window.__sseFrames = [];
+		const Source = window.EventSource;
+		window.EventSource = class extends Source {
+			constructor(...args) {
+				super(...args);
+				window.__sseFrames.push('open');
+				this.addEventListener('message', (e) => window.__sseFrames.push(e.data));
+				this.addEventListener('error', () => window.__sseFrames.push(`error ${this.readyState}`));
+			}
+		};
 		window.WebSocket = class {
 			constructor() {
 				window.__wsAttempts++;
@@ -141,19 +155,32 @@ await check('where WebSockets are blocked, the page falls back to Server-Sent Ev
 			close() {}
 		};
 	});
-	await openLive(c.page, '/pulse');
-	assert.equal(await c.page.evaluate(() => window.__fymoPage.live.state.transport), 'sse');
-	assert.equal(await c.page.evaluate(() => window.__wsAttempts), 3, 'after three failed opens');
-	await openLive(a.page, '/pulse');
-	// Received over the stream...
-	const before = Number(await c.page.textContent('#pings'));
-	await a.page.click('#bump');
-	await c.page.waitForFunction((n) => Number(document.querySelector('#pings').textContent) === n + 1, before, T);
-	// ...and called over POST /_fymo/live/call.
-	const seen = Number(await a.page.textContent('#pings'));
-	await c.page.click('#bump');
-	await a.page.waitForFunction((n) => Number(document.querySelector('#pings').textContent) === n + 1, seen, T);
-	await c.context.close();
+	try {
+		await openLive(c.page, '/pulse');
+		assert.equal(await c.page.evaluate(() => window.__fymoPage.live.state.transport), 'sse');
+		assert.equal(await c.page.evaluate(() => window.__wsAttempts), 3, 'after three failed opens');
+		await openLive(a.page, '/pulse');
+		// Each page waits for its settled count (A's own ping comes back through the
+		// broker, possibly after C's: a count read in between would be stale).
+		const [seenByA, seenByC] = [Number(await a.page.textContent('#pings')), Number(await c.page.textContent('#pings'))];
+		// Received over the stream...
+		await a.page.click('#bump');
+		await pings(c.page, seenByC + 1);
+		await pings(a.page, seenByA + 1);
+		// ...and called over POST /_fymo/live/call.
+		await c.page.click('#bump');
+		await pings(a.page, seenByA + 2);
+		await pings(c.page, seenByC + 2);
+	} catch (e) {
+		// What the page saw, to tell a lost frame from a late one.
+		const seen = await c.page
+			.evaluate(() => ({ frames: window.__sseFrames, state: { ...window.__fymoPage?.live?.state }, positions: [...(window.__fymoPage?.live?.positions ?? [])] }))
+			.catch((err) => String(err));
+		e.stack += `\nstream of C: ${JSON.stringify(seen)}\nA's page: ${await a.page.textContent('p').catch(String)}`;
+		throw e;
+	} finally {
+		await c.context.close();
+	}
 });
 
 await browser.close();
