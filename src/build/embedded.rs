@@ -45,17 +45,11 @@ pub(super) const FILES: &[(&str, &str)] = embed!(
 /// Marks a folder whose files and packages are complete.
 const COMPLETE: &str = ".complete";
 
-/// The cache folder for this binary's node-tools: `$FYMO_CACHE_DIR`, else
-/// `$XDG_CACHE_HOME/fymo`, else `~/.cache/fymo`, then one folder per crate version and
-/// content hash (two builds of the same version with different scripts never share one).
+/// The cache folder for this binary's node-tools: one folder per crate version and
+/// content hash under [`crate::config::cache_dir`] (two builds of the same version with
+/// different scripts never share one).
 pub(super) fn cache_dir() -> PathBuf {
-    let base = std::env::var_os("FYMO_CACHE_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        let cache = std::env::var_os("XDG_CACHE_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-            .unwrap_or_else(std::env::temp_dir);
-        cache.join("fymo")
-    });
+    let base = crate::config::cache_dir();
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     FILES.hash(&mut hasher);
     base.join(format!("node-tools-{}-{:012x}", env!("CARGO_PKG_VERSION"), hasher.finish() & 0xffff_ffff_ffff))

@@ -36,6 +36,9 @@ impl Failure {
 
 /// Parses the process arguments and runs the command for `app`.
 pub fn main(app: App) -> ExitCode {
+    if let Some(code) = crate::engine::snapshot_child_main() {
+        return code;
+    }
     let args = Args::parse();
     let json_logs = matches!(args.log_format, args::LogFormat::Json);
     match commands::run(app, args) {

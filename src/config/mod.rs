@@ -3,9 +3,11 @@
 //! ([`AppFile`]).
 
 mod app_file;
+mod cache_dir;
 mod error;
 mod routes_file;
 
 pub(crate) use app_file::{AppFile, CspSetting, SessionSettings, APP_FILE};
+pub(crate) use cache_dir::cache_dir;
 pub(crate) use error::ConfigError;
 pub(crate) use routes_file::{CacheRule, LayoutChoice, RoutesFile, UploadLimits, Vary};

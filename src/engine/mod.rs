@@ -10,6 +10,8 @@ mod pool;
 mod quickjs;
 #[cfg(feature = "v8")]
 mod v8;
+#[cfg(feature = "v8")]
+mod v8_snapshot;
 
 use std::time::{Duration, Instant};
 
@@ -17,6 +19,16 @@ pub use pool::{EnginePool, PoolConfig};
 pub(crate) use quickjs::QuickJs;
 #[cfg(feature = "v8")]
 pub(crate) use v8::V8;
+
+/// In the child process that makes a V8 startup snapshot, does that and returns its
+/// exit code; elsewhere returns `None` (and, with V8, lets this process use snapshots:
+/// its executable can make them). The CLI calls it first thing.
+pub(crate) fn snapshot_child_main() -> Option<std::process::ExitCode> {
+    #[cfg(feature = "v8")]
+    return v8_snapshot::child_main();
+    #[cfg(not(feature = "v8"))]
+    None
+}
 
 /// Which JavaScript engine renders pages (`--engine`).
 ///

@@ -95,12 +95,12 @@ impl std::fmt::Debug for EnginePool {
 }
 
 impl EnginePool {
-    /// Starts the pool's threads. Each evaluates `bundle` once; a bundle that fails to
-    /// load is reported here rather than on the first request.
+    /// Starts the pool's threads and returns once each has its instance (built in
+    /// parallel, each evaluating `bundle` or starting from its snapshot): a bundle that
+    /// fails to load is reported here rather than on the first request.
     pub fn start(backend: impl EngineBackend, bundle: String, config: PoolConfig) -> Result<Self, EngineError> {
-        // Fail fast: one trial instance proves the bundle loads.
-        backend.instantiate(&bundle, config.limits)?;
         let (queue, tasks) = crossbeam_channel::unbounded();
+        let (started_tx, started) = crossbeam_channel::unbounded();
         let (loaded_tx, loaded) = crossbeam_channel::unbounded();
         let shared = Arc::new(Shared {
             backend: Box::new(backend),
@@ -113,14 +113,19 @@ impl EnginePool {
         });
         let mut wakers = Vec::new();
         for index in 0..config.size.max(1) {
-            let (shared, tasks) = (shared.clone(), tasks.clone());
+            let (shared, tasks, started) = (shared.clone(), tasks.clone(), started_tx.clone());
             let (waker, wake) = crossbeam_channel::unbounded();
             wakers.push(waker);
             thread::Builder::new()
                 .name(format!("fymo-engine-{index}"))
                 .stack_size(ENGINE_STACK)
-                .spawn(move || run_thread(&shared, &tasks, &wake))
+                .spawn(move || run_thread(&shared, &tasks, &wake, &started))
                 .expect("spawning an engine thread");
+        }
+        drop(started_tx);
+        for _ in 0..config.size.max(1) {
+            // On an error the threads end with the queue, dropped on return.
+            started.recv().map_err(|_| EngineError::PoolClosed)??;
         }
         Ok(Self { queue, shared, wakers: Arc::new(wakers), loaded: Arc::new(std::sync::Mutex::new(loaded)) })
     }
@@ -191,9 +196,17 @@ fn current_bundle(shared: &Shared) -> (u64, Arc<str>) {
 
 /// One pool thread: owns at most one instance and rebuilds it ahead of the next task,
 /// so a recycle costs the next request nothing.
-fn run_thread(shared: &Shared, tasks: &Receiver<Task>, wake: &Receiver<()>) {
-    let mut slot: Option<Slot> = None;
-    let mut built = None;
+fn run_thread(shared: &Shared, tasks: &Receiver<Task>, wake: &Receiver<()>, started: &Sender<Result<(), EngineError>>) {
+    let (generation, bundle) = current_bundle(shared);
+    let mut slot = match shared.backend.instantiate(&bundle, shared.config.limits) {
+        Ok(instance) => Some(Slot { generation, renders: 0, instance }),
+        Err(e) => {
+            let _ = started.send(Err(e));
+            return;
+        }
+    };
+    let mut built = Some(generation);
+    let _ = started.send(Ok(()));
     loop {
         let _ = ensure_instance(shared, &mut slot, &mut built);
         let task = crossbeam_channel::select! {

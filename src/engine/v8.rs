@@ -40,7 +40,7 @@ fn op_fymo_random(#[buffer] bytes: &mut [u8]) {
 deno_core::extension!(fymo_native, ops = [op_fymo_log, op_fymo_now, op_fymo_random]);
 
 /// `globalThis.__fymoNative` (see js/runtime.js) from the ops above.
-const NATIVE_JS: &str = "{ const ops = Deno.core.ops; globalThis.__fymoNative = { log: ops.op_fymo_log, now: ops.op_fymo_now, random: ops.op_fymo_random }; }";
+pub(super) const NATIVE_JS: &str = "{ const ops = Deno.core.ops; globalThis.__fymoNative = { log: ops.op_fymo_log, now: ops.op_fymo_now, random: ops.op_fymo_random }; }";
 
 /// The V8 engine backend.
 #[derive(Debug, Default, Clone, Copy)]
@@ -86,7 +86,12 @@ fn timers() -> &'static tokio::runtime::Runtime {
 impl Instance {
     fn new(bundle: &str, limits: Limits) -> Result<Self, EngineError> {
         let _timers = timers().enter();
-        let mut options = RuntimeOptions { extensions: vec![fymo_native::init()], ..RuntimeOptions::default() };
+        let snapshot = super::v8_snapshot::startup_snapshot(bundle);
+        let mut options = RuntimeOptions {
+            extensions: vec![fymo_native::init()],
+            startup_snapshot: snapshot,
+            ..RuntimeOptions::default()
+        };
         if limits.memory_bytes > 0 {
             options.create_params = Some(v8::CreateParams::default().heap_limits(0, limits.memory_bytes));
         }
@@ -103,14 +108,16 @@ impl Instance {
             current + current / 2
         });
 
-        runtime.execute_script("<fymo-native>", NATIVE_JS).map_err(|e| {
-            let (message, stack) = describe(&e);
-            EngineError::Load { message, stack }
-        })?;
-        runtime.execute_script("ssr.js", bundle.to_owned()).map_err(|e| {
-            let (message, stack) = describe(&e);
-            EngineError::Load { message, stack }
-        })?;
+        if snapshot.is_none() {
+            runtime.execute_script("<fymo-native>", NATIVE_JS).map_err(|e| {
+                let (message, stack) = describe(&e);
+                EngineError::Load { message, stack }
+            })?;
+            runtime.execute_script("ssr.js", bundle.to_owned()).map_err(|e| {
+                let (message, stack) = describe(&e);
+                EngineError::Load { message, stack }
+            })?;
+        }
         let render =
             function(&mut runtime, "globalThis.__fymo?.render", "the SSR bundle did not install __fymo.render")?;
         let poll = function(
