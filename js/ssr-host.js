@@ -2,15 +2,17 @@
 // Installs `globalThis.__fymo` for the Rust side:
 //   render(name, layoutsJson, propsJson)
 //                                    starts a render (`layoutsJson`: null or
-//                                    `[{component, props}]`, outermost first); returns its
-//                                    JSON ({head, body}) at
-//                                    once when it completed synchronously, else undefined
-//   poll()                           after Rust ran the pending promise jobs: the JSON when
-//                                    the render settled (throws its error when it failed),
-//                                    else fires one due timer and returns 0, else returns
-//                                    the ms until the next timer, or -1 when there is none
-// Props cross as a JSON string and come back as a JSON string: one parse on each side,
-// and nothing from one render survives into the next (leftover timers are dropped).
+//                                    `[{component, props}]`, outermost first); returns
+//                                    `[head, body]` at once when it completed
+//                                    synchronously, else undefined
+//   poll()                           after Rust ran the pending promise jobs: `[head, body]`
+//                                    when the render settled (throws its error when it
+//                                    failed), else fires one due timer and returns 0, else
+//                                    returns the ms until the next timer, or -1 when there
+//                                    is none
+// Props cross as a JSON string (one parse); the markup comes back as two plain strings,
+// not JSON (a page's HTML is the largest string of a render: no quoting and parsing it
+// again). Nothing from one render survives into the next (leftover timers are dropped).
 import { current, timerQueue } from './runtime.js';
 
 /**
@@ -26,8 +28,8 @@ export function install({ components, LayoutRoot, render, async = false }) {
 		if (!component) throw new Error(`no component "${name}" in the SSR bundle`);
 		return component;
 	};
-	const output = (result) => JSON.stringify({ head: result.head, body: result.body });
-	/** @type {{ done: boolean, json?: string, error?: unknown } | null} */
+	const output = (result) => [result.head, result.body];
+	/** @type {{ done: boolean, html?: string[], error?: unknown } | null} */
 	let task = null;
 	const finish = () => {
 		task = null;
@@ -70,7 +72,7 @@ export function install({ components, LayoutRoot, render, async = false }) {
 			}
 			const t = (task = { done: false });
 			Promise.resolve(result).then(
-				(r) => Object.assign(t, { done: true, json: output(r) }),
+				(r) => Object.assign(t, { done: true, html: output(r) }),
 				(error) => Object.assign(t, { done: true, error })
 			);
 			return undefined;
@@ -78,10 +80,10 @@ export function install({ components, LayoutRoot, render, async = false }) {
 		poll() {
 			if (!task) throw new Error('no render in progress');
 			if (task.done) {
-				const { json, error } = task;
+				const { html, error } = task;
 				finish();
-				if (json === undefined) throw error;
-				return json;
+				if (html === undefined) throw error;
+				return html;
 			}
 			return timerQueue.step();
 		}

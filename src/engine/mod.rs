@@ -88,13 +88,13 @@ pub struct Rendered {
 }
 
 impl Rendered {
-    /// Parses the SSR host's answer (`{"head", "body"}` as JSON), as every backend gets it.
-    fn from_host_json(page: &str, json: &str) -> Result<Self, EngineError> {
-        serde_json::from_str(json).map_err(|e| EngineError::Exception {
+    /// The error for an SSR host answer that is not `[head, body]` (two strings).
+    fn malformed(page: &str) -> EngineError {
+        EngineError::Exception {
             page: page.to_owned(),
-            message: format!("the SSR host returned malformed output: {e}"),
+            message: "the SSR host returned malformed output (expected [head, body])".into(),
             stack: None,
-        })
+        }
     }
 }
 
@@ -244,8 +244,8 @@ mod native {
 /// One step of a render's event loop, as the SSR host's `poll()` answers it.
 #[derive(Debug)]
 enum Poll {
-    /// The render settled: its JSON.
-    Done(String),
+    /// The render settled: `[head, body]`, or `None` when the host answered anything else.
+    Done(Option<Rendered>),
     /// A timer fired: run the jobs it queued and poll again.
     Again,
     /// The next timer is due in this many milliseconds.

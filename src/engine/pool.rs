@@ -300,9 +300,7 @@ mod tests {
     use crate::engine::Engine;
 
     fn bundle(body: &str) -> String {
-        format!(
-            "globalThis.__fymo = {{ render: (page, layout, props) => JSON.stringify({{ head: '', body: {body:?} + JSON.parse(props).n }}) }};"
-        )
+        format!("globalThis.__fymo = {{ render: (page, layout, props) => ['', {body:?} + JSON.parse(props).n] }};")
     }
 
     fn render(pool: &EnginePool, n: u32) -> Result<Rendered, EngineError> {
@@ -340,7 +338,7 @@ mod tests {
     }
 
     fn throwing_render_keeps_the_instance(engine: Engine) {
-        let leaky = "let seen = 0; globalThis.__fymo = { render: (p, l, props) => { seen++; const v = JSON.parse(props); if (v.fail) throw new TypeError('bad props'); return JSON.stringify({ head: '', body: String(v.n ?? 'none') }); } };";
+        let leaky = "let seen = 0; globalThis.__fymo = { render: (p, l, props) => { seen++; const v = JSON.parse(props); if (v.fail) throw new TypeError('bad props'); return ['', String(v.n ?? 'none')]; } };";
         let pool = EnginePool::start(engine, leaky.into(), PoolConfig { size: 1, ..PoolConfig::default() }).unwrap();
         let job =
             |props: &str| RenderJob { page: "p".into(), layouts_json: None, props_json: props.into(), isolate: false };
@@ -349,5 +347,21 @@ mod tests {
         let err = rt.block_on(pool.render(job("{\"fail\":true}"))).unwrap_err();
         assert!(matches!(&err, EngineError::Exception { message, .. } if message == "TypeError: bad props"), "{err}");
         assert_eq!(rt.block_on(pool.render(job("{}"))).unwrap().body, "none", "no props carried over");
+    }
+
+    #[test]
+    fn an_answer_that_is_not_head_and_body_is_an_error() {
+        for &engine in Engine::ALL {
+            for answer in ["({ head: '', body: 'x' })", "['', 1]", "['only head']", "null"] {
+                let bundle = format!("globalThis.__fymo = {{ render: () => {answer} }};");
+                let pool = EnginePool::start(engine, bundle, PoolConfig { size: 1, ..PoolConfig::default() }).unwrap();
+                let err = render(&pool, 1).unwrap_err();
+                assert!(
+                    matches!(&err, EngineError::Exception { message, .. } if message.contains("malformed output")),
+                    "{answer} on {}: {err}",
+                    engine.name()
+                );
+            }
+        }
     }
 }

@@ -83,17 +83,18 @@ impl Instance {
     /// Starts the render, then runs its event loop: promise jobs, then the host's `poll()`
     /// (which fires due timers), waiting for the next timer in between, until the render
     /// settles or the deadline passes.
-    fn run(&self, job: &RenderJob, deadline: Instant) -> Result<String, Failure> {
+    fn run(&self, job: &RenderJob, deadline: Instant) -> Result<Option<Rendered>, Failure> {
         let threw = |(message, stack)| Failure::Threw(message, stack);
         let sync = self
             .context
-            .with(|ctx| -> Result<Option<String>, (String, Option<String>)> {
-                let call = || -> rquickjs::Result<Option<String>> {
+            .with(|ctx| -> Result<Option<Poll>, (String, Option<String>)> {
+                let call = || -> rquickjs::Result<Option<Poll>> {
                     let host: Object = ctx.globals().get("__fymo")?;
                     let render: Function = host.get("render")?;
                     let value: Value =
                         render.call((job.page.as_str(), job.layouts_json.as_deref(), job.props_json.as_str()))?;
-                    value.as_string().map(|s| s.to_string()).transpose()
+                    // Undefined: still running (awaiting), polled below.
+                    Ok((!value.is_undefined()).then(|| Poll::Done(rendered(&value))))
                 };
                 call().map_err(|e| exception(&ctx, e))
             })
@@ -102,8 +103,8 @@ impl Instance {
             if !self.drain_jobs(deadline) {
                 return Err(Failure::Deadline);
             }
-            if let Some(json) = sync {
-                return Ok(json);
+            if let Some(Poll::Done(rendered)) = sync {
+                return Ok(rendered);
             }
             let poll = self
                 .context
@@ -112,16 +113,16 @@ impl Instance {
                         let host: Object = ctx.globals().get("__fymo")?;
                         let poll: Function = host.get("poll")?;
                         let value: Value = poll.call(())?;
-                        if let Some(json) = value.as_string() {
-                            return Ok(Poll::Done(json.to_string()?));
+                        match value.as_number() {
+                            Some(ms) => Ok(Poll::from_number(ms)),
+                            None => Ok(Poll::Done(rendered(&value))),
                         }
-                        Ok(Poll::from_number(value.as_number().unwrap_or(-1.0)))
                     };
                     call().map_err(|e| exception(&ctx, e))
                 })
                 .map_err(threw)?;
             match poll {
-                Poll::Done(json) => return Ok(json),
+                Poll::Done(rendered) => return Ok(rendered),
                 Poll::Again => {}
                 Poll::Wait(ms) if wait_for_timer(Some(ms), deadline) => {}
                 Poll::Idle if wait_for_timer(None, deadline) => {}
@@ -139,7 +140,7 @@ impl EngineInstance for Instance {
         self.deadline.set(None);
         let timeout = || EngineError::Timeout { page: job.page.clone(), after: started.elapsed() };
         match result {
-            Ok(json) => Rendered::from_host_json(&job.page, &json),
+            Ok(rendered) => rendered.ok_or_else(|| Rendered::malformed(&job.page)),
             Err(Failure::Deadline) => Err(timeout()),
             Err(Failure::Threw(..)) if Instant::now() >= deadline => Err(timeout()),
             Err(Failure::Threw(message, _)) if message.contains("out of memory") => {
@@ -205,4 +206,11 @@ fn exception(ctx: &Ctx<'_>, error: rquickjs::Error) -> (String, Option<String>) 
     }
     let text = value.as_string().and_then(|s| s.to_string().ok()).unwrap_or_else(|| format!("{value:?}"));
     (text, None)
+}
+
+/// `[head, body]` from the SSR host, as two strings (`None` for anything else).
+fn rendered(value: &Value<'_>) -> Option<Rendered> {
+    let pair = value.as_array()?;
+    let text = |i: usize| pair.get::<Value>(i).ok()?.as_string()?.to_string().ok();
+    Some(Rendered { head: text(0)?, body: text(1)? })
 }

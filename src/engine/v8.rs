@@ -133,14 +133,14 @@ impl Instance {
     /// Starts the render, then runs its event loop: a microtask checkpoint, then the
     /// host's `poll()` (which fires due timers), waiting for the next timer in between,
     /// until the render settles or the deadline passes.
-    fn call(&mut self, job: &RenderJob, deadline: Instant) -> Result<String, Failure> {
+    fn call(&mut self, job: &RenderJob, deadline: Instant) -> Result<Option<Rendered>, Failure> {
         let sync = self.step(Some(job))?;
         loop {
-            if let Some(Poll::Done(json)) = sync {
-                return Ok(json);
+            if let Some(Poll::Done(rendered)) = sync {
+                return Ok(rendered);
             }
             match self.step(None)?.unwrap_or(Poll::Idle) {
-                Poll::Done(json) => return Ok(json),
+                Poll::Done(rendered) => return Ok(rendered),
                 Poll::Again => {}
                 Poll::Wait(ms) if wait_for_timer(Some(ms), deadline) => {}
                 Poll::Idle if wait_for_timer(None, deadline) => {}
@@ -176,9 +176,9 @@ impl Instance {
         let terminated = scope.has_terminated() || scope.is_execution_terminating();
         match result {
             _ if terminated => Err(Failure::Terminated),
-            Some(value) if value.is_string() => Ok(Some(Poll::Done(value.to_rust_string_lossy(scope)))),
-            Some(_) if job.is_some() => Ok(None),
-            Some(value) => Ok(Some(Poll::from_number(value.number_value(scope).unwrap_or(-1.0)))),
+            Some(value) if value.is_number() => Ok(Some(Poll::from_number(value.number_value(scope).unwrap_or(-1.0)))),
+            Some(value) if job.is_some() && value.is_undefined() => Ok(None),
+            Some(value) => Ok(Some(Poll::Done(rendered(scope, value)))),
             None => {
                 let exception = scope.exception().unwrap_or_else(|| v8::undefined(scope).into());
                 let (message, stack) = describe(&JsError::from_v8_exception(scope, exception));
@@ -186,6 +186,16 @@ impl Instance {
             }
         }
     }
+}
+
+/// `[head, body]` from the SSR host, as two strings (`None` for anything else).
+fn rendered(scope: &mut v8::PinScope<'_, '_>, value: v8::Local<'_, v8::Value>) -> Option<Rendered> {
+    let pair = v8::Local::<v8::Array>::try_from(value).ok()?;
+    let text = |i: u32| {
+        let part = pair.get_index(scope, i)?;
+        part.is_string().then(|| part.to_rust_string_lossy(scope))
+    };
+    Some(Rendered { head: text(0)?, body: text(1)? })
 }
 
 /// A JavaScript string; creating one fails only when the isolate is terminating.
@@ -215,7 +225,7 @@ impl EngineInstance for Instance {
                 self.runtime.poll_event_loop(&mut Context::from_waker(Waker::noop()), PollEventLoopOptions::default());
         }
         match result {
-            Ok(json) => Rendered::from_host_json(&job.page, &json),
+            Ok(rendered) => rendered.ok_or_else(|| Rendered::malformed(&job.page)),
             Err(Failure::Terminated) if self.out_of_memory.get() => {
                 Err(EngineError::OutOfMemory { page: job.page.clone(), limit_bytes: self.limits.memory_bytes })
             }
