@@ -20,7 +20,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
 const root = path.resolve(process.argv[3] ?? repo);
 register(pathToFileURL(path.join(repo, 'tests/ssr/svelte-hooks.mjs')), import.meta.url, {
-	data: { fixtures: path.join(root, 'templates'), nodeTools: path.join(repo, 'node-tools') }
+	data: { fixtures: path.join(root, 'templates'), nodeTools: path.join(repo, 'node-tools'), root }
 });
 
 const { render } = await import('svelte/server');

@@ -15,6 +15,10 @@ use fymo::testing::{Engine, EngineBackend, EngineInstance, Limits, RenderJob};
 
 const INSTANCES_FOR_RSS: usize = 4;
 
+// As in Fymo's binaries (QuickJS allocates through it too).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 // The demo's own controller module, so the bench renders exactly the props the demo serves.
 #[allow(dead_code)]
 #[path = "../controllers/products.rs"]
