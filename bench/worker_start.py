@@ -41,6 +41,9 @@ class Server:
         self.cond = threading.Condition()
         threading.Thread(target=self.read, daemon=True).start()
         wait_ready(f"http://127.0.0.1:{self.port}/products?n=10", self.proc)
+        with self.cond:
+            if not self.cond.wait_for(lambda: len(self.booted) >= 2, timeout=60):
+                sys.exit("the workers' boot lines did not come within 60 s")
 
     def read(self):
         for raw in self.proc.stderr:
@@ -93,7 +96,10 @@ def main():
         env.setdefault("FYMO_SECRET", "bench-secret-0123456789abcdef0123456789abcdef")
         server = Server(demo, args.engines, env)
         try:
-            times = [server.replace_one() for _ in range(args.kills)]
+            times = []
+            for _ in range(args.kills):
+                time.sleep(1)  # the last replacement's Python interpreters finish starting first
+                times.append(server.replace_one())
             time.sleep(1)  # let the last replacement settle before reading its RSS
             idle = statistics.median(rss_mib(pid)[0] for pid in server.workers())
             wrk(f"http://127.0.0.1:{server.port}/products?n=1000", 6, 16, threads=2)
