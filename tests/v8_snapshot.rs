@@ -77,3 +77,15 @@ fn snapshots_can_be_turned_off() {
     assert_eq!(page(&server).0, "Hello world");
     assert!(snapshots(cache.path()).is_empty());
 }
+
+#[test]
+fn the_dev_server_evaluates_each_build_without_a_snapshot() {
+    // Every edit is a new bundle: a snapshot would only add a child process per reload.
+    let app = app();
+    let cache = tempfile::tempdir().unwrap();
+    let server = Server::start_configured(FYMO, &app, "dev", &["--engine", "v8", "--engines", "1"], |command| {
+        command.env("FYMO_CACHE_DIR", cache.path());
+    });
+    assert_eq!(page(&server).0, "Hello world");
+    assert!(snapshots(cache.path()).is_empty());
+}

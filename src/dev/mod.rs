@@ -56,6 +56,9 @@ fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> DevStartError {
 /// See [`DevStartError`].
 pub(crate) fn run(app: App, mut options: SiteOptions, bind: &Bind) -> Result<(), DevStartError> {
     options.dev_client = true;
+    // Every edit is a new bundle, evaluated once per engine: a snapshot would only add a
+    // child process to each reload.
+    crate::engine::disable_startup_snapshots();
     let root = options.root.clone();
     let runtime = tokio::runtime::Runtime::new().map_err(io("starting the runtime"))?;
     let hub = Arc::new(DevHub::default());

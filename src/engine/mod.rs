@@ -30,6 +30,13 @@ pub(crate) fn snapshot_child_main() -> Option<std::process::ExitCode> {
     None
 }
 
+/// V8 instances in this process evaluate the bundle from now on instead of starting
+/// from a startup snapshot (`fymo dev`). No effect without V8.
+pub(crate) fn disable_startup_snapshots() {
+    #[cfg(feature = "v8")]
+    v8_snapshot::disable();
+}
+
 /// Which JavaScript engine renders pages (`--engine`).
 ///
 /// V8 is the default when compiled in (`--features v8`): it renders 4–7× faster.

@@ -196,6 +196,11 @@ fn run_child(input: &Path, output: &Path) -> io::Result<()> {
     }
 }
 
+/// Turns snapshots off for this process.
+pub(super) fn disable() {
+    ENABLED.store(false, Ordering::Relaxed);
+}
+
 /// In the snapshot child (started with [`CHILD_ENV`]): evaluates the bundle, writes the
 /// snapshot and returns the exit code. In every other process: `None`, and snapshots
 /// are enabled from now on (this executable can make them).
