@@ -38,7 +38,12 @@ const MAX_LOADED: usize = 4;
 /// How long the child may take.
 const CHILD_TIMEOUT: Duration = Duration::from_secs(60);
 
-static LOADED: Mutex<Vec<(u64, &'static [u8])>> = Mutex::new(Vec::new());
+/// A snapshot blob, kept for the life of the process (V8 reads it when making isolates).
+type Blob = &'static [u8];
+
+/// Snapshots by key, and keys none could be made for (a bundle that throws: one child
+/// per bundle, not one per instance).
+static LOADED: Mutex<Vec<(u64, Option<Blob>)>> = Mutex::new(Vec::new());
 
 /// Set by [`child_main`] in a process whose executable answers [`CHILD_ENV`] (Fymo's
 /// CLI); elsewhere (test harnesses, embedders) starting this executable again would
@@ -54,23 +59,21 @@ pub(super) fn startup_snapshot(bundle: &str) -> Option<&'static [u8]> {
     let key = key(bundle)?;
     let mut loaded = LOADED.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some((_, blob)) = loaded.iter().find(|(k, _)| *k == key) {
-        return Some(blob);
+        return *blob;
     }
-    if loaded.len() >= MAX_LOADED {
+    if loaded.iter().filter(|(_, blob)| blob.is_some()).count() >= MAX_LOADED {
         return None;
     }
     let dir = crate::config::cache_dir().join("v8-snapshots");
-    match load_or_make(&dir, key, bundle) {
-        Ok(blob) => {
-            let blob: &'static [u8] = Box::leak(blob.into_boxed_slice());
-            loaded.push((key, blob));
-            Some(blob)
-        }
+    let blob = match load_or_make(&dir, key, bundle) {
+        Ok(blob) => Some(&*Box::leak(blob.into_boxed_slice())),
         Err(e) => {
             tracing::warn!(target: "fymo::engine", error = %e, "no V8 startup snapshot: evaluating the SSR bundle in each instance");
             None
         }
-    }
+    };
+    loaded.push((key, blob));
+    blob
 }
 
 /// A key over the bundle and everything a snapshot depends on: this executable (its
@@ -105,14 +108,14 @@ fn load_or_make(dir: &Path, key: u64, bundle: &str) -> io::Result<Vec<u8>> {
     }
     let started = Instant::now();
     let blob = make_in_child(dir, bundle)?;
-    let mut header = Vec::with_capacity(HEADER + blob.len());
-    header.extend_from_slice(MAGIC);
-    header.extend_from_slice(&key.to_le_bytes());
-    header.extend_from_slice(&(blob.len() as u64).to_le_bytes());
-    header.extend_from_slice(&blob_hash(&blob).to_le_bytes());
-    header.extend_from_slice(&blob);
+    let mut file = Vec::with_capacity(HEADER + blob.len());
+    file.extend_from_slice(MAGIC);
+    file.extend_from_slice(&key.to_le_bytes());
+    file.extend_from_slice(&(blob.len() as u64).to_le_bytes());
+    file.extend_from_slice(&blob_hash(&blob).to_le_bytes());
+    file.extend_from_slice(&blob);
     let partial = dir.join(format!("{key:016x}.{}.part", std::process::id()));
-    std::fs::write(&partial, &header)?;
+    std::fs::write(&partial, &file)?;
     std::fs::rename(&partial, &path)?;
     prune(dir, &path);
     tracing::info!(target: "fymo::engine", ms = started.elapsed().as_millis() as u64, bytes = blob.len(), "made a V8 startup snapshot of the SSR bundle");
