@@ -58,6 +58,14 @@ pub(crate) struct RouteSpec {
     pub methods: Vec<String>,
     /// Per-route layout.
     pub layout: LayoutChoice,
+    /// Its options.
+    pub options: RouteOptions,
+}
+
+/// A route's options beyond what it renders: how it is rendered and guarded, what it
+/// accepts, where else it goes. The router's [`crate::router::Route`] carries them as read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RouteOptions {
     /// Render in a fresh engine instance of its own (`isolate: true`).
     pub isolate: bool,
     /// Check unsafe methods for CSRF (`csrf: false` turns it off for a JSON API).
@@ -71,6 +79,19 @@ pub(crate) struct RouteSpec {
     pub live: Vec<String>,
     /// The render cache (`cache:`), off when absent.
     pub cache: Option<CacheRule>,
+}
+
+impl Default for RouteOptions {
+    fn default() -> Self {
+        Self {
+            isolate: false,
+            csrf: true,
+            upload: UploadLimits::default(),
+            prerender: false,
+            live: Vec::new(),
+            cache: None,
+        }
+    }
 }
 
 /// `cache:` of a route: its rendered pages are kept for `ttl` and shared by every request
@@ -347,12 +368,7 @@ fn route_spec(value: Value, file: &Path, line: usize, path: &str) -> Result<Rout
             template: None,
             methods: Vec::new(),
             layout: LayoutChoice::Inherit,
-            isolate: false,
-            csrf: true,
-            upload: UploadLimits::default(),
-            prerender: false,
-            live: Vec::new(),
-            cache: None,
+            options: RouteOptions::default(),
         }),
         Value::Mapping(_) => {
             let long: RawLong = serde_yaml::from_value(value)
@@ -362,12 +378,14 @@ fn route_spec(value: Value, file: &Path, line: usize, path: &str) -> Result<Rout
                 template: long.template,
                 methods: long.methods,
                 layout: layout_choice(long.layout, file, line)?,
-                isolate: long.isolate,
-                csrf: long.csrf.unwrap_or(true),
-                upload: upload_limits(long.upload, file, line)?,
-                prerender: long.prerender,
-                live: long.live,
-                cache: cache_rule(long.cache, file, line)?,
+                options: RouteOptions {
+                    isolate: long.isolate,
+                    csrf: long.csrf.unwrap_or(true),
+                    upload: upload_limits(long.upload, file, line)?,
+                    prerender: long.prerender,
+                    live: long.live,
+                    cache: cache_rule(long.cache, file, line)?,
+                },
             })
         }
         other => Err(ConfigError::at(
@@ -441,11 +459,11 @@ mod tests {
         let text = "routes:\n  /up:\n    controller: up\n    csrf: false\n    upload:\n      max_size: 5 MiB\n      max_files: 1\n      types: [image/*, application/pdf]\n";
         let file = RoutesFile::parse(Path::new("routes.yml"), text).unwrap();
         let spec = &file.routes[0].spec;
-        assert!(!spec.csrf);
-        assert_eq!(spec.upload.max_size, 5 * 1024 * 1024);
-        assert_eq!(spec.upload.max_file_size, 5 * 1024 * 1024);
-        assert!(spec.upload.accepts("image/png") && spec.upload.accepts("application/pdf; x=y"));
-        assert!(!spec.upload.accepts("text/html"));
+        assert!(!spec.options.csrf);
+        assert_eq!(spec.options.upload.max_size, 5 * 1024 * 1024);
+        assert_eq!(spec.options.upload.max_file_size, 5 * 1024 * 1024);
+        assert!(spec.options.upload.accepts("image/png") && spec.options.upload.accepts("application/pdf; x=y"));
+        assert!(!spec.options.upload.accepts("text/html"));
         let bad = "routes:\n  /up:\n    controller: up\n    upload:\n      max_size: lots\n";
         let err = RoutesFile::parse(Path::new("routes.yml"), bad).unwrap_err().to_string();
         assert!(err.starts_with("routes.yml:2:") && err.contains("not a size"), "{err}");
@@ -459,13 +477,13 @@ mod tests {
     fn cache_rules() {
         let text = "routes:\n  /p:\n    controller: p\n    cache:\n      ttl: 10s\n      vary: [cookie:theme, Accept-Language, header:x-tenant]\n  /q:\n    controller: q\n    cache: {ttl: 500ms}\n";
         let file = parse(text).unwrap();
-        let rule = file.routes[0].spec.cache.clone().unwrap();
+        let rule = file.routes[0].spec.options.cache.clone().unwrap();
         assert_eq!(rule.ttl, std::time::Duration::from_secs(10));
         assert_eq!(
             rule.vary,
             [Vary::Cookie("theme".into()), Vary::Header("accept-language".into()), Vary::Header("x-tenant".into())]
         );
-        assert_eq!(file.routes[1].spec.cache.as_ref().unwrap().ttl, std::time::Duration::from_millis(500));
+        assert_eq!(file.routes[1].spec.options.cache.as_ref().unwrap().ttl, std::time::Duration::from_millis(500));
         for bad in ["ttl: soon", "ttl: 0", "ttl: 1s\n      vary: [\"bad header\"]", "ttl: 1s\n      size: 3"] {
             let err = parse(&format!("routes:\n  /p:\n    controller: p\n    cache:\n      {bad}\n")).unwrap_err();
             assert!(err.to_string().starts_with("routes.yml:2:"), "{bad}: {err}");

@@ -91,7 +91,7 @@ pub(crate) fn run(app: &App, options: SiteOptions, out: &Path) -> Result<Vec<Str
 /// Every URL path to prerender, in route order.
 async fn paths_of(site: &Site) -> Result<Vec<String>, ExportError> {
     let mut paths = Vec::new();
-    for route in site.routes.routes().iter().filter(|r| r.prerender) {
+    for route in site.routes.routes().iter().filter(|r| r.options.prerender) {
         if !route.pattern.contains('{') {
             paths.push(route.pattern.clone());
             continue;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use axum::http::Method;
 
-use crate::config::{ConfigError, LayoutChoice, RoutesFile, UploadLimits};
+use crate::config::{ConfigError, LayoutChoice, RouteOptions, RoutesFile};
 use crate::controller::Language;
 
 /// One validated route.
@@ -25,18 +25,8 @@ pub(crate) struct Route {
     /// Layout components wrapping the page, outermost first: the app's (`layout:`), then
     /// each `_layout.svelte` of the page's folders, from the top down.
     pub layouts: Vec<String>,
-    /// Render in a fresh engine instance (no state shared with other renders).
-    pub isolate: bool,
-    /// Unsafe methods are checked for CSRF.
-    pub csrf: bool,
-    /// What a multipart body may hold.
-    pub upload: UploadLimits,
-    /// Rendered to static files by `fymo export`.
-    pub prerender: bool,
-    /// Live topics the page follows, `{param}` placeholders unresolved.
-    pub live: Vec<String>,
-    /// The render cache, when `cache:` turns it on.
-    pub cache: Option<crate::config::CacheRule>,
+    /// Its options from routes.yml (defaults for a route `resources:` or `root:` made).
+    pub options: RouteOptions,
     /// Line in routes.yml.
     pub line: usize,
 }
@@ -151,12 +141,7 @@ impl Resolver<'_> {
             controller,
             page,
             layouts: Vec::new(),
-            isolate: false,
-            csrf: true,
-            upload: UploadLimits::default(),
-            prerender: false,
-            live: Vec::new(),
-            cache: None,
+            options: RouteOptions::default(),
             line,
         })
     }
@@ -205,12 +190,7 @@ impl RouteTable {
                 LayoutChoice::Disabled => Vec::new(), // `layout: null`: no layout at all
                 _ => resolver.chain(app_layout, route.page.as_deref()),
             };
-            route.isolate = entry.spec.isolate;
-            route.csrf = entry.spec.csrf;
-            route.upload = entry.spec.upload.clone();
-            route.prerender = entry.spec.prerender;
-            route.live = entry.spec.live.clone();
-            route.cache = entry.spec.cache.clone();
+            route.options = entry.spec.options.clone();
             if !entry.spec.methods.is_empty() {
                 route.methods = entry
                     .spec

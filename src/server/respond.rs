@@ -191,8 +191,8 @@ async fn handle(
     let peer = request.extensions().get::<Peer>().and_then(|p| p.0);
     let secure = loaded.sessions.is_https(request.headers(), peer);
     let rules = BodyRules {
-        upload: &route.upload,
-        csrf: (route.csrf && csrf::is_unsafe(method)).then(|| session.csrf_token()),
+        upload: &route.options.upload,
+        csrf: (route.options.csrf && csrf::is_unsafe(method)).then(|| session.csrf_token()),
     };
     let context = request::context(request, matched.params, rules, session.clone())
         .await

@@ -78,6 +78,7 @@ impl Site {
         // The render cache: a GET of a page on a route with `cache:`, without a flash
         // message (which is this visitor's alone).
         let cached = route
+            .options
             .cache
             .as_ref()
             .filter(|_| format == Format::Html && route.page.is_some() && request.flash.is_none())
@@ -106,7 +107,7 @@ impl Site {
         // again rather than lost.
         let mut positions = serde_json::Map::new();
         if route.page.is_some() {
-            for topic in route.live.iter().map(|t| resolve_topic(t, &request.params)) {
+            for topic in route.options.live.iter().map(|t| resolve_topic(t, &request.params)) {
                 // A parameter that cannot be part of a topic name names no page.
                 if !valid_topic(&topic) {
                     return Err(ErrorReport::not_found(format!("`{topic}` is not a live topic name")));
@@ -187,7 +188,7 @@ impl Site {
                     _ => nonce.as_deref(),
                 };
                 let html = self
-                    .render_page(page, &parts, json_text(&props), route.isolate, url, rendering_nonce)
+                    .render_page(page, &parts, json_text(&props), route.options.isolate, url, rendering_nonce)
                     .await
                     .map_err(|e| render_failure(request_id, page, e))?;
                 let html = match (cached, marks) {
