@@ -357,6 +357,22 @@ async fn servers_sharing_redis_see_each_others_publishes_at_the_same_positions()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dev_server_shares_topics_through_the_named_broker() {
+    let redis = Redis::start();
+    let app = built_demo();
+    let url = redis.url();
+    let dev = Server::start_command(DEMO, &app, "dev", &["--engines", "1", "--python-workers", "1", "--broker", &url]);
+    let served = serve(&app, &["--broker", &url]);
+    let page = open_page(&dev, "/pulse", None);
+    let (mut socket, _) = subscribe(&dev, &page).await;
+    publish(&served, &json!({ "topic": "pulse", "patch": { "count": 7 } }));
+    assert_eq!(
+        next_event(&mut socket).await,
+        json!({ "t": "ev", "topic": "pulse", "seq": page.position("pulse") + 1, "patch": { "count": 7 } })
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heartbeats_keep_a_quiet_connection_open() {
     let app = built_demo();
     let server = serve(&app, &["--live-heartbeat-secs", "1"]);

@@ -61,6 +61,8 @@ pub(crate) fn run(app: App, mut options: SiteOptions, bind: &Bind) -> Result<(),
     crate::engine::disable_startup_snapshots();
     let root = options.root.clone();
     let runtime = tokio::runtime::Runtime::new().map_err(io("starting the runtime"))?;
+    // `--broker redis://…`: pages on this dev server and on other processes share topics.
+    runtime.block_on(options.broker.start(&options.live)).map_err(io("connecting the live broker"))?;
     let hub = Arc::new(DevHub::default());
     let current = Arc::new(ArcSwapOption::empty());
     let builder = DevBuilder::start(&root)?;
