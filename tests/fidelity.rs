@@ -9,11 +9,10 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::Command;
 use std::sync::OnceLock;
 
-use common::{get, repo, Server, TestApp, DEMO, FYMO};
+use common::ssr::{reference, reference_with, suite_app};
+use common::{get, Server, TestApp, DEMO, FYMO};
 use fymo::testing::{Engine, EngineBackend, EnginePool, Manifest, PoolConfig, RenderJob, Rendered};
 
 /// Each built-in's check: a template whose body is the checks' results, and what they
@@ -98,23 +97,6 @@ built_in_tests! {
     runtime_performance_now => "performance",
 }
 
-/// Node's renders (tests/ssr/reference.mjs) of the app at `root`.
-fn reference(root: &Path) -> BTreeMap<String, Rendered> {
-    reference_with(root, None)
-}
-
-/// As [`reference`], with the props of each page given (`props_file`: {name: props}).
-fn reference_with(root: &Path, props_file: Option<&Path>) -> BTreeMap<String, Rendered> {
-    let out = Command::new("node")
-        .arg(repo().join("tests/ssr/reference.mjs"))
-        .arg(root)
-        .args(props_file)
-        .output()
-        .expect("running node");
-    assert!(out.status.success(), "reference renderer failed:\n{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("reference output is JSON")
-}
-
 fn async_app(pages: &[(&str, &str)], routes: &str) -> TestApp {
     let app = TestApp::fixture("empty");
     app.write("svelte.config.js", "export default { compilerOptions: { experimental: { async: true } } };\n");
@@ -194,14 +176,7 @@ fn served_props(page: &str) -> serde_json::Value {
 fn suites_served_with_rust_and_python_controllers_match_node() {
     let mut compared = 0;
     for (dirs, skip) in [(&["fixtures", "async"][..], &["await_never"][..]), (&["fixtures", "config"][..], &[][..])] {
-        let app = TestApp::fixture("empty");
-        for dir in dirs {
-            let from = repo().join("tests/ssr").join(dir);
-            copy_suite(&from, &app.root().join("templates"), skip);
-            if from.join("svelte.config.js").is_file() {
-                std::fs::copy(from.join("svelte.config.js"), app.root().join("svelte.config.js")).unwrap();
-            }
-        }
+        let app = suite_app(dirs, skip);
         let expected = reference(app.root());
         let mut routes = String::from("routes:\n");
         for name in expected.keys() {
@@ -256,22 +231,6 @@ fn suites_served_with_rust_and_python_controllers_match_node() {
         }
     }
     println!("{compared} pages served with Rust and Python controllers compared with Node, 0 differ");
-}
-
-fn copy_suite(from: &Path, to: &Path, skip: &[&str]) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let path = entry.path();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_suite(&path, &target, skip);
-        } else if !path.file_stem().is_some_and(|s| skip.iter().any(|k| s == *k))
-            && path.file_name().is_some_and(|n| n != "svelte.config.js")
-        {
-            std::fs::copy(&path, target).unwrap();
-        }
-    }
 }
 
 fn urlencode(text: &str) -> String {

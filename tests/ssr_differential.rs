@@ -13,33 +13,10 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
-use common::{repo, TestApp};
+use common::ssr::{reference, suite_app};
 use fymo::testing::Manifest;
 use fymo::testing::{Engine, EngineBackend, EnginePool, PoolConfig, RenderJob, Rendered};
-
-/// Node's renders of every top-level template of the app at `root`.
-pub fn reference(root: &Path) -> BTreeMap<String, Rendered> {
-    let out =
-        Command::new("node").arg(repo().join("tests/ssr/reference.mjs")).arg(root).output().expect("running node");
-    assert!(out.status.success(), "reference renderer failed:\n{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("reference output is JSON")
-}
-
-/// An app whose templates are the files of `dirs` (later ones win), with the
-/// svelte.config.js found in any of them, `skip` left out.
-fn suite_app(dirs: &[&str], skip: &[&str]) -> TestApp {
-    let app = TestApp::fixture("empty");
-    for dir in dirs {
-        let from = repo().join("tests/ssr").join(dir);
-        copy_tree(&from, &app.root().join("templates"), skip);
-        if from.join("svelte.config.js").is_file() {
-            std::fs::copy(from.join("svelte.config.js"), app.root().join("svelte.config.js")).unwrap();
-        }
-    }
-    app
-}
 
 #[test]
 fn plain_suite_renders_byte_identical_to_node() {
@@ -111,19 +88,4 @@ fn compare(
         }
     }
     mismatches
-}
-
-fn copy_tree(from: &Path, to: &Path, skip: &[&str]) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        let path = entry.path();
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&path, &target, skip);
-        } else if path.file_stem().is_some_and(|s| skip.iter().any(|k| s == *k)) {
-        } else if path.file_name().is_some_and(|n| n != "svelte.config.js") {
-            std::fs::copy(&path, target).unwrap();
-        }
-    }
 }

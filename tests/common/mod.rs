@@ -2,6 +2,7 @@
 //! an ephemeral 127.0.0.1 port, and a small HTTP client.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod ssr;
 pub mod visitor;
 
 use std::io::{BufRead, BufReader};
