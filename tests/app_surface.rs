@@ -312,6 +312,7 @@ fn python_uploads_get_files_and_each_limit_is_enforced() {
     let exe =
         visitor.post_multipart("/uploads", &[("_csrf", &token)], &[("a", "a.exe", "application/x-msdownload", b"MZ")]);
     assert_eq!(exe.status, 415, "{}", exe.body);
+    assert_eq!(exe.header("connection"), Some("close"), "a refused body is not left on a reused connection");
 }
 
 #[test]

@@ -80,7 +80,7 @@ pub(super) async fn respond(
             }
             response
         }
-        Err(Refusal { error, allow }) => {
+        Err(Refusal { error, allow, close }) => {
             let error = uncompiled_cause(&state.mode, error);
             // An Inertia client shows an error as a page, not as a page object.
             let json = prefers_json || !negotiated;
@@ -99,6 +99,9 @@ pub(super) async fn respond(
             };
             if let Some(allow) = allow {
                 response.headers_mut().insert(header::ALLOW, allow);
+            }
+            if close {
+                response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
             response
         }
@@ -158,11 +161,14 @@ fn stale_version(uri: &axum::http::Uri) -> Response<Body> {
 struct Refusal {
     error: ErrorReport,
     allow: Option<HeaderValue>,
+    /// The body may be partly unread: the server closes the connection after the answer,
+    /// so it says `Connection: close` rather than let the client reuse it and find it gone.
+    close: bool,
 }
 
 impl From<ErrorReport> for Refusal {
     fn from(error: ErrorReport) -> Self {
-        Self { error, allow: None }
+        Self { error, allow: None, close: false }
     }
 }
 
@@ -185,7 +191,7 @@ async fn handle(
     if !allowed {
         let message = format!("`{}` accepts {:?}, not {method}", route.pattern, route.methods);
         let error = ErrorReport::new(ErrorKind::Request, message).with_status(StatusCode::METHOD_NOT_ALLOWED);
-        return Err(Refusal { error, allow: Some(allow_header(route)) });
+        return Err(Refusal { error, allow: Some(allow_header(route)), close: false });
     }
     let session = loaded.sessions.load(request.headers());
     let peer = request.extensions().get::<Peer>().and_then(|p| p.0);
@@ -194,9 +200,11 @@ async fn handle(
         upload: &route.options.upload,
         csrf: (route.options.csrf && csrf::is_unsafe(method)).then(|| session.csrf_token()),
     };
-    let context = request::context(request, matched.params, rules, session.clone())
-        .await
-        .map_err(|e| ErrorReport::new(ErrorKind::Request, e.to_string()).with_status(e.status()))?;
+    let context = request::context(request, matched.params, rules, session.clone()).await.map_err(|e| Refusal {
+        error: ErrorReport::new(ErrorKind::Request, e.to_string()).with_status(e.status()),
+        allow: None,
+        close: true,
+    })?;
     let reply = site.render(id, route, context, format, &url).await?;
     Ok((reply, loaded.sessions.store(&session, secure)))
 }
