@@ -211,6 +211,7 @@ fn method_not_allowed_and_redirect_free_get() {
     let r = common::post_form(&server.url("/products"), &[("a", "b")]);
     assert_eq!(r.status, 405);
     assert_eq!(r.header("allow"), Some("GET, HEAD"), "GET implies HEAD");
+    assert_eq!(r.header("connection"), Some("close"), "the unread form is not left on a reused connection");
     let r = common::post_form(&server.url("/api/products/7"), &[("a", "b")]);
     assert_eq!(r.status, 405);
     assert_eq!(r.header("allow"), Some("GET, HEAD"));

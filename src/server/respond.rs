@@ -184,14 +184,20 @@ async fn handle(
     let site = &loaded.site;
     let url = request.uri().path_and_query().map_or_else(|| request.uri().path().to_owned(), |p| p.as_str().to_owned());
     let path = request.uri().path();
-    let matched = matched.ok_or_else(|| ErrorReport::not_found(format!("no route matches `{path}`")))?;
+    // Refused before it is read, a body leaves the connection unusable.
+    let unread = has_body(request.headers());
+    let matched = matched.ok_or_else(|| Refusal {
+        error: ErrorReport::not_found(format!("no route matches `{path}`")),
+        allow: None,
+        close: unread,
+    })?;
     let route = matched.route;
     let method = request.method();
     let allowed = route.methods.contains(method) || (method == Method::HEAD && route.methods.contains(&Method::GET));
     if !allowed {
         let message = format!("`{}` accepts {:?}, not {method}", route.pattern, route.methods);
         let error = ErrorReport::new(ErrorKind::Request, message).with_status(StatusCode::METHOD_NOT_ALLOWED);
-        return Err(Refusal { error, allow: Some(allow_header(route)), close: false });
+        return Err(Refusal { error, allow: Some(allow_header(route)), close: unread });
     }
     let session = loaded.sessions.load(request.headers());
     let peer = request.extensions().get::<Peer>().and_then(|p| p.0);
@@ -207,6 +213,15 @@ async fn handle(
     })?;
     let reply = site.render(id, route, context, format, &url).await?;
     Ok((reply, loaded.sessions.store(&session, secure)))
+}
+
+/// Whether the request comes with a body (declared length above zero, or chunked).
+fn has_body(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim().parse::<u64>().map_or(true, |n| n > 0))
 }
 
 /// `Allow` for `route`: its methods, with HEAD wherever GET is.
