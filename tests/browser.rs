@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{eventually, get, repo, Redis, Server, TestApp, DEMO, FYMO};
+use common::{eventually, repo, try_get, Redis, Server, TestApp, DEMO, FYMO};
 
 /// Runs a browser script with `args`; asserts it passed `checks` checks.
 fn run_browser_script(script: &str, args: &[&std::ffi::OsStr], checks: usize) {
@@ -93,6 +93,7 @@ fn live_chat_across_two_servers_sharing_redis_in_chromium() {
     let one = Server::start(DEMO, &app, &["--engines", "1", "--python-workers", "1", "--broker", &url]);
     let two =
         Server::start(DEMO, &app, &["--engines", "1", "--python-workers", "1", "--broker", &url, "--workers", "2"]);
-    assert!(eventually(std::time::Duration::from_secs(30), || get(&two.url("/_fymo/health")).status == 200));
+    assert!(eventually(std::time::Duration::from_secs(30), || try_get(&two.url("/_fymo/health"))
+        .is_some_and(|r| r.status == 200)));
     run_browser_script("live.mjs", &[one.base.as_ref(), two.base.as_ref()], 6);
 }

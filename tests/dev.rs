@@ -16,7 +16,12 @@ fn edit(app: &TestApp, rel: &str, from: &str, to: &str) {
     let path = app.root().join(rel);
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(text.contains(from), "{rel} does not contain {from:?}");
-    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+    // Written whole, then renamed over the file, as editors save: a plain write is a
+    // truncate and a write, which a busy machine can deliver as two bursts (and a build
+    // of the empty file in between).
+    let tmp = path.with_extension("fymo-edit.tmp");
+    std::fs::write(&tmp, text.replacen(from, to, 1)).unwrap();
+    std::fs::rename(tmp, path).unwrap();
 }
 
 #[test]

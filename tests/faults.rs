@@ -14,7 +14,7 @@ fn faults_server(args: &[&str]) -> (TestApp, Server) {
 
 #[test]
 fn infinite_loop_answers_500_within_the_deadline_and_serving_continues() {
-    let (_app, server) = faults_server(&["--engines", "1", "--render-timeout-ms", "300"]);
+    let (_app, server) = faults_server(&["--engines", "1", "--render-timeout-ms", "1500"]);
     for _ in 0..2 {
         // Answered at all: the deadline interrupted the loop (the request would hang otherwise).
         let r = get(&server.url("/loop"));
@@ -132,7 +132,7 @@ fn a_template_that_overwrites_built_ins_does_not_poison_later_renders() {
 
 #[test]
 fn a_never_settling_microtask_chain_is_a_timeout() {
-    let (_app, server) = faults_server(&["--engines", "1", "--render-timeout-ms", "300"]);
+    let (_app, server) = faults_server(&["--engines", "1", "--render-timeout-ms", "1500"]);
     let r = get(&server.url("/spin"));
     assert_eq!(r.status, 500);
     server.wait_for_log("render of `spin` was interrupted");

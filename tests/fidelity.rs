@@ -135,7 +135,7 @@ fn async_renders_that_do_not_settle_in_time_are_timeouts() {
     );
     for &engine in Engine::ALL {
         let server =
-            Server::start(FYMO, &app, &["--engines", "1", "--engine", engine.name(), "--render-timeout-ms", "300"]);
+            Server::start(FYMO, &app, &["--engines", "1", "--engine", engine.name(), "--render-timeout-ms", "1500"]);
         for page in ["never", "slow"] {
             assert_eq!(get(&server.url(&format!("/{page}"))).status, 500, "{page} on {}", engine.name());
             server.wait_for_log(&format!("render of `{page}` was interrupted"));

@@ -291,7 +291,7 @@ fn pages_send_safe_default_headers() {
 
 #[test]
 fn slow_request_heads_are_cut_off_while_others_are_served() {
-    let server = server_with(&["--header-timeout-secs", "1"]);
+    let server = server_with(&["--header-timeout-secs", "3"]);
     let mut silent = connect(&server);
     let mut half = connect(&server);
     half.write_all(b"GET / HT").unwrap();
@@ -302,7 +302,7 @@ fn slow_request_heads_are_cut_off_while_others_are_served() {
 
 #[test]
 fn idle_keep_alive_connections_are_closed_after_the_keepalive_timeout() {
-    let server = server_with(&["--keepalive-timeout-secs", "1", "--header-timeout-secs", "600"]);
+    let server = server_with(&["--keepalive-timeout-secs", "3", "--header-timeout-secs", "600"]);
     let mut stream = connect(&server);
     stream.write_all(b"GET /_fymo/health HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     assert_eq!(read_response(&mut stream).unwrap().0, 200);

@@ -7,16 +7,19 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::{
-    children_of, eventually, exited, get, signal, signal_pending, state_of, Load, RawRequest, Server, TestApp, DEMO,
+    children_of, eventually, exited, get, signal, signal_pending, state_of, try_get, Load, RawRequest, Server, TestApp,
+    DEMO,
 };
 
 fn prefork(app: &TestApp, workers: &str, extra: &[&str]) -> Server {
-    let mut args = vec!["--workers", workers, "--engines", "1", "--python-workers", "1", "--graceful-timeout", "10"];
+    let mut args = vec!["--workers", workers, "--engines", "1", "--python-workers", "1", "--graceful-timeout", "30"];
     args.extend_from_slice(extra);
     let server = Server::start(DEMO, app, &args);
     let want: usize = workers.parse().unwrap();
     assert!(eventually(Duration::from_secs(30), || children_of(server.pid()).len() == want), "workers did not start");
-    assert!(eventually(Duration::from_secs(30), || get(&server.url("/_fymo/health")).status == 200));
+    assert!(
+        eventually(Duration::from_secs(30), || try_get(&server.url("/_fymo/health")).is_some_and(|r| r.status == 200))
+    );
     server
 }
 
@@ -65,7 +68,8 @@ fn sighup_under_load_fails_nothing_and_serves_the_new_build() {
     app.build();
     signal(server.pid(), "HUP");
     assert!(
-        eventually(Duration::from_secs(30), || get(&server.url("/hello")).body.contains("Reloaded hello")),
+        eventually(Duration::from_secs(30), || try_get(&server.url("/hello"))
+            .is_some_and(|r| r.body.contains("Reloaded hello"))),
         "the new build is not served"
     );
     assert!(eventually(Duration::from_secs(20), || {
@@ -93,7 +97,7 @@ fn sigterm_answers_every_connection_that_reached_the_backlog_then_exits_zero() {
     // Workers frozen: these stay in the accept queue, unaccepted, until after the TERM.
     let workers = children_of(server.pid());
     workers.iter().for_each(|&pid| signal(pid, "STOP"));
-    assert!(eventually(Duration::from_secs(10), || workers.iter().all(|&pid| state_of(pid) == Some('T'))));
+    assert!(eventually(Duration::from_secs(30), || workers.iter().all(|&pid| state_of(pid) == Some('T'))));
     let mut queued: Vec<_> = (0..40).map(|_| connect("/hello?name=queued")).collect();
     queued.iter_mut().for_each(RawRequest::send);
     // Queued too, but the request is written only after the TERM: the workers wait for it
@@ -102,7 +106,7 @@ fn sigterm_answers_every_connection_that_reached_the_backlog_then_exits_zero() {
     signal(server.pid(), "TERM");
     // The master has closed its copy of the socket and passed the TERM on: the workers
     // find it pending, with the queue full, when they resume.
-    assert!(eventually(Duration::from_secs(10), || workers.iter().all(|&pid| signal_pending(pid, 15))));
+    assert!(eventually(Duration::from_secs(30), || workers.iter().all(|&pid| signal_pending(pid, 15))));
     workers.iter().for_each(|&pid| signal(pid, "CONT"));
     late.iter_mut().for_each(RawRequest::send);
     let answer = |what: &str, i: usize, request: RawRequest| {
@@ -116,7 +120,7 @@ fn sigterm_answers_every_connection_that_reached_the_backlog_then_exits_zero() {
     for (i, request) in queued.into_iter().enumerate() {
         assert!(answer("queued", i, request).contains("Hello, <span id=\"name\">queued</span>!"));
     }
-    assert_eq!(server.wait_exit(Duration::from_secs(15)), Some(0), "master exit code");
+    assert_eq!(server.wait_exit(Duration::from_secs(45)), Some(0), "master exit code");
     let addr = server.base.trim_start_matches("http://");
     assert!(std::net::TcpStream::connect(addr).is_err(), "nothing listens after the stop");
 }
@@ -206,7 +210,7 @@ fn a_worker_that_cannot_boot_stops_the_master() {
 #[test]
 fn a_worker_that_stops_heartbeating_is_killed_and_replaced() {
     let app = built_demo();
-    let server = prefork(&app, "2", &["--timeout", "2"]);
+    let server = prefork(&app, "2", &["--timeout", "5"]);
     // Only a worker that has booted (sent a heartbeat) is held to the timeout.
     server.wait_for_log("worker ready");
     server.wait_for_log("worker ready");
@@ -233,7 +237,11 @@ fn a_reload_that_cannot_boot_keeps_the_running_workers() {
     signal(server.pid(), "HUP");
     server.wait_for_log("reload failed");
     load.wait_served(10);
-    assert_eq!(children_of(server.pid()), old, "the old workers keep serving");
+    assert!(
+        eventually(Duration::from_secs(20), || children_of(server.pid()) == old),
+        "the old workers keep serving: {:?}",
+        children_of(server.pid())
+    );
     let report = load.finish();
     assert!(report.failures.is_empty() && report.ok > 10, "{report:?}");
     // A later, fixed reload goes through.

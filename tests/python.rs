@@ -109,7 +109,7 @@ fn response_helpers_redirect_status_and_not_found() {
 /// and the next request is served.
 #[test]
 fn faults_are_contained_and_the_next_request_succeeds() {
-    let (_app, server) = start_with_timeout(&["--python-workers", "1"], "1500");
+    let (_app, server) = start_with_timeout(&["--python-workers", "1"], "5000");
     let cases = [
         ("/faults/raises", 500, "ValueError: the controller raised on purpose"),
         ("/faults/sys_exit", 500, "SystemExit: 3"),

@@ -7,7 +7,7 @@
 // usage: node tests/browser/dev.mjs BASE_URL APP_DIR
 import assert from 'node:assert/strict';
 import { checks, launch } from './harness.mjs';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const [base, appDir] = process.argv.slice(2);
@@ -20,7 +20,10 @@ function edit(rel, from, to) {
 	const file = path.join(appDir, rel);
 	const text = readFileSync(file, 'utf8');
 	assert.ok(text.includes(from), `${rel} contains ${from}`);
-	writeFileSync(file, text.replace(from, to));
+	// Whole, then renamed over the file (as editors save): a plain write can reach the
+	// watcher as two bursts on a busy machine, with a build of the empty file between.
+	writeFileSync(`${file}.tmp`, text.replace(from, to));
+	renameSync(`${file}.tmp`, file);
 }
 
 /** Opens `url` and waits until the dev client's event stream is connected. */

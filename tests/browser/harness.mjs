@@ -4,6 +4,13 @@
 import { chromium } from 'playwright-core';
 import assert from 'node:assert/strict';
 
+// A wedged browser fails the script instead of hanging the test run.
+const SCRIPT_LIMIT_MS = 10 * 60 * 1000;
+setTimeout(() => {
+	console.log(`not ok - the script did not finish within ${SCRIPT_LIMIT_MS / 60000} minutes`);
+	process.exit(1);
+}, SCRIPT_LIMIT_MS).unref();
+
 export function launch() {
 	return chromium.launch({
 		executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',

@@ -274,6 +274,15 @@ pub fn get(url: &str) -> Reply {
     get_with(url, &[])
 }
 
+/// GET, or `None` on a transport error: for polling in [`eventually`], where a reset
+/// connection means "not yet", not a failed test.
+pub fn try_get(url: &str) -> Option<Reply> {
+    match agent().get(url).call() {
+        Err(ureq::Error::Transport(_)) => None,
+        other => Some(reply(other)),
+    }
+}
+
 /// POST `body` as `content_type`.
 pub fn post_body(url: &str, content_type: &str, body: &str) -> Reply {
     reply(agent().post(url).set("Content-Type", content_type).send_string(body))
@@ -546,25 +555,41 @@ pub struct Redis {
 }
 
 impl Redis {
+    /// Starts one; the port is free when picked, but another process may take it before
+    /// Redis binds it, so a Redis that exits is started again on another port.
     pub fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let dir = tempfile::tempdir().unwrap();
-        let child = std::process::Command::new("/usr/bin/redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .current_dir(dir.path())
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server (apt-get install redis-server)");
-        assert!(
-            eventually(Duration::from_secs(20), || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()),
-            "redis did not start"
-        );
-        Self { child, port, _dir: dir }
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let dir = tempfile::tempdir().unwrap();
+            let mut child = std::process::Command::new("/usr/bin/redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+                .current_dir(dir.path())
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("redis-server (apt-get install redis-server)");
+            let exited = |child: &mut std::process::Child| child.try_wait().ok().flatten().is_some();
+            eventually(Duration::from_secs(20), || exited(&mut child) || pong(port));
+            if !exited(&mut child) && pong(port) {
+                return Self { child, port, _dir: dir };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("redis did not start");
     }
 
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
+}
+
+/// Whether Redis answers `PING` on `port` (not just anything accepting connections).
+fn pong(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut answer = [0u8; 7];
+    stream.write_all(b"PING\r\n").is_ok() && stream.read_exact(&mut answer).is_ok() && &answer == b"+PONG\r\n"
 }
 
 impl Drop for Redis {
