@@ -184,14 +184,21 @@ fn page_object(html: &str) -> serde_json::Value {
 fn hostile_props_cannot_close_the_script_and_round_trip() {
     let server = server();
     let hostile = "</script><script>alert(1)</script>";
-    let url = format!("{}?name={}", server.url("/hello"), urlencode(&format!("{hostile}\u{2028}x\u{2029}")));
-    let r = get(&url);
-    assert_eq!(r.status, 200);
-    assert!(!r.body.contains("<script>alert(1)"), "no injected script");
-    assert_eq!(r.body.matches("</script>").count(), 1, "only the module script closes");
-    let v = page_object(&r.body);
-    assert_eq!(v["props"]["name"], format!("{hostile}\u{2028}x\u{2029}"), "round-trips exactly");
-    assert!(r.body.contains("&lt;/script>&lt;script>alert(1)&lt;/script>"), "escaped in the HTML too");
+    let name = format!("{hostile}\u{2028}x\u{2029} é \u{1F600} \\u003c \"&amp;");
+    // From a Rust controller (props built as a value) and from a Python one (props
+    // passed through as the JSON text the worker wrote).
+    for url in [
+        format!("{}?name={}", server.url("/hello"), urlencode(&name)),
+        server.url(&format!("/greet/{}", urlencode(&name))),
+    ] {
+        let r = get(&url);
+        assert_eq!(r.status, 200, "{url}");
+        assert!(!r.body.contains("<script>alert(1)"), "no injected script: {url}");
+        assert_eq!(r.body.matches("</script>").count(), 1, "only the module script closes: {url}");
+        let v = page_object(&r.body);
+        assert_eq!(v["props"]["name"], name, "round-trips exactly: {url}");
+        assert!(r.body.contains("&lt;/script>&lt;script>alert(1)&lt;/script>"), "escaped in the HTML too: {url}");
+    }
 }
 
 #[test]

@@ -239,8 +239,9 @@ fn a_reload_that_cannot_boot_keeps_the_running_workers() {
     load.wait_served(10);
     assert!(
         eventually(Duration::from_secs(20), || children_of(server.pid()) == old),
-        "the old workers keep serving: {:?}",
-        children_of(server.pid())
+        "the old workers {old:?} keep serving, not {:?}; the master's log:\n{}",
+        children_of(server.pid()),
+        server.drain_log().join("\n")
     );
     let report = load.finish();
     assert!(report.failures.is_empty() && report.ok > 10, "{report:?}");

@@ -2,6 +2,7 @@
 //! status, not-found). Rust controllers are registered on the [`crate::App`] builder.
 
 mod context;
+mod json_props;
 mod outcome;
 pub(crate) mod python;
 mod registry;
@@ -9,6 +10,7 @@ mod session;
 mod upload;
 
 pub use context::RequestContext;
+pub use json_props::JsonProps;
 pub use outcome::{Answer, ControllerError, Outcome};
 pub(crate) use registry::{BoxFuture, Language};
 pub use registry::{Controller, Registry};

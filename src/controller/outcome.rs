@@ -5,6 +5,8 @@ use cookie::Cookie;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::JsonProps;
+
 /// A controller's answer: what to do ([`Answer`]) plus any response headers and cookies.
 ///
 /// # Examples
@@ -33,6 +35,9 @@ pub enum Answer {
     Props(Value),
     /// Render the page with these props and this status.
     Status(StatusCode, Value),
+    /// Render the page with props that are JSON text already, and this status: passed
+    /// through unparsed (a Python controller's props arrive this way).
+    Json(StatusCode, JsonProps),
     /// Redirect (303 See Other by default, right after a POST).
     Redirect {
         /// Target URL.

@@ -345,7 +345,7 @@ async fn call(
         let look = RequestContext { method: Method::GET, action: None, json: None, ..context.clone() };
         match guard.call(look).await.map(|o| o.into_parts().0) {
             Ok(Answer::Props(_)) => {}
-            Ok(Answer::Status(status, _)) if status.is_success() => {}
+            Ok(Answer::Status(status, _) | Answer::Json(status, _)) if status.is_success() => {}
             Ok(Answer::Redirect { location, .. }) => return Err(json!({ "redirect": location })),
             Ok(_) => return Err(json!("the page's layout refused the call")),
             Err(e) => {
@@ -364,6 +364,8 @@ async fn call(
             Answer::Props(props) => Ok(props),
             Answer::Status(status, props) if status.is_success() => Ok(props),
             Answer::Status(status, props) => Err(json!({ "status": status.as_u16(), "props": props })),
+            Answer::Json(status, props) if status.is_success() => Ok(props.to_value()),
+            Answer::Json(status, props) => Err(json!({ "status": status.as_u16(), "props": props.to_value() })),
             Answer::Redirect { location, .. } => Ok(json!({ "redirect": location })),
             Answer::NotFound => Err(json!("not found")),
         },

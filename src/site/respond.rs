@@ -10,7 +10,7 @@ use super::cache::{self, Marks, RenderCache};
 use super::page::RenderError;
 use super::page_object::Partial;
 use super::{ErrorKind, ErrorReport, Site};
-use crate::controller::{Answer, ControllerError, Outcome, RequestContext};
+use crate::controller::{Answer, ControllerError, JsonProps, Outcome, RequestContext};
 use crate::live::{sign_topics, valid_topic, Live};
 use crate::router::Route;
 
@@ -133,7 +133,7 @@ impl Site {
                             Taken::Done(status, body) => return Ok(extra.reply(status, body)),
                         }
                     }
-                    None => serde_json::json!({}),
+                    None => Props::Value(serde_json::json!({})),
                 };
                 layouts.push((layout.as_str(), props));
             }
@@ -157,7 +157,7 @@ impl Site {
             Taken::Done(status, body) => return Ok(extra.reply(status, body)),
         };
         let Some(page) = route.page.as_deref() else {
-            return Ok(extra.reply(status, ReplyBody::Json(json_text(&props))));
+            return Ok(extra.reply(status, ReplyBody::Json(props.into_json())));
         };
         // Every page and layout gets `fymo`: the token its forms send back (a placeholder
         // in a page rendered for the cache), the flash, and a live page's topics, their
@@ -168,17 +168,22 @@ impl Site {
             let sig = sign_topics(&self.options.secret, positions.keys().map(String::as_str));
             shared["live"] = serde_json::json!({ "topics": positions, "sig": sig });
         }
-        let mut props = with_shared(props, &shared);
         let parts: Vec<LayoutPart<'_>> = layouts
             .into_iter()
-            .map(|(component, props)| LayoutPart { component, props_json: json_text(&with_shared(props, &shared)) })
+            .map(|(component, props)| LayoutPart { component, props_json: props.into_json_with_shared(&shared) })
             .collect();
+        let props_json = match &format {
+            Format::Inertia(Some(partial)) => {
+                let mut props = props.into_value();
+                add_shared(&mut props, &shared);
+                partial.filter(page, &mut props);
+                json_text(&props)
+            }
+            _ => props.into_json_with_shared(&shared),
+        };
         match format {
             Format::Data | Format::Inertia(_) => {
-                if let Format::Inertia(Some(partial)) = &format {
-                    partial.filter(page, &mut props);
-                }
-                let data = self.page_object(page, &parts, &json_text(&props), url);
+                let data = self.page_object(page, &parts, &props_json, url);
                 Ok(extra.reply(status, ReplyBody::Page(data)))
             }
             Format::Html => {
@@ -188,7 +193,7 @@ impl Site {
                     _ => nonce.as_deref(),
                 };
                 let html = self
-                    .render_page(page, &parts, json_text(&props), route.options.isolate, url, rendering_nonce)
+                    .render_page(page, &parts, props_json, route.options.isolate, url, rendering_nonce)
                     .await
                     .map_err(|e| render_failure(request_id, page, e))?;
                 let html = match (cached, marks) {
@@ -285,19 +290,55 @@ pub(crate) struct LayoutPart<'a> {
     pub(crate) props_json: String,
 }
 
-/// `props` with the shared `fymo` prop (CSRF token, flash), as every page and layout
-/// gets it (Inertia apps get shared props the same way).
-fn with_shared(mut props: Value, shared: &Value) -> Value {
+/// The prop every page and layout gets (CSRF token, flash, live topics), as Inertia apps
+/// get shared props; a controller's own prop of that name wins.
+const SHARED: &str = "fymo";
+
+/// Adds the shared prop to `props`, unless the controller set its own.
+fn add_shared(props: &mut Value, shared: &Value) {
     if let Some(object) = props.as_object_mut() {
-        object.entry("fymo").or_insert_with(|| shared.clone());
+        object.entry(SHARED).or_insert_with(|| shared.clone());
     }
-    props
+}
+
+/// A controller's props as it gave them: built in Rust, or JSON text that is passed
+/// through without being parsed.
+enum Props {
+    Value(Value),
+    Json(JsonProps),
+}
+
+impl Props {
+    fn into_json(self) -> String {
+        match self {
+            Self::Value(value) => json_text(&value),
+            Self::Json(json) => json.into_string(),
+        }
+    }
+
+    /// As JSON, with the shared prop.
+    fn into_json_with_shared(self, shared: &Value) -> String {
+        match self {
+            Self::Value(mut value) => {
+                add_shared(&mut value, shared);
+                json_text(&value)
+            }
+            Self::Json(json) => json.into_json_with(SHARED, shared),
+        }
+    }
+
+    fn into_value(self) -> Value {
+        match self {
+            Self::Value(value) => value,
+            Self::Json(json) => json.to_value(),
+        }
+    }
 }
 
 /// What one controller's outcome leaves for the page.
 enum Taken {
     /// Render with this status and these props.
-    Props(StatusCode, Value),
+    Props(StatusCode, Props),
     /// The answer is this, whatever the other controllers say.
     Done(StatusCode, ReplyBody),
 }
@@ -319,8 +360,9 @@ impl Extra {
         self.cookies.extend(cookies);
         self.topics.extend(topics);
         Ok(match answer {
-            Answer::Props(props) => Taken::Props(StatusCode::OK, props),
-            Answer::Status(status, props) => Taken::Props(status, props),
+            Answer::Props(props) => Taken::Props(StatusCode::OK, Props::Value(props)),
+            Answer::Status(status, props) => Taken::Props(status, Props::Value(props)),
+            Answer::Json(status, props) => Taken::Props(status, Props::Json(props)),
             Answer::Redirect { location, status } => {
                 Taken::Done(status, ReplyBody::Redirect(redirect(controller, request_id, &location, status)?))
             }

@@ -23,9 +23,35 @@ pub(crate) struct Reply {
     pub(crate) id: u64,
     pub(crate) ok: bool,
     #[serde(default)]
-    pub(crate) result: Option<serde_json::Value>,
+    pub(crate) result: Option<ReplyResult>,
     #[serde(default)]
     pub(crate) error: Option<ReplyError>,
+}
+
+/// What a controller answered (`fymo_worker.answer`), with the session operations.
+/// Each part is read loosely (a wrong type is the controller's error, reported by
+/// [`super::PythonController`], not a protocol failure).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ReplyResult {
+    /// `props`, `status`, `redirect`, `not_found` or `entries`.
+    #[serde(default)]
+    pub(crate) kind: Option<serde_json::Value>,
+    /// Kept as text: they go to the page as they are.
+    #[serde(default)]
+    pub(crate) props: Option<Box<serde_json::value::RawValue>>,
+    #[serde(default)]
+    pub(crate) status: Option<serde_json::Value>,
+    #[serde(default)]
+    pub(crate) location: Option<serde_json::Value>,
+    #[serde(default)]
+    pub(crate) headers: Option<serde_json::Value>,
+    #[serde(default)]
+    pub(crate) cookies: Option<serde_json::Value>,
+    /// Session data, flash, rotation, live topics and publishes.
+    #[serde(default)]
+    pub(crate) session: Option<serde_json::Value>,
+    #[serde(default)]
+    pub(crate) entries: Option<serde_json::Value>,
 }
 
 /// A controller-level failure reported by the worker.
