@@ -3,7 +3,7 @@
 // page with Node's own svelte/server render(), producing the same document Fymo does,
 // byte for byte but for the per-response CSP nonce and CSRF token (which it makes the same
 // way: 16 and 32 random bytes as hex): the shell, CSS and modulepreload links from the
-// build's manifest.json, Svelte's head, the body inside `<div id="__fymo" data-page="…">`
+// build's manifest.json, Svelte's head, the body inside `<div id="__fymo" data-page='…'>`
 // (Inertia's page object, HTML-escaped) and the module script. Templates compile on
 // import through the same module hooks the differential test uses; no Fymo code runs.
 // No sessions and no cache: it is the cost of rendering and assembling the page.
@@ -63,7 +63,8 @@ const product = (id) => ({
 	description: `Product ${id} is a fine <thing> & worth every cent.`
 });
 
-const escapeHtml = (text) => text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+// For the single-quoted data-page attribute, as Fymo writes it.
+const escapeAttr = (text) => text.replace(/[&'<>]/g, (c) => ({ '&': '&amp;', "'": '&#39;', '<': '&lt;', '>': '&gt;' })[c]);
 
 const server = http.createServer((req, res) => {
 	const url = new URL(req.url, 'http://localhost');
@@ -89,7 +90,7 @@ const server = http.createServer((req, res) => {
 	const html =
 		`<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n` +
 		`<style nonce="${nonce}">#__fymo{display:contents}</style>\n${links}${head}\n</head>\n<body>\n` +
-		`<div id="__fymo" data-page="${escapeHtml(page)}">${body}</div>\n${script(nonce)}\n</body>\n</html>\n`;
+		`<div id="__fymo" data-page='${escapeAttr(page)}'>${body}</div>\n${script(nonce)}\n</body>\n</html>\n`;
 	res.writeHead(200, {
 		'content-type': 'text/html; charset=utf-8',
 		'content-security-policy': `script-src 'self' 'nonce-${nonce}'; style-src 'self' 'nonce-${nonce}'`

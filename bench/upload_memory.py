@@ -36,7 +36,7 @@ def session(port):
     """A session cookie and its CSRF token, from the upload page."""
     response = urllib.request.urlopen(f"http://127.0.0.1:{port}/upload")
     cookie = response.headers["Set-Cookie"].split(";")[0]
-    body = response.read().decode().replace("&quot;", '"')
+    body = response.read().decode()
     token = body.split('"csrf":"')[1].split('"')[0]
     return cookie, token
 

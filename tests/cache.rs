@@ -49,7 +49,7 @@ fn a_cached_page_is_shared_but_carries_each_visitors_token_and_a_fresh_nonce() {
     // Each visitor (a new session each) gets its own CSRF token in the cached page.
     let (t1, t2) = (attr(&first.body, "value"), attr(&second.body, "value"));
     assert!(t1.len() == 64 && t2.len() == 64 && t1 != t2, "{t1} {t2}");
-    assert!(first.body.contains(&format!("&quot;csrf&quot;:&quot;{t1}&quot;")), "the page object too");
+    assert!(first.body.contains(&format!("\"csrf\":\"{t1}\"")), "the page object too");
     // A fresh nonce per response, matching its own CSP header.
     let (n1, n2) = (attr(&first.body, "nonce"), attr(&second.body, "nonce"));
     assert_ne!(n1, n2);

@@ -123,7 +123,7 @@ fn a_template_that_overwrites_built_ins_does_not_poison_later_renders() {
         // page object carries a per-visitor CSRF token).
         let rendered = |body: &str| {
             let start = body.find("<div id=\"__fymo\"").unwrap();
-            let inner = start + body[start..].find("\">").unwrap() + 2;
+            let inner = start + body[start..].find("'>").unwrap() + 2;
             body[inner..inner + body[inner..].find("</div>").unwrap()].to_owned()
         };
         assert_eq!(rendered(&after.body), rendered(&before.body), "renders as before the poisoning");

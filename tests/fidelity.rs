@@ -159,17 +159,15 @@ fn cut(page: &str) -> Rendered {
     {
         head = &head[head.find('\n').unwrap() + 1..];
     }
-    let target = page.split("<div id=\"__fymo\" data-page=\"").nth(1).unwrap();
-    let body = &target[target.find("\">").unwrap() + 2..];
+    let target = page.split("<div id=\"__fymo\" data-page='").nth(1).unwrap();
+    let body = &target[target.find("'>").unwrap() + 2..];
     let body = body.rsplit_once("</div>\n<script type=\"module\"").unwrap().0;
     Rendered { head: head.to_owned(), body: body.to_owned() }
 }
 
 /// The props a page was served with, from its page object (`data-page`).
 fn served_props(page: &str) -> serde_json::Value {
-    let attribute = page.split("data-page=\"").nth(1).unwrap().split('"').next().unwrap();
-    let json = attribute.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
-    serde_json::from_str::<serde_json::Value>(&json).unwrap()["props"].clone()
+    common::page_object(page)["props"].clone()
 }
 
 #[test]

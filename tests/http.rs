@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{closed_by_server, connect, get, get_with, read_response, Server, TestApp, DEMO};
+use common::{closed_by_server, connect, get, get_with, page_object, read_response, Server, TestApp, DEMO};
 use std::io::Write;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -38,7 +38,7 @@ fn home_page_is_a_complete_document() {
     assert!(html.contains("<title>Fymo demo</title>"), "svelte:head output in head");
     let head_end = html.find("</head>").unwrap();
     assert!(html[..head_end].contains("<title>Fymo demo</title>"));
-    assert!(html.contains("<div id=\"__fymo\" data-page=\""));
+    assert!(html.contains("<div id=\"__fymo\" data-page='"));
     assert!(html.contains("<li>Svelte 5 SSR in QuickJS</li>"));
     assert!(html.contains("<footer class=\"svelte-"), "layout wraps the page");
     let page = page_object(html);
@@ -170,14 +170,6 @@ fn accept_json_returns_navigation_data() {
     assert_eq!(v["props"]["product"]["id"], 3);
     assert_eq!(v["url"], "/products/3");
     assert!(v["version"].as_str().unwrap().len() >= 8);
-}
-
-/// The page object in the hydration target's `data-page` attribute.
-fn page_object(html: &str) -> serde_json::Value {
-    let attribute = html.split("data-page=\"").nth(1).expect("data-page").split('"').next().unwrap();
-    assert!(!attribute.contains('<') && !attribute.contains('>'), "escaped: {attribute}");
-    let json = attribute.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
-    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
 }
 
 #[test]

@@ -3,20 +3,13 @@
 mod common;
 
 use common::visitor::{csrf_of, Visitor};
-use common::{get, get_with, Server, TestApp, DEMO};
+use common::{get, get_with, page_object, Server, TestApp, DEMO};
 
 fn demo() -> (TestApp, Server) {
     let app = TestApp::demo();
     app.build();
     let server = Server::start(DEMO, &app, &["--engines", "1", "--python-workers", "1"]);
     (app, server)
-}
-
-/// The page object in the hydration target's `data-page` attribute.
-fn page_object(html: &str) -> serde_json::Value {
-    let attribute = html.split("data-page=\"").nth(1).expect("data-page").split('"').next().unwrap();
-    let json = attribute.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
-    serde_json::from_str(&json).unwrap()
 }
 
 #[test]

@@ -261,6 +261,15 @@ fn reply(result: Result<ureq::Response, ureq::Error>) -> Reply {
     Reply { status, headers, body: response.into_string().unwrap_or_default() }
 }
 
+/// The page object in a page's hydration target (its single-quoted `data-page`
+/// attribute), decoded.
+pub fn page_object(html: &str) -> serde_json::Value {
+    let attribute = html.split("data-page='").nth(1).expect("data-page").split('\'').next().unwrap();
+    assert!(!attribute.contains('<') && !attribute.contains('>'), "escaped: {attribute}");
+    let json = attribute.replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
+}
+
 /// GET with extra headers.
 pub fn get_with(url: &str, headers: &[(&str, &str)]) -> Reply {
     let mut req = agent().get(url);
