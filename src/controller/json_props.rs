@@ -8,8 +8,9 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 /// Props that are already JSON text: a JSON object, checked once and then handed to the
-/// page as it is. A Python controller's props arrive this way: parsing a 1,000-item
-/// reply into a [`Value`] and writing it out again cost more than rendering the page.
+/// page as it is. [`crate::Outcome::props`] writes them so, and a Python controller's
+/// arrive so: building a 1,000-item page's props as a [`Value`] (or parsing them into
+/// one) and writing them out again cost more than rendering the page.
 ///
 /// # Examples
 /// ```
