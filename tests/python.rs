@@ -69,24 +69,57 @@ fn python_page_renders_with_its_props() {
     assert!(r.body.contains("<h1 id=\"name\">Hi Grace from Python</h1>"), "{}", r.body);
 }
 
+/// The same values come out whether the worker writes them with orjson (where it is
+/// installed) or with the standard library (`FYMO_PYTHON_JSON=stdlib`).
 #[test]
-fn non_json_values_are_converted_by_the_documented_rules() {
-    let (_app, server) = start(&[]);
-    let v = json_of(&get(&server.url("/convert")));
-    assert_eq!(
-        v,
-        json!({
-            "when": "2024-05-06T07:08:09+00:00",
-            "day": "2024-05-06",
-            "price": "19.99",
-            "tags": ["a", "b", "c"],
-            "point": {"x": 1, "y": 2},
-            "pair": [1, "two"],
-            "color": "red",
-            "id": "12345678-1234-5678-1234-567812345678",
-            "counts": {"1": "one"},
-        })
-    );
+fn non_json_values_are_converted_by_the_documented_rules_by_either_encoder() {
+    let app = TestApp::fixture("python");
+    app.build();
+    let args = ["--engines", "1", "--python-workers", "1"];
+    let fast = Server::start(FYMO, &app, &args);
+    let stdlib = Server::start_configured(FYMO, &app, "serve", &args, |c| {
+        c.env("FYMO_PYTHON_JSON", "stdlib");
+    });
+    for server in [&fast, &stdlib] {
+        let v = json_of(&get(&server.url("/convert")));
+        assert_eq!(
+            v,
+            json!({
+                "when": "2024-05-06T07:08:09+00:00",
+                "day": "2024-05-06",
+                "price": "19.99",
+                "tags": ["a", "b", "c"],
+                "point": {"x": 1, "y": 2},
+                "pair": [1, "two"],
+                "color": "red",
+                "id": "12345678-1234-5678-1234-567812345678",
+                "text": "é 😀 \u{2028} </script> 'quoted' \"double\"",
+                "time": "07:08:09.000123",
+                "naive": "2024-05-06T07:08:09.000500",
+                "frozen": [1, 2, 3],
+                "mixed": v["mixed"].clone(), // a set that does not sort: either order
+                "nested": {"list": [{"x": 3, "y": 4}, "red", null, true, 1.5, -0.0]},
+            }),
+            "{}",
+            server.base
+        );
+        assert_eq!(v["mixed"].as_array().map(Vec::len), Some(2));
+        let edge = json_of(&get(&server.url("/convert?edge=1")));
+        assert_eq!(
+            edge,
+            json!({
+                "nan": null,
+                "inf": [null, null],
+                "keys": {"2": "int", "1.5": "float", "true": "bool", "null": "none"},
+                "big": 1_180_591_620_717_411_303_424_f64,
+            }),
+            "{}",
+            server.base
+        );
+        // Past orjson's 255 levels (and serde_json's 128, so read as text).
+        let deep = get(&server.url("/convert?deep=300")).body;
+        assert_eq!(deep, format!("{{\"deep\":{}{}}}", "[".repeat(301), "]".repeat(301)), "{}", server.base);
+    }
 }
 
 #[test]
