@@ -231,6 +231,8 @@ fn a_worker_that_stops_heartbeating_is_killed_and_replaced() {
 fn a_reload_that_cannot_boot_keeps_the_running_workers() {
     let app = built_demo();
     let server = prefork(&app, "2", &[]);
+    server.wait_for_log("worker ready");
+    server.wait_for_log("worker ready");
     let old = children_of(server.pid());
     app.write("templates/app.html", "<html>no placeholders</html>");
     let load = Load::start(&server.url("/hello?name=steady"), 2);

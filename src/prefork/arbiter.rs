@@ -301,9 +301,12 @@ impl Arbiter {
         if !boot_failed {
             return None;
         }
-        // A reload whose new app does not boot: keep serving with the workers that run.
-        let serving = self.workers.iter().filter(|w| w.booted && w.stopping.is_none()).map(|w| w.generation).max();
-        if let Some(generation) = serving.filter(|g| *g != self.generation) {
+        // A reload whose new app does not boot: keep serving with the workers that run
+        // (an older generation's, booted or still booting: the old app booted before).
+        let current = self.generation;
+        let serving =
+            self.workers.iter().filter(|w| w.generation < current && w.stopping.is_none()).map(|w| w.generation).max();
+        if let Some(generation) = serving {
             tracing::error!(target: "fymo::arbiter", "reload failed: the new workers cannot boot the app (see above); keeping the running ones");
             self.generation = generation;
             for worker in self.workers.iter_mut().filter(|w| w.generation > generation && w.stopping.is_none()) {
