@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use super::respond::LayoutPart;
+use super::respond::{LayoutPart, SHARED};
 use super::Site;
 use crate::document::ASSET_PREFIX;
 
@@ -21,15 +21,12 @@ pub(crate) struct Partial {
     pub(crate) except: Vec<String>,
 }
 
-/// Props a partial reload always gets: the CSRF token and flash.
-const ALWAYS: &str = "fymo";
-
 impl Partial {
     /// Keeps the props the client asked for, when it asked about this `component`.
     pub(crate) fn filter(&self, component: &str, props: &mut Value) {
         let Some(object) = props.as_object_mut().filter(|_| self.component == component) else { return };
         object.retain(|key, _| {
-            key == ALWAYS
+            key == SHARED // a partial reload always gets the CSRF token and flash
                 || (self.only.as_ref().is_none_or(|only| only.iter().any(|k| k == key))
                     && !self.except.iter().any(|k| k == key))
         });

@@ -292,7 +292,7 @@ pub(crate) struct LayoutPart<'a> {
 
 /// The prop every page and layout gets (CSRF token, flash, live topics), as Inertia apps
 /// get shared props; a controller's own prop of that name wins.
-const SHARED: &str = "fymo";
+pub(crate) const SHARED: &str = "fymo";
 
 /// Adds the shared prop to `props`, unless the controller set its own.
 fn add_shared(props: &mut Value, shared: &Value) {
