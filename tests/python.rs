@@ -132,6 +132,8 @@ fn response_helpers_redirect_status_and_not_found() {
     assert_eq!(r.status, 418);
     assert_eq!(json_of(&r), json!({"teapot": true}));
     assert_eq!(get(&server.url("/respond/missing")).status, 404);
+    assert_eq!(get(&server.url("/respond/list")).status, 500);
+    server.wait_for_log("props must be a JSON object");
     let evil = post_form(&server.url("/respond/evil"), &[]);
     assert_eq!(evil.status, 500, "a header-splitting location is refused");
     assert!(evil.header("set-cookie").is_none());

@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 use axum::http::{Method, StatusCode};
 use cookie::{Cookie, SameSite};
-use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::pool::PythonPool;
@@ -81,7 +80,9 @@ impl Controller for PythonController {
                 });
             }
             let mut result = reply.result.unwrap_or_default();
-            let props = result.props.take();
+            // Moved, not copied: at 1,000 products they are most of the reply.
+            let props =
+                result.props.take().map(JsonProps::from_raw).transpose().map_err(|e| failed(e.to_string(), None))?;
             let mut outcome = outcome(&result, props).ok_or_else(|| {
                 failed(format!("the worker sent a result Fymo does not understand: {result:?}"), None)
             })?;
@@ -100,19 +101,15 @@ impl Controller for PythonController {
 
 /// The outcome a worker's `result` describes; `props` (JSON text, passed on unparsed)
 /// were taken out of it.
-fn outcome(result: &ReplyResult, props: Option<Box<RawValue>>) -> Option<Outcome> {
-    // Moved, not copied: at 1,000 products they are most of the reply.
-    let props = || match props {
-        Some(raw) => JsonProps::from_raw(raw).ok(),
-        None => Some(JsonProps::new("{}".to_owned()).expect("an empty object")),
-    };
+fn outcome(result: &ReplyResult, props: Option<JsonProps>) -> Option<Outcome> {
+    let props = || props.unwrap_or_else(|| JsonProps::new("{}".to_owned()).expect("an empty object"));
     let status = || {
         let code = result.status.as_ref()?.as_u64()?;
         StatusCode::from_u16(u16::try_from(code).ok()?).ok()
     };
     let answer = match result.kind.as_ref()?.as_str()? {
-        "props" => Answer::Json(StatusCode::OK, props()?),
-        "status" => Answer::Json(status()?, props()?),
+        "props" => Answer::Json(StatusCode::OK, props()),
+        "status" => Answer::Json(status()?, props()),
         "redirect" => Answer::Redirect { location: result.location.as_ref()?.as_str()?.to_owned(), status: status()? },
         "not_found" => Answer::NotFound,
         _ => return None,

@@ -9,6 +9,8 @@ def get_context(request):
         return status(418, {"teapot": True})
     if kind == "missing":
         return not_found()
+    if kind == "list":
+        return status(200, [1, 2])  # props must be an object
     return {"kind": kind}
 
 
