@@ -53,8 +53,12 @@ impl JsonProps {
     }
 
     /// Parsed, for the few uses that need to look inside (a partial reload's filter).
-    pub fn to_value(&self) -> Value {
-        serde_json::from_str(self.0.get()).expect("checked JSON parses")
+    ///
+    /// # Errors
+    /// When the object nests deeper than serde_json reads (128 levels): checked props
+    /// are JSON, but the check does not limit depth.
+    pub fn to_value(&self) -> Result<Value, serde_json::Error> {
+        serde_json::from_str(self.0.get())
     }
 
     /// Whether the object has `key` at its top level.
@@ -115,6 +119,9 @@ mod tests {
         for text in ["[]", "1", "\"x\"", "null", "{", "{} {}"] {
             assert!(JsonProps::new(text.into()).is_err(), "{text}");
         }
-        assert_eq!(JsonProps::new(r#" {"a":1}"#.into()).unwrap().to_value(), serde_json::json!({ "a": 1 }));
+        assert_eq!(JsonProps::new(r#" {"a":1}"#.into()).unwrap().to_value().unwrap(), serde_json::json!({ "a": 1 }));
+        let deep = format!("{{\"a\":{}{}}}", "[".repeat(200), "]".repeat(200));
+        let props = JsonProps::new(deep).expect("deep JSON is JSON");
+        assert!(props.to_value().is_err(), "too deep to parse into a Value: an error, not a panic");
     }
 }

@@ -364,8 +364,14 @@ async fn call(
             Answer::Props(props) => Ok(props),
             Answer::Status(status, props) if status.is_success() => Ok(props),
             Answer::Status(status, props) => Err(json!({ "status": status.as_u16(), "props": props })),
-            Answer::Json(status, props) if status.is_success() => Ok(props.to_value()),
-            Answer::Json(status, props) => Err(json!({ "status": status.as_u16(), "props": props.to_value() })),
+            Answer::Json(status, props) => match props.to_value() {
+                Ok(props) if status.is_success() => Ok(props),
+                Ok(props) => Err(json!({ "status": status.as_u16(), "props": props })),
+                Err(e) => {
+                    tracing::error!(target: "fymo::controller", request_id, error = %e, action, "live call: unreadable answer");
+                    Err(json!(format!("the action failed (request id {request_id})")))
+                }
+            },
             Answer::Redirect { location, .. } => Ok(json!({ "redirect": location })),
             Answer::NotFound => Err(json!("not found")),
         },

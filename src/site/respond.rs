@@ -173,12 +173,15 @@ impl Site {
             .map(|(component, props)| LayoutPart { component, props_json: props.into_json_with_shared(&shared) })
             .collect();
         let props_json = match &format {
-            Format::Inertia(Some(partial)) => {
-                let mut props = props.into_value();
-                add_shared(&mut props, &shared);
-                partial.filter(page, &mut props);
-                json_text(&props)
-            }
+            Format::Inertia(Some(partial)) => match props.into_value() {
+                Ok(mut props) => {
+                    add_shared(&mut props, &shared);
+                    partial.filter(page, &mut props);
+                    json_text(&props)
+                }
+                // Too deep to filter: all of them, which a client merges the same.
+                Err(props) => props.into_json_with_shared(&shared),
+            },
             _ => props.into_json_with_shared(&shared),
         };
         match format {
@@ -327,10 +330,11 @@ impl Props {
         }
     }
 
-    fn into_value(self) -> Value {
+    /// Parsed; the props as they were when they nest too deep to parse.
+    fn into_value(self) -> Result<Value, Self> {
         match self {
-            Self::Value(value) => value,
-            Self::Json(json) => json.to_value(),
+            Self::Value(value) => Ok(value),
+            Self::Json(json) => json.to_value().map_err(|_| Self::Json(json)),
         }
     }
 }
