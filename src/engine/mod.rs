@@ -6,6 +6,7 @@
 //! free. Nothing above this module knows which engine it is talking to: QuickJS, which
 //! builds anywhere, or V8 through `deno_core` behind the `v8` cargo feature.
 
+mod memory;
 mod pool;
 mod quickjs;
 #[cfg(feature = "v8")]
@@ -212,6 +213,10 @@ pub trait EngineInstance {
     /// The first standard built-in a render replaced or added to (`JSON.stringify`), if
     /// any: the instance must then be replaced. Runs [`GUARD_JS`]'s check.
     fn tampered(&mut self) -> Option<String>;
+
+    /// A full garbage collection that gives the heap's free pages back, for an idle
+    /// instance after a burst of renders.
+    fn release_memory(&mut self);
 }
 
 /// Evaluated after the SSR bundle in every instance; yields the check behind

@@ -7,7 +7,7 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 use tokio::sync::oneshot;
@@ -29,6 +29,10 @@ pub struct PoolConfig {
     pub max_renders: u64,
     /// Per-instance limits.
     pub limits: Limits,
+    /// After this long without a task, an instance that rendered since gives memory back
+    /// (a full garbage collection, and the C allocator's free pages to the OS): a burst
+    /// of large pages leaves hundreds of MiB resident otherwise.
+    pub idle_release: Duration,
 }
 
 impl Default for PoolConfig {
@@ -37,6 +41,7 @@ impl Default for PoolConfig {
             size: thread::available_parallelism().map_or(1, |n| n.get()),
             max_renders: 10_000,
             limits: Limits::default(),
+            idle_release: Duration::from_secs(2),
         }
     }
 }
@@ -56,6 +61,8 @@ pub struct PoolStats {
     pub recycled: u64,
     /// Bundle generation (bumped by each reload).
     pub generation: u64,
+    /// Times an idle instance gave memory back.
+    pub released: u64,
 }
 
 struct Task {
@@ -70,6 +77,7 @@ struct Shared {
     busy: AtomicUsize,
     renders: AtomicU64,
     recycled: AtomicU64,
+    released: AtomicU64,
     /// Each thread reports the first instance it builds of a new generation here, so a
     /// reload learns whether the new bundle loads without evaluating it one extra time.
     loaded: Sender<LoadReport>,
@@ -109,6 +117,7 @@ impl EnginePool {
             busy: AtomicUsize::new(0),
             renders: AtomicU64::new(0),
             recycled: AtomicU64::new(0),
+            released: AtomicU64::new(0),
             loaded: loaded_tx,
         });
         let mut wakers = Vec::new();
@@ -184,6 +193,7 @@ impl EnginePool {
             busy: s.busy.load(Ordering::Relaxed),
             renders: s.renders.load(Ordering::Relaxed),
             recycled: s.recycled.load(Ordering::Relaxed),
+            released: s.released.load(Ordering::Relaxed),
             generation: s.bundle.read().expect("bundle lock").0,
         }
     }
@@ -207,6 +217,8 @@ fn run_thread(shared: &Shared, tasks: &Receiver<Task>, wake: &Receiver<()>, star
     };
     let mut built = Some(generation);
     let _ = started.send(Ok(()));
+    // Rendered since memory was last given back.
+    let mut dirty = false;
     loop {
         let _ = ensure_instance(shared, &mut slot, &mut built);
         let task = crossbeam_channel::select! {
@@ -218,7 +230,18 @@ fn run_thread(shared: &Shared, tasks: &Receiver<Task>, wake: &Receiver<()>, star
                 Ok(()) => continue, // a reload: rebuild now, not on the next request
                 Err(_) => return,
             },
+            default(shared.config.idle_release) => {
+                if std::mem::take(&mut dirty) {
+                    if let Some(current) = slot.as_mut() {
+                        current.instance.release_memory();
+                    }
+                    super::memory::trim_malloc();
+                    shared.released.fetch_add(1, Ordering::Relaxed);
+                }
+                continue;
+            },
         };
+        dirty = true;
         // A reload may have happened while this thread waited; a failed start earlier
         // is retried here so the request gets the real error.
         if let Err(e) = ensure_instance(shared, &mut slot, &mut built) {
@@ -317,7 +340,7 @@ mod tests {
     }
 
     fn reload_swaps_and_rolls_back(engine: Engine) {
-        let config = PoolConfig { size: 2, max_renders: 3, limits: Limits::default() };
+        let config = PoolConfig { size: 2, max_renders: 3, ..PoolConfig::default() };
         let pool = EnginePool::start(engine, bundle("a"), config).unwrap();
         assert_eq!(render(&pool, 1).unwrap().body, "a1");
         pool.reload(bundle("b")).unwrap();
@@ -328,6 +351,26 @@ mod tests {
         assert!(matches!(&err, EngineError::Load { message, .. } if message.contains("broken bundle")), "{err}");
         assert_eq!(render(&pool, 9).unwrap().body, "b9", "the previous bundle keeps serving");
         assert!(pool.stats().recycled >= 2, "{:?}", pool.stats());
+    }
+
+    #[test]
+    fn an_idle_instance_gives_memory_back_once_and_renders_after() {
+        for &engine in Engine::ALL {
+            let config = PoolConfig { size: 1, idle_release: Duration::from_millis(20), ..PoolConfig::default() };
+            let pool = EnginePool::start(engine, bundle("a"), config).unwrap();
+            let released = |n: u64| {
+                let deadline = Instant::now() + Duration::from_secs(30);
+                while pool.stats().released < n {
+                    assert!(Instant::now() < deadline, "no release on {}: {:?}", engine.name(), pool.stats());
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            };
+            assert_eq!(pool.stats().released, 0, "nothing rendered, nothing to give back");
+            assert_eq!(render(&pool, 1).unwrap().body, "a1");
+            released(1);
+            assert_eq!(render(&pool, 2).unwrap().body, "a2", "the instance renders after its collection");
+            released(2);
+        }
     }
 
     #[test]

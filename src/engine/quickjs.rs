@@ -152,6 +152,10 @@ impl EngineInstance for Instance {
         }
     }
 
+    fn release_memory(&mut self) {
+        self.runtime.run_gc();
+    }
+
     fn tampered(&mut self) -> Option<String> {
         self.context.with(|ctx| {
             let check = self.guard.clone().restore(&ctx).ok()?;

@@ -236,6 +236,10 @@ impl EngineInstance for Instance {
         }
     }
 
+    fn release_memory(&mut self) {
+        self.runtime.v8_isolate().low_memory_notification();
+    }
+
     fn tampered(&mut self) -> Option<String> {
         deno_core::scope!(scope, self.runtime);
         v8::tc_scope!(let scope, scope);
