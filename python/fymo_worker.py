@@ -191,6 +191,9 @@ except ImportError:
     orjson = None
 if os.environ.get("FYMO_PYTHON_JSON") == "stdlib":
     orjson = None
+# Calls come from Fymo's serde_json (plain JSON, integers within 64 bits, at most 128
+# levels), which both read alike.
+_loads = orjson.loads if orjson is not None else json.loads
 
 
 def encode(reply):
@@ -240,7 +243,7 @@ def main():
         body = read_exact(stdin, length)
         if body is None:
             return
-        message = json.loads(body)
+        message = _loads(body)
         reply = {"id": message.get("id")}
         try:
             result = call(message)
