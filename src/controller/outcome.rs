@@ -71,7 +71,8 @@ impl Outcome {
     /// # Errors
     /// As [`Outcome::props`].
     pub fn status(status: StatusCode, value: impl Serialize) -> Result<Self, serde_json::Error> {
-        let props = JsonProps::new(serde_json::to_string(&value)?)?;
+        // Written by serde_json, so not read again to check it is JSON.
+        let props = JsonProps::from_raw(serde_json::value::to_raw_value(&value)?)?;
         Ok(Self::new(Answer::Json(status, props)))
     }
 

@@ -32,25 +32,18 @@ pub(crate) struct Reply {
 /// Each part is read loosely (a wrong type is the controller's error, reported by
 /// [`super::PythonController`], not a protocol failure).
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub(crate) struct ReplyResult {
     /// `props`, `status`, `redirect`, `not_found` or `entries`.
-    #[serde(default)]
     pub(crate) kind: Option<serde_json::Value>,
     /// Kept as text: they go to the page as they are.
-    #[serde(default)]
     pub(crate) props: Option<Box<serde_json::value::RawValue>>,
-    #[serde(default)]
     pub(crate) status: Option<serde_json::Value>,
-    #[serde(default)]
     pub(crate) location: Option<serde_json::Value>,
-    #[serde(default)]
     pub(crate) headers: Option<serde_json::Value>,
-    #[serde(default)]
     pub(crate) cookies: Option<serde_json::Value>,
     /// Session data, flash, rotation, live topics and publishes.
-    #[serde(default)]
     pub(crate) session: Option<serde_json::Value>,
-    #[serde(default)]
     pub(crate) entries: Option<serde_json::Value>,
 }
 
