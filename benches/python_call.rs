@@ -27,7 +27,7 @@ async fn measure(controller: &dyn Controller) -> Vec<Duration> {
         let started = Instant::now();
         let outcome = controller.call(request.clone()).await.unwrap();
         samples.push(started.elapsed());
-        assert!(matches!(outcome.answer(), fymo::Answer::Json(..)));
+        assert!(matches!(outcome.answer(), fymo::Answer::Json(..) | fymo::Answer::Props(_)));
     }
     samples
 }
