@@ -39,10 +39,14 @@ fn main() {
     std::fs::write(&file, "def get_context(request):\n    return {\"title\": \"hello\", \"items\": [1, 2, 3]}\n")
         .unwrap();
 
+    // The calls run on a worker thread of a multi-threaded runtime, as a request's handler
+    // does in the server (`block_on`'s own thread would add a hop between threads per call).
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
+    let root = app.path().to_owned();
+    let work = async move {
+        let app = root;
         let config = PythonConfig { workers: 1, ..PythonConfig::default() };
-        let pool = PythonPool::start(app.path(), config).unwrap();
+        let pool = PythonPool::start(&app, config).unwrap();
         let python = PythonController::new("bench", file, pool);
         let mut registry = Registry::default();
         registry.add("bench", |_req: RequestContext| async {
@@ -63,8 +67,8 @@ fn main() {
         // it: elapsed time × workers / calls (and the p50 latency for reference).
         let workers = 2;
         let config = PythonConfig { workers, ..PythonConfig::default() };
-        let pool = PythonPool::start(app.path(), config).unwrap();
-        let python = std::sync::Arc::new(PythonController::new("bench", app.path().join("controllers/bench.py"), pool));
+        let pool = PythonPool::start(&app, config).unwrap();
+        let python = std::sync::Arc::new(PythonController::new("bench", app.join("controllers/bench.py"), pool));
         let request = RequestContext { path: "/bench".into(), ..RequestContext::default() };
         for _ in 0..400 {
             python.call(request.clone()).await.unwrap();
@@ -98,5 +102,6 @@ fn main() {
              {per_call:.1} µs of a worker per call (latency p50 {cp50:.0} µs, p99 {cp99:.0} µs, \
              including the wait for a worker)"
         );
-    });
+    };
+    runtime.block_on(runtime.spawn(work)).unwrap();
 }

@@ -187,6 +187,31 @@ fn prints_and_stray_stdout_bytes_go_to_the_log_not_the_protocol() {
     server.wait_for_log("raw bytes on fd 1");
 }
 
+/// A client that hangs up during a Python call does not cost the worker: the call runs to
+/// its end on the side, its reply is read and dropped, and the same interpreter serves the
+/// next request (before, it was killed and a new one started).
+#[test]
+fn a_call_whose_client_hangs_up_finishes_and_the_worker_serves_on() {
+    use std::io::Write;
+    let (app, server) = start(&["--python-workers", "1"]);
+    let release = app.root().join("release-hold");
+    let path = format!("/hold?release={}", release.display());
+    let addr = server.url("").trim_start_matches("http://").to_owned();
+    let mut client = std::net::TcpStream::connect(&addr).unwrap();
+    write!(client, "GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n").unwrap();
+    let started = server.wait_for_log("hold: started in pid");
+    let pid: u64 =
+        started.rsplit("hold: started in pid ").next().unwrap().split_whitespace().next().unwrap().parse().unwrap();
+    drop(client);
+    server.wait_for_log("request went away during its python call");
+    std::fs::write(&release, "").unwrap();
+    let next = get(&server.url(&path));
+    assert_eq!(next.status, 200, "{}", next.body);
+    assert_eq!(json_of(&next)["pid"].as_u64(), Some(pid), "the same worker answered");
+    let log = server.drain_log().join("\n");
+    assert!(!log.contains("replacing python worker"), "{log}");
+}
+
 #[test]
 fn a_changed_python_file_is_served_on_the_next_request() {
     let (app, server) = start(&["--python-workers", "2"]);

@@ -5,20 +5,22 @@
 //! or thread on the way there or back. A slow controller holds up only its own slot. A
 //! process that crashes, overruns the timeout or breaks the protocol is killed, and the
 //! slot starts a new one for its next call; the call that saw it fail gets a clear error.
-//! A call abandoned mid-exchange (its request went away) kills its worker too: a process
-//! with half a reply in its pipe cannot serve the next call.
+//! A call abandoned mid-exchange (its request went away) keeps its slot until the worker
+//! has answered, on a task of its own, then the worker serves the next call: a client
+//! that hangs up costs the controller's run, not a new interpreter. Only a call
+//! abandoned while its request was half written kills its worker.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::protocol::{read_frame, write_frame, Call, Reply};
+use super::protocol::{write_frame, Call, FrameReader, Reply};
 
 const WORKER_SOURCE: &str = include_str!("../../../python/fymo_worker.py");
 const HELPER_SOURCE: &str = include_str!("../../../python/fymo.py");
@@ -85,7 +87,7 @@ struct Shared {
     generation: AtomicU64,
     next_id: AtomicU64,
     /// One permit per slot not in use.
-    free: Semaphore,
+    free: Arc<Semaphore>,
     /// The slots not in use, each with its worker (`None`: start one at its next call).
     idle: std::sync::Mutex<Vec<Option<Worker>>>,
 }
@@ -118,7 +120,7 @@ impl PythonPool {
             script: dir.join("fymo_worker.py"),
             generation: AtomicU64::new(0),
             next_id: AtomicU64::new(1),
-            free: Semaphore::new(slots),
+            free: Arc::new(Semaphore::new(slots)),
             idle: std::sync::Mutex::new(Vec::new()),
             config,
         };
@@ -148,10 +150,8 @@ impl PythonPool {
         let shared = &*self.shared;
         let file = file.to_string_lossy();
         let job = Job { controller: name, file: &file, call, request: &request };
-        let _permit = shared.free.acquire().await.map_err(|_| PythonError::Closed)?;
-        // Declared after the permit, so dropped before it: the slot is back before the
-        // permit that lets the next call take it.
-        let mut slot = Slot::take(shared);
+        let permit = shared.free.clone().acquire_owned().await.map_err(|_| PythonError::Closed)?;
+        let mut slot = Slot::take(&self.shared, permit);
         let generation = shared.generation.load(Ordering::SeqCst);
         if slot.worker.as_ref().is_some_and(|w| w.generation != generation) {
             slot.worker = None;
@@ -160,9 +160,7 @@ impl PythonPool {
             Some(w) => w,
             None => slot.worker.insert(Worker::spawn(shared, slot.index)?),
         };
-        slot.exchanging = true;
         let result = worker.call(shared, &job).await;
-        slot.exchanging = false;
         if let Err(e) = &result {
             tracing::warn!(target: "fymo::python", slot = slot.index, controller = %name, error = %e, "replacing python worker");
             slot.worker = None; // kill_on_drop ends the process
@@ -192,9 +190,22 @@ fn write_if_changed(path: &Path, contents: &str) -> std::io::Result<()> {
 struct Worker {
     child: Child,
     stdin: ChildStdin,
-    /// Buffered: a reply's length and body usually arrive in one read.
-    stdout: BufReader<ChildStdout>,
+    stdout: FrameReader<ChildStdout>,
     generation: u64,
+    exchange: Exchange,
+}
+
+/// Where a worker is in its exchange with the pool.
+#[derive(Clone, Copy)]
+enum Exchange {
+    Idle,
+    /// A call is being written: if abandoned now, the worker holds half a request.
+    Writing,
+    /// Call `id` was written at `since`; its reply is not read yet.
+    Awaiting {
+        id: u64,
+        since: Instant,
+    },
 }
 
 impl Worker {
@@ -230,9 +241,10 @@ impl Worker {
         tracing::debug!(target: "fymo::python", pid, slot, "python worker started");
         Ok(Self {
             stdin: child.stdin.take().expect("piped stdin"),
-            stdout: BufReader::with_capacity(64 * 1024, child.stdout.take().expect("piped stdout")),
+            stdout: FrameReader::new(child.stdout.take().expect("piped stdout")),
             child,
             generation: shared.generation.load(Ordering::SeqCst),
+            exchange: Exchange::Idle,
         })
     }
 
@@ -240,28 +252,50 @@ impl Worker {
         let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
         let call = Call { id, controller: job.controller, file: job.file, call: job.call, request: job.request };
         let payload = serde_json::to_vec(&call).expect("a call serializes");
+        let since = Instant::now();
         let exchange = async {
+            self.exchange = Exchange::Writing;
             write_frame(&mut self.stdin, &payload).await.map_err(|e| self.died(e.to_string()))?;
-            match read_frame(&mut self.stdout).await {
-                Ok(Some(frame)) => {
-                    let reply: Reply =
-                        serde_json::from_slice(&frame).map_err(|e| PythonError::Protocol(e.to_string()))?;
-                    if reply.id != id {
-                        return Err(PythonError::Protocol(format!(
-                            "answer to call {} while waiting for {id}",
-                            reply.id
-                        )));
-                    }
-                    Ok(reply)
-                }
-                Ok(None) => Err(self.died("end of output".into())),
-                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => Err(PythonError::Protocol(e.to_string())),
-                Err(e) => Err(self.died(e.to_string())),
-            }
+            self.exchange = Exchange::Awaiting { id, since };
+            self.reply(id).await
         };
         match tokio::time::timeout(shared.config.timeout, exchange).await {
             Ok(result) => result,
             Err(_) => Err(PythonError::Timeout(shared.config.timeout)),
+        }
+    }
+
+    /// Reads the reply to call `id`. Cancel-safe: an abandoned read can be resumed.
+    async fn reply(&mut self, id: u64) -> CallResult {
+        let frame = match self.stdout.next_frame().await {
+            Ok(Some(frame)) => frame,
+            Ok(None) => return Err(self.died("end of output".into())),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => return Err(PythonError::Protocol(e.to_string())),
+            Err(e) => return Err(self.died(e.to_string())),
+        };
+        let reply: Reply = serde_json::from_slice(frame).map_err(|e| PythonError::Protocol(e.to_string()))?;
+        if reply.id != id {
+            return Err(PythonError::Protocol(format!("answer to call {} while waiting for {id}", reply.id)));
+        }
+        self.exchange = Exchange::Idle;
+        Ok(reply)
+    }
+
+    /// Reads the reply to a call whose request went away, within what is left of the
+    /// call's timeout; the worker when it can serve again.
+    async fn finish_abandoned(mut self, timeout: Duration) -> Option<Self> {
+        let Exchange::Awaiting { id, since } = self.exchange else { return None };
+        let left = timeout.saturating_sub(since.elapsed());
+        match tokio::time::timeout(left, self.reply(id)).await {
+            Ok(Ok(_)) => Some(self),
+            Ok(Err(e)) => {
+                tracing::warn!(target: "fymo::python", error = %e, "replacing python worker");
+                None
+            }
+            Err(_) => {
+                tracing::warn!(target: "fymo::python", error = %PythonError::Timeout(timeout), "replacing python worker");
+                None
+            }
         }
     }
 
@@ -273,29 +307,48 @@ impl Worker {
     }
 }
 
-/// A slot taken from the pool for one call; it goes back when dropped, without its
-/// worker if the call was abandoned mid-exchange.
-struct Slot<'a> {
-    shared: &'a Shared,
+/// A slot taken from the pool for one call, with the permit that stands for it; both go
+/// back when it is dropped (see the module's notes for a call abandoned mid-exchange).
+struct Slot {
+    shared: Arc<Shared>,
     index: usize,
     worker: Option<Worker>,
-    exchanging: bool,
+    permit: Option<OwnedSemaphorePermit>,
 }
 
-impl<'a> Slot<'a> {
-    fn take(shared: &'a Shared) -> Self {
+impl Slot {
+    fn take(shared: &Arc<Shared>, permit: OwnedSemaphorePermit) -> Self {
         let mut idle = shared.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let worker = idle.pop().expect("a permit stands for an idle slot");
-        Self { shared, index: idle.len(), worker, exchanging: false }
+        Self { shared: shared.clone(), index: idle.len(), worker, permit: Some(permit) }
+    }
+
+    fn put_back(shared: &Shared, worker: Option<Worker>) {
+        shared.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(worker);
     }
 }
 
-impl Drop for Slot<'_> {
+impl Drop for Slot {
     fn drop(&mut self) {
-        if self.exchanging {
-            self.worker = None; // kill_on_drop ends the process
-        }
-        let mut idle = self.shared.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        idle.push(self.worker.take());
+        // The permit is released after the slot is back (field drop order, or the task's
+        // end): the next call must find a slot for its permit.
+        let worker = match self.worker.take() {
+            Some(w) if matches!(w.exchange, Exchange::Awaiting { .. }) => match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => {
+                    tracing::info!(target: "fymo::python", slot = self.index, "request went away during its python call; the worker finishes it");
+                    let (shared, permit) = (self.shared.clone(), self.permit.take());
+                    runtime.spawn(async move {
+                        let kept = w.finish_abandoned(shared.config.timeout).await;
+                        Self::put_back(&shared, kept);
+                        drop(permit);
+                    });
+                    return;
+                }
+                Err(_) => None, // no runtime to finish it on (shutting down)
+            },
+            Some(w) if matches!(w.exchange, Exchange::Writing) => None, // kill_on_drop ends the process
+            other => other,
+        };
+        Self::put_back(&self.shared, worker);
     }
 }

@@ -1,10 +1,12 @@
 //! The pipe protocol: a 4-byte big-endian length, then that many bytes of JSON.
 
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 /// Largest frame accepted from a worker; anything bigger is garbage.
 const MAX_FRAME: u32 = 64 * 1024 * 1024;
+/// A reader's buffer beyond this is given back once its frame is consumed.
+const MAX_KEPT: usize = 1024 * 1024;
 
 /// One call to a worker.
 #[derive(Debug, Serialize)]
@@ -69,22 +71,51 @@ pub(crate) async fn write_frame(w: &mut (impl AsyncWriteExt + Unpin), payload: &
     w.flush().await
 }
 
-/// Reads one frame; `Ok(None)` at a clean end of stream.
-pub(crate) async fn read_frame(r: &mut (impl AsyncReadExt + Unpin)) -> std::io::Result<Option<Vec<u8>>> {
-    let mut header = [0u8; 4];
-    match r.read_exact(&mut header).await {
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => return Err(e),
+/// Reads frames into a buffer it owns, so a read abandoned half-way loses nothing: the
+/// next [`FrameReader::next_frame`] carries on where the last one stopped. The pool
+/// relies on this to finish an exchange whose request went away.
+pub(crate) struct FrameReader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    /// Bytes at the front of `buf` that belong to the frame handed out last.
+    consumed: usize,
+}
+
+impl<R: AsyncRead + Unpin> FrameReader<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        Self { inner, buf: Vec::with_capacity(64 * 1024), consumed: 0 }
     }
-    let len = u32::from_be_bytes(header);
-    if len > MAX_FRAME {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("frame of {len} bytes announced: not the protocol"),
-        ));
+
+    /// The next frame's body; `Ok(None)` at a clean end of stream. Cancel-safe.
+    pub(crate) async fn next_frame(&mut self) -> std::io::Result<Option<&[u8]>> {
+        self.buf.drain(..self.consumed);
+        self.consumed = 0;
+        if self.buf.is_empty() && self.buf.capacity() > MAX_KEPT {
+            self.buf = Vec::with_capacity(64 * 1024); // one huge reply does not pin its buffer
+        }
+        let len = loop {
+            if let Some(header) = self.buf.first_chunk::<4>() {
+                let len = u32::from_be_bytes(*header);
+                if len > MAX_FRAME {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("frame of {len} bytes announced: not the protocol"),
+                    ));
+                }
+                let len = len as usize;
+                if self.buf.len() >= 4 + len {
+                    break len;
+                }
+                self.buf.reserve(4 + len - self.buf.len());
+            } else {
+                self.buf.reserve(4);
+            }
+            // `read_buf` is cancel-safe: bytes it read are in `buf`, whatever happens next.
+            if self.inner.read_buf(&mut self.buf).await? == 0 {
+                return if self.buf.is_empty() { Ok(None) } else { Err(std::io::ErrorKind::UnexpectedEof.into()) };
+            }
+        };
+        self.consumed = 4 + len;
+        Ok(Some(&self.buf[4..4 + len]))
     }
-    let mut body = vec![0u8; len as usize];
-    r.read_exact(&mut body).await?;
-    Ok(Some(body))
 }
