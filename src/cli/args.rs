@@ -100,8 +100,9 @@ pub(super) struct ServeArgs {
     /// Heap limit per engine instance, in MiB (0 = none).
     #[arg(long, default_value_t = 256)]
     pub engine_memory_mb: usize,
-    /// Replace an engine instance after this many renders (0 = never).
-    #[arg(long, default_value_t = 10_000)]
+    /// Replace an engine instance after this many renders (0 = never, the default, like
+    /// gunicorn's `max_requests`); a leak guard for apps that need one.
+    #[arg(long, default_value_t = 0)]
     pub max_renders: u64,
     /// Python interpreter for Python controllers.
     #[arg(long)]
