@@ -37,7 +37,7 @@ impl Controller for PythonController {
             };
             let reply = this
                 .pool
-                .call(&this.name, &this.file, "entries", Value::Null)
+                .call(&this.name, &this.file, "entries", &serde_json::value::RawValue::NULL)
                 .await
                 .map_err(|e| failed(e.to_string()))?;
             if !reply.ok {
@@ -55,13 +55,13 @@ impl Controller for PythonController {
             let call = if request.method == Method::GET || request.method == Method::HEAD { "get" } else { "post" };
             let session = request.session.clone();
             let live = request.live.clone();
-            let request = serde_json::to_value(&request).expect("a request context serializes");
+            let request = serde_json::value::to_raw_value(&request).expect("a request context serializes");
             let failed = |message: String, trace: Option<String>| ControllerError::Failed {
                 controller: this.name.clone(),
                 source: message.into(),
                 trace,
             };
-            let reply = this.pool.call(&this.name, &this.file, call, request).await.map_err(|e| match e {
+            let reply = this.pool.call(&this.name, &this.file, call, &request).await.map_err(|e| match e {
                 super::PythonError::Timeout(t) => {
                     ControllerError::Timeout { controller: this.name.clone(), seconds: t.as_secs_f64() }
                 }

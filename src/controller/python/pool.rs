@@ -78,7 +78,7 @@ struct Job<'a> {
     controller: &'a str,
     file: &'a str,
     call: &'static str,
-    request: &'a serde_json::Value,
+    request: &'a serde_json::value::RawValue,
 }
 
 struct Shared {
@@ -145,11 +145,11 @@ impl PythonPool {
         name: &str,
         file: &Path,
         call: &'static str,
-        request: serde_json::Value,
+        request: &serde_json::value::RawValue,
     ) -> CallResult {
         let shared = &*self.shared;
         let file = file.to_string_lossy();
-        let job = Job { controller: name, file: &file, call, request: &request };
+        let job = Job { controller: name, file: &file, call, request };
         let permit = shared.free.clone().acquire_owned().await.map_err(|_| PythonError::Closed)?;
         let mut slot = Slot::take(&self.shared, permit);
         let generation = shared.generation.load(Ordering::SeqCst);

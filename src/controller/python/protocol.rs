@@ -16,7 +16,8 @@ pub(crate) struct Call<'a> {
     pub(crate) file: &'a str,
     /// `get` or `post`.
     pub(crate) call: &'a str,
-    pub(crate) request: &'a serde_json::Value,
+    /// Written once by the caller, straight from its request (no `Value` tree between).
+    pub(crate) request: &'a serde_json::value::RawValue,
 }
 
 /// A worker's answer.
