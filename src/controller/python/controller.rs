@@ -37,7 +37,7 @@ impl Controller for PythonController {
             };
             let reply = this
                 .pool
-                .call(&this.name, &this.file, "entries", &serde_json::value::RawValue::NULL)
+                .call(&this.name, &this.file, "entries", serde_json::value::RawValue::NULL)
                 .await
                 .map_err(|e| failed(e.to_string()))?;
             if !reply.ok {
