@@ -574,6 +574,17 @@ async fn the_event_stream_fallback_replays_delivers_and_calls_like_the_socket() 
     assert_eq!(stream.next(ev), json!({ "t": "ev", "topic": "pulse", "seq": rendered + 2, "patch": { "count": 2 } }));
     assert_eq!(stream.next(ev)["event"], "ping");
     assert_eq!(call_over_http(&server, &page, "forged", "bump", &json!({})).0, 403, "calls need the token");
+    // Refused before the body is read: the connection closes, and the answer says so.
+    for (token, args, status) in
+        [("forged", json!({}), 403), (token.as_str(), json!({ "pad": "x".repeat(70_000) }), 413)]
+    {
+        let reply = ureq::post(&server.url("/_fymo/live/call"))
+            .set("cookie", &page.cookie)
+            .set("x-csrf-token", token)
+            .send_json(json!({ "page": page.path, "action": "bump", "args": args }));
+        let Err(ureq::Error::Status(got, reply)) = reply else { panic!("expected {status}") };
+        assert_eq!((got, reply.header("connection")), (status, Some("close")));
+    }
 
     // Quiet, it stays open (heartbeat frames keep proxies and the page's watchdog from
     // closing it) and delivers.

@@ -30,6 +30,7 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use super::conn::Peer;
+use super::respond::close_connection;
 use super::{csrf, AppState, Loaded, RequestId};
 use crate::controller::{Answer, RequestContext, Session};
 use crate::live::{verify_topics, Hub, Live, Outbox, Payload, Subscription};
@@ -486,15 +487,20 @@ pub(super) struct CallBody {
 /// `POST /_fymo/live/call` (with `X-CSRF-Token`): a call for clients on the event stream.
 pub(super) async fn call_over_http(State(state): State<AppState>, request: Request<Body>) -> Response<Body> {
     let headers = request.headers().clone();
+    // Refused before its body is read (to its end): the connection closes after the answer.
+    let unread = |mut response: Response<Body>| {
+        close_connection(&mut response);
+        response
+    };
     let visitor = match admit_visitor(&state, &headers) {
         Ok(v) => v,
-        Err(response) => return *response,
+        Err(response) => return unread(*response),
     };
     if let Err(e) = csrf::check_token(&headers, None, &visitor.session.csrf_token()) {
-        return refuse(StatusCode::FORBIDDEN, &e.to_string());
+        return unread(refuse(StatusCode::FORBIDDEN, &e.to_string()));
     }
     let Ok(bytes) = axum::body::to_bytes(request.into_body(), 64 * 1024).await else {
-        return refuse(StatusCode::PAYLOAD_TOO_LARGE, "the call is too large");
+        return unread(refuse(StatusCode::PAYLOAD_TOO_LARGE, "the call is too large"));
     };
     let Ok(body) = serde_json::from_slice::<CallBody>(&bytes) else {
         return refuse(StatusCode::BAD_REQUEST, "expected {page, action, args}");

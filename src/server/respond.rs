@@ -101,7 +101,7 @@ pub(super) async fn respond(
                 response.headers_mut().insert(header::ALLOW, allow);
             }
             if close {
-                response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+                close_connection(&mut response);
             }
             response
         }
@@ -155,6 +155,13 @@ fn stale_version(uri: &axum::http::Uri) -> Response<Body> {
         .header(header::VARY, "x-inertia")
         .body(Body::empty())
         .expect("valid 409")
+}
+
+/// Marks a response to a request whose body was not read to its end: hyper closes such a
+/// connection after answering instead of reading the rest, so the response says
+/// `Connection: close` (RFC 9112 §9.6) and the client does not reuse it and find it gone.
+pub(super) fn close_connection(response: &mut Response<Body>) {
+    response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
 }
 
 /// A failed request: the error, and for a 405 the methods the route allows.
