@@ -259,10 +259,9 @@ impl Worker {
             self.exchange = Exchange::Awaiting { id, since };
             self.reply(id).await
         };
-        match tokio::time::timeout(shared.config.timeout, exchange).await {
-            Ok(result) => result,
-            Err(_) => Err(PythonError::Timeout(shared.config.timeout)),
-        }
+        tokio::time::timeout(shared.config.timeout, exchange)
+            .await
+            .unwrap_or(Err(PythonError::Timeout(shared.config.timeout)))
     }
 
     /// Reads the reply to call `id`. Cancel-safe: an abandoned read can be resumed.
@@ -286,14 +285,11 @@ impl Worker {
     async fn finish_abandoned(mut self, timeout: Duration) -> Option<Self> {
         let Exchange::Awaiting { id, since } = self.exchange else { return None };
         let left = timeout.saturating_sub(since.elapsed());
-        match tokio::time::timeout(left, self.reply(id)).await {
-            Ok(Ok(_)) => Some(self),
-            Ok(Err(e)) => {
+        let result = tokio::time::timeout(left, self.reply(id)).await.unwrap_or(Err(PythonError::Timeout(timeout)));
+        match result {
+            Ok(_) => Some(self),
+            Err(e) => {
                 tracing::warn!(target: "fymo::python", error = %e, "replacing python worker");
-                None
-            }
-            Err(_) => {
-                tracing::warn!(target: "fymo::python", error = %PythonError::Timeout(timeout), "replacing python worker");
                 None
             }
         }
