@@ -3,6 +3,11 @@
 // in place. Layouts that stay keep their state; history back/forward restores pages and
 // scroll positions from a bounded cache; hovering a link prefetches it; a slow navigation
 // shows a progress bar. `data-fymo-reload` on a link or form (or an ancestor) opts out.
+//
+// URLs stay URL objects, absolute, and their origin is compared: a path such as
+// `//evil.example/x` (from the same-origin link `/.//evil.example/x`) must never be read
+// as another authority, and modules are imported only from the app's asset prefix,
+// whatever a page object says.
 import { mount, tick, unmount } from 'svelte';
 import LayoutRoot from './LayoutRoot.svelte';
 import { reactive } from './Reactive.svelte';
@@ -11,6 +16,27 @@ const CACHE_SIZE = 20; // page objects kept for back/forward (history.state stay
 const PREFETCH_FRESH_MS = 10_000;
 const HOVER_MS = 65;
 const PROGRESS_DELAY_MS = 150;
+const ASSET_PREFIX = '/_fymo/';
+
+/** `href` resolved against `base` when it stays on this origin, else null. */
+function local(href, base = location.href) {
+	const url = new URL(href, base);
+	return url.origin === location.origin ? url : null;
+}
+
+/** The cache key of a URL: absolute, without its fragment. */
+function keyOf(href) {
+	const url = new URL(href, location.href);
+	url.hash = '';
+	return url.href;
+}
+
+/** An asset URL of this app (`/_fymo/...` on this origin); anything else throws. */
+function assetUrl(href) {
+	const url = local(href);
+	if (!url || !url.pathname.startsWith(ASSET_PREFIX)) throw new Error(`refused to load ${href}: not an asset of this app`);
+	return url.href;
+}
 
 /** @type {Map<string, {page: any, at: number}>} URL -> page object, least recent first */
 const cache = new Map();
@@ -18,14 +44,14 @@ let state; // { app, root: 'layouts' | 'page', target, page }
 let visitId = 0;
 
 function remember(page, at = Date.now()) {
-	const key = page.url;
+	const key = keyOf(page.url);
 	cache.delete(key);
 	cache.set(key, { page, at });
 	while (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value);
 }
 
 function cached(url, maxAge = Infinity) {
-	const entry = cache.get(url);
+	const entry = cache.get(keyOf(url));
 	return entry && entry.page.version === state.page.version && Date.now() - entry.at <= maxAge ? entry.page : null;
 }
 
@@ -34,8 +60,8 @@ function skipLink(event, a) {
 	if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey)
 		return true;
 	if (!a || a.target && a.target !== '_self' || a.hasAttribute('download') || a.closest('[data-fymo-reload]')) return true;
-	const url = new URL(a.href, location.href);
-	if (url.origin !== location.origin || url.pathname.startsWith('/_fymo/')) return true;
+	const url = local(a.href);
+	if (!url || url.pathname.startsWith(ASSET_PREFIX)) return true;
 	// A jump within the current page.
 	return url.hash && url.pathname === location.pathname && url.search === location.search;
 }
@@ -61,6 +87,7 @@ const progress = {
 	}
 };
 
+/** @param {URL} url on this origin */
 async function request(url, { method = 'GET', body, only } = {}) {
 	const headers = {
 		'X-Inertia': 'true',
@@ -72,9 +99,10 @@ async function request(url, { method = 'GET', body, only } = {}) {
 		headers['X-Inertia-Partial-Component'] = state.page.component;
 		headers['X-Inertia-Partial-Data'] = only.join(',');
 	}
-	const response = await fetch(url, { method, body, headers, credentials: 'same-origin' });
+	const response = await fetch(url.href, { method, body, headers, credentials: 'same-origin' });
 	const location409 = response.status === 409 && response.headers.get('x-inertia-location');
-	if (location409) return { reload: location409 };
+	// Relative to what was asked; another origin only when the server names one whole.
+	if (location409) return { reload: new URL(location409, url).href };
 	if (response.headers.get('x-inertia') !== 'true') {
 		// Not a page: a GET loads it whole; a form's answer (an error page) is shown as it
 		// is, rather than losing what was sent by loading the URL again.
@@ -88,7 +116,8 @@ async function load(page, name) {
 	const asset = page.assets?.[name];
 	if (!asset) throw new Error(`no assets for ${name}`);
 	const sheets = asset.css
-		.filter((href) => !document.querySelector(`link[rel="stylesheet"][href="${href}"]`))
+		.map(assetUrl)
+		.filter((href) => ![...document.querySelectorAll('link[rel="stylesheet"]')].some((link) => link.href === href))
 		.map(
 			(href) =>
 				new Promise((resolve) => {
@@ -97,7 +126,7 @@ async function load(page, name) {
 					document.head.append(link);
 				})
 		);
-	const [module] = await Promise.all([import(asset.js), ...sheets]);
+	const [module] = await Promise.all([import(assetUrl(asset.js)), ...sheets]);
 	return module.default;
 }
 
@@ -137,24 +166,27 @@ function showDocument(html) {
 }
 
 function saveScroll() {
-	history.replaceState({ ...history.state, fymo: { url: state.page.url, scroll: [scrollX, scrollY] } }, '');
+	history.replaceState({ ...history.state, fymo: { url: keyOf(location.href), scroll: [scrollX, scrollY] } }, '');
 }
 
 /**
- * Visits `url` without reloading the document.
- * @param {string} url
+ * Visits `href` without reloading the document; another origin loads whole.
+ * @param {string | URL} href
  * @param {{method?: string, body?: any, replace?: boolean, only?: string[], keepScroll?: boolean}} [options]
  */
-export async function visit(url, options = {}) {
+export async function visit(href, options = {}) {
+	const url = local(href);
+	if (!url) return void location.assign(new URL(href, location.href).href);
 	const id = ++visitId;
 	const method = options.method ?? 'GET';
+	const hash = url.hash; // the server never sees the fragment
+	url.hash = '';
 	progress.start();
 	try {
-		const hash = new URL(url, location.href).hash; // the server never sees the fragment
-		let page = method === 'GET' && !options.only ? cached(url.split('#')[0], PREFETCH_FRESH_MS) : null;
+		let page = method === 'GET' && !options.only ? cached(url, PREFETCH_FRESH_MS) : null;
 		let status = 200;
 		if (!page) {
-			const answer = await request(url.split('#')[0], { method, body: options.body, only: options.only });
+			const answer = await request(url, { method, body: options.body, only: options.only });
 			if (answer.reload) return void location.assign(answer.reload);
 			if (answer.html) return void showDocument(answer.html);
 			({ page, status } = answer);
@@ -171,14 +203,17 @@ export async function visit(url, options = {}) {
 		if (method === 'GET' && status < 400) remember(page);
 		// A form answered with errors (422) stays where it is; everything else is a new entry.
 		const replace = options.replace || status >= 400 || (page.url === from && method !== 'GET');
-		history[replace ? 'replaceState' : 'pushState']({ fymo: { url: page.url, scroll: [0, 0] } }, '', page.url + hash);
+		// The page's own URL, read as a path of this origin (a `//host` path stays a path).
+		const shown = local(page.url, url) ?? url;
+		shown.hash = hash;
+		history[replace ? 'replaceState' : 'pushState']({ fymo: { url: keyOf(shown), scroll: [0, 0] } }, '', shown.href);
 		if (!options.keepScroll && status < 400) {
 			const anchor = hash && document.getElementById(decodeURIComponent(hash.slice(1)));
 			anchor ? anchor.scrollIntoView() : scrollTo(0, 0);
 		}
 	} catch (error) {
 		console.error('fymo: navigation failed, loading the page whole', error);
-		location.assign(url);
+		location.assign(url.href + hash);
 	} finally {
 		if (id === visitId) progress.done();
 	}
@@ -202,7 +237,7 @@ function onClick(event) {
 	const a = event.target.closest?.('a[href]');
 	if (skipLink(event, a)) return;
 	event.preventDefault();
-	visit(new URL(a.href, location.href).href.replace(location.origin, ''));
+	visit(local(a.href));
 }
 
 function onSubmit(event) {
@@ -213,18 +248,18 @@ function onSubmit(event) {
 	const target = submitter?.getAttribute('formtarget') ?? form.getAttribute('target');
 	const method = (submitter?.getAttribute('formmethod') ?? form.getAttribute('method') ?? 'get').toUpperCase();
 	if ((target && target !== '_self') || method === 'DIALOG') return;
-	const action = new URL(submitter?.getAttribute('formaction') ?? form.getAttribute('action') ?? location.href, location.href);
-	if (action.origin !== location.origin) return;
+	const action = local(submitter?.getAttribute('formaction') ?? form.getAttribute('action') ?? location.href);
+	if (!action) return;
 	const enctype = submitter?.getAttribute('formenctype') ?? form.enctype;
 	event.preventDefault();
 	const data = new FormData(form, event.submitter);
 	if (method === 'GET') {
 		action.search = new URLSearchParams(data).toString();
-		return void visit(action.pathname + action.search);
+		return void visit(action);
 	}
 	const multipart = enctype === 'multipart/form-data';
 	const body = multipart ? data : new URLSearchParams(data);
-	visit(action.pathname + action.search, { method, body, keepScroll: false });
+	visit(action, { method, body, keepScroll: false });
 }
 
 let hoverTimer = 0;
@@ -233,7 +268,8 @@ function onHover(event) {
 	if (!a || skipLink({ button: 0 }, a)) return;
 	clearTimeout(hoverTimer);
 	hoverTimer = setTimeout(async () => {
-		const url = new URL(a.href, location.href).href.replace(location.origin, '');
+		const url = local(a.href);
+		url.hash = '';
 		if (cached(url, PREFETCH_FRESH_MS)) return;
 		try {
 			const answer = await request(url);
@@ -249,7 +285,7 @@ export function install({ app, root, target, page, live, context }) {
 	state = { app, root, target, page, live, context };
 	remember(page);
 	history.scrollRestoration = 'manual';
-	history.replaceState({ ...history.state, fymo: { url: page.url, scroll: [scrollX, scrollY] } }, '');
+	history.replaceState({ ...history.state, fymo: { url: keyOf(location.href), scroll: [scrollX, scrollY] } }, '');
 	addEventListener('popstate', onPopState);
 	document.addEventListener('click', onClick);
 	document.addEventListener('submit', onSubmit);

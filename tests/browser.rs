@@ -97,3 +97,11 @@ fn live_chat_across_two_servers_sharing_redis_in_chromium() {
         .is_some_and(|r| r.status == 200)));
     run_browser_script("live.mjs", &[one.base.as_ref(), two.base.as_ref()], 6);
 }
+
+#[test]
+fn client_navigation_never_leaves_the_origin_in_chromium() {
+    let app = TestApp::demo();
+    app.build();
+    let server = Server::start(DEMO, &app, &["--engines", "1", "--python-workers", "1"]);
+    run_browser_script("security.mjs", &[server.base.as_ref()], 3);
+}

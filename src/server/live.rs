@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::{FromRequest, Query, State};
 use axum::http::{header, HeaderMap, Method, Request, Response, StatusCode};
 use axum::response::IntoResponse;
 use axum::Extension;
@@ -524,24 +524,34 @@ pub(super) struct PublishBody {
 }
 
 /// `POST /_fymo/live/publish` with `Authorization: Bearer <app secret>`: publishing from
-/// outside processes (cron jobs, other services).
+/// outside processes (cron jobs, other services). The credential is checked before the
+/// body is read: a client without it learns nothing but 401.
 pub(super) async fn publish(
     State(state): State<AppState>,
     Extension(RequestId(_)): Extension<RequestId>,
-    headers: HeaderMap,
-    axum::Json(body): axum::Json<PublishBody>,
+    request: Request<Body>,
 ) -> Response<Body> {
     let Some(loaded) = state.current().as_ref().map(Arc::clone) else {
         return refuse(StatusCode::SERVICE_UNAVAILABLE, "no build is loaded yet");
     };
     let secret = &loaded.site.options.secret;
-    let sent = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    let sent = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
     let authorized = sent.is_some_and(|s| {
         s.len() == secret.len() && s.bytes().zip(secret.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
     });
     if !authorized {
-        return refuse(StatusCode::UNAUTHORIZED, "publishing needs `Authorization: Bearer <app secret>`");
+        let mut response = refuse(StatusCode::UNAUTHORIZED, "publishing needs `Authorization: Bearer <app secret>`");
+        close_connection(&mut response); // the body stays unread
+        return response;
     }
+    let body = match axum::Json::<PublishBody>::from_request(request, &()).await {
+        Ok(axum::Json(body)) => body,
+        Err(rejection) => return rejection.into_response(),
+    };
     let payload = match (body.patch, body.event) {
         (Some(patch), None) => Payload::Patch(patch),
         (None, Some(name)) => Payload::Event { name, data: body.data },

@@ -132,6 +132,20 @@ fn uncompiled_cause(mode: &Mode, error: ErrorReport) -> ErrorReport {
     cause.map_or(error, |cause| ErrorReport { status: StatusCode::INTERNAL_SERVER_ERROR, ..cause })
 }
 
+/// The request's path and query as a URL to send back (a page object's `url`, a
+/// location), written so that no client can read it as another authority: the path
+/// `//evil.example/x` (which a link `/.//evil.example/x` asks for) becomes
+/// `/.//evil.example/x`, the same path once resolved.
+fn local_url(uri: &axum::http::Uri) -> String {
+    let url = uri.path_and_query().map_or_else(|| uri.path(), |p| p.as_str());
+    let reads_as_authority = url.len() > 1 && url.starts_with('/') && matches!(url.as_bytes()[1], b'/' | b'\\');
+    if reads_as_authority {
+        format!("/.{url}")
+    } else {
+        url.to_owned()
+    }
+}
+
 fn is_inertia(headers: &HeaderMap) -> bool {
     headers.get("x-inertia").is_some_and(|v| v == "true")
 }
@@ -148,10 +162,10 @@ fn partial_of(headers: &HeaderMap) -> Option<Partial> {
 
 /// 409 with `X-Inertia-Location`: the client reloads `uri` whole, getting the new build.
 fn stale_version(uri: &axum::http::Uri) -> Response<Body> {
-    let location = uri.path_and_query().map_or("/", |p| p.as_str());
+    let location = local_url(uri);
     Response::builder()
         .status(StatusCode::CONFLICT)
-        .header("x-inertia-location", HeaderValue::from_str(location).unwrap_or(HeaderValue::from_static("/")))
+        .header("x-inertia-location", HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/")))
         .header(header::VARY, "x-inertia")
         .body(Body::empty())
         .expect("valid 409")
@@ -189,7 +203,7 @@ async fn handle(
     format: Format,
 ) -> Result<(Reply, Option<Cookie<'static>>), Refusal> {
     let site = &loaded.site;
-    let url = request.uri().path_and_query().map_or_else(|| request.uri().path().to_owned(), |p| p.as_str().to_owned());
+    let url = local_url(request.uri());
     let path = request.uri().path();
     // Refused before it is read, a body leaves the connection unusable.
     let unread = has_body(request.headers());
@@ -291,4 +305,18 @@ fn reply_response(reply: Reply, session: Option<Cookie<'static>>) -> Response<Bo
         ReplyBody::Redirect(location) => builder.header(header::LOCATION, location).body(Body::empty()),
     };
     response.expect("valid page response")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sent_back_url_never_reads_as_another_authority() {
+        let url = |s: &str| local_url(&s.parse().unwrap());
+        assert_eq!(url("//evil.example/x?a=1"), "/.//evil.example/x?a=1");
+        assert_eq!(url("/\\evil.example/x"), "/./\\evil.example/x");
+        assert_eq!(url("/notes/5?tab=1"), "/notes/5?tab=1");
+        assert_eq!(url("/"), "/");
+    }
 }

@@ -27,14 +27,14 @@ export function launch() {
 }
 
 /**
- * Runs named checks, each in a fresh browser context; `watch(page)` returns a list that
- * must stay empty (console errors, page errors).
+ * Runs named checks, each in a fresh browser context (made with `contextOptions`);
+ * `watch(page)` returns a list that must stay empty (console errors, page errors).
  */
-export function checks(browser, watch = () => []) {
+export function checks(browser, watch = () => [], contextOptions = {}) {
 	let failed = false;
 	return {
 		async check(name, fn) {
-			const context = await browser.newContext();
+			const context = await browser.newContext(contextOptions);
 			// Generous: a busy 2-core machine may be slow, never wrong.
 			context.setDefaultTimeout(60000);
 			const page = await context.newPage();

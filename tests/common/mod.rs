@@ -456,6 +456,13 @@ impl RawRequest {
         Self { stream, request: format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n") }
     }
 
+    /// Connects to `base` for `request`, sent as it is written (a malformed one too).
+    pub fn exact(base: &str, request: &str) -> Self {
+        let mut raw = Self::connect(base, "/");
+        raw.request = request.to_owned();
+        raw
+    }
+
     pub fn send(&mut self) {
         use std::io::Write;
         self.stream.write_all(self.request.as_bytes()).unwrap_or_else(|e| panic!("sending the request: {e}"));
