@@ -6,7 +6,13 @@ mod common;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use common::{get, RawRequest, Reply, Server, TestApp, DEMO, FYMO};
+use common::visitor::{csrf_of, Visitor};
+use common::{get, get_with, RawRequest, Reply, Server, TestApp, DEMO, FYMO};
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::Message;
 
 /// The demo app, copied and built once for this file.
 fn app() -> &'static TestApp {
@@ -104,4 +110,114 @@ fn publishing_checks_the_credential_before_reading_the_body() {
     assert_eq!(publish(&format!("{bearer}Content-Type: text/plain\r\n"), "{}").status, 415);
     let ok = publish(&format!("{bearer}Content-Type: application/json\r\n"), r#"{"topic":"counter","patch":{"n":1}}"#);
     assert_eq!(ok.status, 202, "{}", ok.body);
+}
+
+#[test]
+fn the_request_head_is_capped_and_needs_exactly_one_host() {
+    let server = server();
+    let host = server.base.trim_start_matches("http://").to_owned();
+    let big = "a".repeat(100 * 1024);
+    let r = raw(&server, &format!("GET / HTTP/1.1\r\nHost: {host}\r\nX-Big: {big}\r\nConnection: close\r\n\r\n"));
+    assert_eq!(r.status, 431);
+    // Under the cap, the same request is answered.
+    let fine = "a".repeat(16 * 1024);
+    let r = raw(&server, &format!("GET / HTTP/1.1\r\nHost: {host}\r\nX-Big: {fine}\r\nConnection: close\r\n\r\n"));
+    assert_eq!(r.status, 200);
+    assert_eq!(raw(&server, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n").status, 400);
+    let two = format!("GET / HTTP/1.1\r\nHost: {host}\r\nHost: evil.example\r\nConnection: close\r\n\r\n");
+    assert_eq!(raw(&server, &two).status, 400);
+    // HTTP/1.0 has no such rule.
+    assert_eq!(raw(&server, "GET / HTTP/1.0\r\n\r\n").status, 200);
+}
+
+#[test]
+fn the_origin_check_compares_the_scheme() {
+    let server = server();
+    let mut visitor = Visitor::new(&server.base);
+    let page = visitor.get("/login");
+    let token = csrf_of(&page.body);
+    let form = [("username", "grace"), ("password", "demo"), ("_csrf", token.as_str())];
+    let https = server.base.replace("http://", "https://");
+    let refused = visitor.post_form_with("/login", &form, &[("Origin", &https)]);
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let accepted = visitor.post_form_with("/login", &form, &[("Origin", &server.base.clone())]);
+    assert_eq!(accepted.status, 303, "{}", accepted.body);
+}
+
+#[test]
+fn static_ranges_answer_206_and_416() {
+    let server = server();
+    let whole = get(&server.url("/robots.txt")).body;
+    let part = get_with(&server.url("/robots.txt"), &[("Range", "bytes=0-9")]);
+    assert_eq!(part.status, 206);
+    assert_eq!(part.body, whole[..10]);
+    for range in ["bytes=100000-200000", "bytes=abc", "pages=1-2"] {
+        let r = get_with(&server.url("/robots.txt"), &[("Range", range)]);
+        assert_eq!(r.status, 416, "{range}");
+        assert_eq!(r.header("content-range"), Some(format!("bytes */{}", whole.len()).as_str()));
+    }
+}
+
+/// Opens a live socket as a same-origin page would; the close code the server answers
+/// `message` with.
+async fn close_code_for(server: &Server, message: Message) -> u16 {
+    let url = server.base.replace("http://", "ws://") + "/_fymo/live";
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert("origin", server.base.parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("the socket opens");
+    socket.send(message).await.expect("sent");
+    let wait = async {
+        while let Some(frame) = socket.next().await {
+            if let Message::Close(Some(close)) = frame.expect("a frame, not an error") {
+                return u16::from(close.code);
+            }
+        }
+        panic!("the connection ended without a close frame");
+    };
+    tokio::time::timeout(Duration::from_secs(30), wait).await.expect("a close frame within 30 s")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_live_frames_get_their_close_codes() {
+    let server = server();
+    let big = Message::Text("x".repeat(100 * 1024).into());
+    assert_eq!(close_code_for(&server, big).await, 1009);
+    let not_utf8 = Frame::message(vec![0xff, 0xfe, 0xfd], OpCode::Data(Data::Text), true);
+    assert_eq!(close_code_for(&server, Message::Frame(not_utf8)).await, 1007);
+}
+
+/// Opens a live socket as a same-origin page behind a proxy that says the client is
+/// `client`; the socket, or the refusal's status.
+async fn live_socket_for(
+    server: &Server,
+    client: &str,
+) -> Result<tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>, u16> {
+    let url = server.base.replace("http://", "ws://") + "/_fymo/live";
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert("origin", server.base.parse().unwrap());
+    request.headers_mut().insert("x-forwarded-for", client.parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => Ok(socket),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
+        Err(e) => panic!("connecting: {e}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_client_limits_count_the_client_behind_a_trusted_proxy() {
+    let app = TestApp::demo();
+    let settings = std::fs::read_to_string(app.root().join("fymo.yml")).unwrap();
+    app.write("fymo.yml", &format!("{settings}\ntrusted_proxies: [127.0.0.1]\n"));
+    app.build();
+    let server = Server::start(DEMO, &app, &["--engines", "1", "--python-workers", "1"]);
+    // One visitor takes its 64 sockets, and no more...
+    let mut held = Vec::new();
+    for _ in 0..64 {
+        held.push(live_socket_for(&server, "203.0.113.7").await.expect("within the visitor's limit"));
+    }
+    assert_eq!(live_socket_for(&server, "203.0.113.7").await.err(), Some(429));
+    // ...while every other visitor behind the same proxy still gets in.
+    assert!(live_socket_for(&server, "198.51.100.2").await.is_ok());
+    // The access log names the client, not the proxy.
+    server.wait_for_log("client=198.51.100.2");
 }

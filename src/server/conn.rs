@@ -35,6 +35,9 @@ use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 use tower::ServiceExt;
 
+/// Largest request head (request line and headers) read: past it, 431.
+const MAX_HEAD: usize = 64 * 1024;
+
 /// Connection deadlines and the connection cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ConnLimits {
@@ -157,6 +160,9 @@ async fn connection<I, A: PeerIp>(
     let mut builder = http1::Builder::new();
     // The deadlines above replace hyper's header timer (see the module docs).
     builder.keep_alive(true).header_read_timeout(None);
+    // The request head may not outgrow this (431): hyper's ~400 KB read buffer let slow
+    // clients hold that much per connection.
+    builder.max_header_size(MAX_HEAD);
     let io = TokioIo::new(Watched { io, clock });
     let mut conn = pin!(builder.serve_connection(io, service).with_upgrades());
     let mut draining = false;

@@ -1,7 +1,7 @@
 //! Cross-site request forgery checks for unsafe methods (POST, PUT, PATCH, DELETE) on
 //! page routes: the request must come from the same origin (`Sec-Fetch-Site`, else
-//! `Origin`, else `Referer`) and carry the session's token (form field `_csrf` or header
-//! `X-CSRF-Token`). Each failure says which check failed.
+//! `Origin`, else `Referer`: scheme, host and port) and carry the session's token (form
+//! field `_csrf` or header `X-CSRF-Token`). Each failure says which check failed.
 
 use axum::http::{header, HeaderMap, Method};
 
@@ -16,14 +16,16 @@ pub(crate) enum CsrfError {
     #[error("cross-site request refused: Sec-Fetch-Site is `{0}`")]
     CrossSite(String),
     /// `Origin` or `Referer` names another origin.
-    #[error("cross-origin request refused: {header} `{value}` is not this site (`{host}`)")]
+    #[error("cross-origin request refused: {header} `{value}` is not this site (`{site}`){hint}")]
     CrossOrigin {
         /// `Origin` or `Referer`.
         header: &'static str,
         /// Its value.
         value: String,
-        /// This site's host.
-        host: String,
+        /// This site's origin, as the request reached it.
+        site: String,
+        /// What to do when only the scheme differs (a TLS proxy not in `trusted_proxies`).
+        hint: &'static str,
     },
     /// No token in the form or headers.
     #[error("missing CSRF token: send the `_csrf` form field (the page's `fymo.csrf` prop) or an X-CSRF-Token header")]
@@ -38,11 +40,12 @@ pub(crate) fn is_unsafe(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE)
 }
 
-/// The origin check, made before the body is read.
+/// The origin check, made before the body is read; `https`: the request reached the
+/// site over HTTPS (a trusted proxy says so).
 ///
 /// # Errors
 /// [`CsrfError::CrossSite`] or [`CsrfError::CrossOrigin`].
-pub(crate) fn check_origin(headers: &HeaderMap) -> Result<(), CsrfError> {
+pub(crate) fn check_origin(headers: &HeaderMap, https: bool) -> Result<(), CsrfError> {
     let text = |name| headers.get(name).and_then(|v: &axum::http::HeaderValue| v.to_str().ok());
     if let Some(site) = text(header::HeaderName::from_static("sec-fetch-site")) {
         return match site {
@@ -50,22 +53,40 @@ pub(crate) fn check_origin(headers: &HeaderMap) -> Result<(), CsrfError> {
             other => Err(CsrfError::CrossSite(other.to_owned())),
         };
     }
-    let host = text(header::HOST).unwrap_or_default().to_ascii_lowercase();
+    let scheme = if https { "https" } else { "http" };
+    let site = origin(scheme, text(header::HOST).unwrap_or_default());
     for (name, label) in [(header::ORIGIN, "Origin"), (header::REFERER, "Referer")] {
         if let Some(value) = text(name) {
-            return match authority_of(value) {
-                Some(authority) if authority.eq_ignore_ascii_case(&host) => Ok(()),
-                _ => Err(CsrfError::CrossOrigin { header: label, value: value.to_owned(), host }),
+            let sent = value.split_once("://").map(|(scheme, rest)| {
+                origin(&scheme.to_ascii_lowercase(), rest.split(['/', '?', '#']).next().unwrap_or(rest))
+            });
+            if sent.as_deref() == Some(site.as_str()) {
+                return Ok(());
+            }
+            let other_scheme = sent
+                .as_deref()
+                .is_some_and(|s| s.split_once("://").map(|p| p.1) == site.split_once("://").map(|p| p.1));
+            let hint = if other_scheme && !https {
+                " (behind a proxy that terminates TLS? list it in `trusted_proxies` in fymo.yml)"
+            } else {
+                ""
             };
+            return Err(CsrfError::CrossOrigin { header: label, value: value.to_owned(), site, hint });
         }
     }
     Ok(()) // a client that sends neither (curl, old browsers): the token decides
 }
 
-/// `host:port` of an absolute URL (`null` and relative values have none).
-fn authority_of(url: &str) -> Option<&str> {
-    let rest = url.split_once("://")?.1;
-    Some(rest.split(['/', '?', '#']).next().unwrap_or(rest))
+/// `scheme://host[:port]`, lowercased, without the scheme's default port.
+fn origin(scheme: &str, authority: &str) -> String {
+    let authority = authority.to_ascii_lowercase();
+    let default_port = match scheme {
+        "http" => ":80",
+        "https" => ":443",
+        _ => "",
+    };
+    let host = authority.strip_suffix(default_port).filter(|_| !default_port.is_empty()).unwrap_or(&authority);
+    format!("{scheme}://{host}")
 }
 
 /// The token check, made once the form is read.
@@ -99,18 +120,33 @@ mod tests {
 
     #[test]
     fn origin_checks() {
-        assert!(check_origin(&headers(&[("host", "a.test"), ("origin", "http://a.test")])).is_ok());
-        assert!(check_origin(&headers(&[("host", "a.test:8000"), ("referer", "http://a.test:8000/x?y")])).is_ok());
+        assert!(check_origin(&headers(&[("host", "a.test"), ("origin", "http://a.test")]), false).is_ok());
+        assert!(
+            check_origin(&headers(&[("host", "a.test:8000"), ("referer", "http://a.test:8000/x?y")]), false).is_ok()
+        );
         assert!(matches!(
-            check_origin(&headers(&[("host", "a.test"), ("origin", "http://evil.test")])),
+            check_origin(&headers(&[("host", "a.test"), ("origin", "http://evil.test")]), false),
             Err(CsrfError::CrossOrigin { header: "Origin", .. })
         ));
-        assert!(check_origin(&headers(&[("host", "a.test"), ("origin", "null")])).is_err());
+        assert!(check_origin(&headers(&[("host", "a.test"), ("origin", "null")]), false).is_err());
         assert_eq!(
-            check_origin(&headers(&[("sec-fetch-site", "cross-site"), ("origin", "http://a.test")])),
+            check_origin(&headers(&[("sec-fetch-site", "cross-site"), ("origin", "http://a.test")]), false),
             Err(CsrfError::CrossSite("cross-site".into()))
         );
-        assert!(check_origin(&headers(&[("host", "a.test")])).is_ok());
+        assert!(check_origin(&headers(&[("host", "a.test")]), false).is_ok());
+    }
+
+    #[test]
+    fn the_origin_check_compares_scheme_host_and_port() {
+        let h = headers(&[("host", "a.test"), ("origin", "https://a.test")]);
+        let refused = check_origin(&h, false).unwrap_err();
+        assert!(refused.to_string().contains("trusted_proxies"), "{refused}");
+        assert!(check_origin(&h, true).is_ok());
+        assert!(check_origin(&headers(&[("host", "a.test"), ("origin", "http://a.test")]), true).is_err());
+        assert!(check_origin(&headers(&[("host", "a.test"), ("origin", "http://a.test:8080")]), false).is_err());
+        // Default ports are the same origin, written or not; case does not matter.
+        assert!(check_origin(&headers(&[("host", "A.test:80"), ("origin", "HTTP://a.test")]), false).is_ok());
+        assert!(check_origin(&headers(&[("host", "a.test"), ("origin", "https://a.test:443")]), true).is_ok());
     }
 
     #[test]

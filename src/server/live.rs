@@ -29,7 +29,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
-use super::conn::Peer;
+use super::client::Client;
 use super::respond::close_connection;
 use super::{csrf, AppState, Loaded, RequestId};
 use crate::controller::{Answer, RequestContext, Session};
@@ -92,15 +92,15 @@ impl Visitor {
 /// `GET /_fymo/live`: the WebSocket.
 pub(super) async fn socket(
     State(state): State<AppState>,
-    peer: Option<Extension<Peer>>,
+    Extension(client): Extension<Client>,
     ws: WebSocketUpgrade,
     headers: HeaderMap,
 ) -> Response<Body> {
-    let visitor = match admit_visitor(&state, &headers) {
+    let visitor = match admit_visitor(&state, &headers, client) {
         Ok(v) => v,
         Err(response) => return *response,
     };
-    let admission = match visitor.hub().admit(peer.and_then(|p| p.0 .0)) {
+    let admission = match visitor.hub().admit(client.ip) {
         Ok(a) => a,
         Err(refused) => return refuse(StatusCode::TOO_MANY_REQUESTS, &refused.to_string()),
     };
@@ -113,13 +113,23 @@ pub(super) async fn socket(
     })
 }
 
+/// The close code for a read that failed on the client's frame: 1009 for a message over
+/// the limit, 1007 for text that is not UTF-8; `None` for a broken connection.
+fn close_code_of(error: axum::Error) -> Option<(u16, &'static str)> {
+    match error.into_inner().downcast_ref::<tungstenite::Error>()? {
+        tungstenite::Error::Capacity(_) => Some((1009, "message too big")),
+        tungstenite::Error::Utf8(_) => Some((1007, "text frames must be UTF-8")),
+        _ => None,
+    }
+}
+
 /// Same origin only (a page of another site cannot open a socket with the visitor's
 /// cookies), and the visitor's session.
-fn admit_visitor(state: &AppState, headers: &HeaderMap) -> Result<Visitor, Box<Response<Body>>> {
+fn admit_visitor(state: &AppState, headers: &HeaderMap, client: Client) -> Result<Visitor, Box<Response<Body>>> {
     let Some(loaded) = state.current().as_ref().map(Arc::clone) else {
         return Err(Box::new(refuse(StatusCode::SERVICE_UNAVAILABLE, "no build is loaded yet")));
     };
-    if let Err(e) = csrf::check_origin(headers) {
+    if let Err(e) = csrf::check_origin(headers, client.https) {
         return Err(Box::new(refuse(StatusCode::FORBIDDEN, &e.to_string())));
     }
     let session = loaded.sessions.load(headers);
@@ -189,7 +199,15 @@ async fn run_socket(mut socket: WebSocket, mut visitor: Visitor, conn: u64) {
                         let _ = socket.send(Message::Close(Some(CloseFrame { code: 1003, reason: "text frames only".into() }))).await;
                         break;
                     }
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Err(error)) => {
+                        // A frame over the limit or text that is not UTF-8 gets its close
+                        // code (RFC 6455 §7.4.1), not a dropped connection.
+                        if let Some((code, reason)) = close_code_of(error) {
+                            let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+                        }
+                        break;
+                    }
+                    Some(Ok(Message::Close(_))) | None => break,
                     Some(Ok(_)) => {} // ping (answered by the library), pong
                 }
             }
@@ -394,16 +412,16 @@ pub(super) struct SseQuery {
 /// to `POST /_fymo/live/call`). `Last-Event-ID` is `topic=seq,…` as the client saw them.
 pub(super) async fn sse(
     State(state): State<AppState>,
-    peer: Option<Extension<Peer>>,
+    Extension(client): Extension<Client>,
     Query(query): Query<SseQuery>,
     headers: HeaderMap,
 ) -> Response<Body> {
-    let mut visitor = match admit_visitor(&state, &headers) {
+    let mut visitor = match admit_visitor(&state, &headers, client) {
         Ok(v) => v,
         Err(response) => return *response,
     };
     let hub = visitor.hub().clone();
-    let admission = match hub.admit(peer.and_then(|p| p.0 .0)) {
+    let admission = match hub.admit(client.ip) {
         Ok(a) => a,
         Err(refused) => return refuse(StatusCode::TOO_MANY_REQUESTS, &refused.to_string()),
     };
@@ -485,14 +503,18 @@ pub(super) struct CallBody {
 }
 
 /// `POST /_fymo/live/call` (with `X-CSRF-Token`): a call for clients on the event stream.
-pub(super) async fn call_over_http(State(state): State<AppState>, request: Request<Body>) -> Response<Body> {
+pub(super) async fn call_over_http(
+    State(state): State<AppState>,
+    Extension(client): Extension<Client>,
+    request: Request<Body>,
+) -> Response<Body> {
     let headers = request.headers().clone();
     // Refused before its body is read (to its end): the connection closes after the answer.
     let unread = |mut response: Response<Body>| {
         close_connection(&mut response);
         response
     };
-    let visitor = match admit_visitor(&state, &headers) {
+    let visitor = match admit_visitor(&state, &headers, client) {
         Ok(v) => v,
         Err(response) => return unread(*response),
     };

@@ -8,6 +8,7 @@
 mod accept;
 mod access_log;
 mod assets;
+mod client;
 mod conn;
 mod csrf;
 mod drain;
@@ -28,6 +29,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, Request, Response, StatusCode};
 use axum::middleware::{self, Next};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use tower_http::compression::CompressionLayer;
@@ -115,7 +117,7 @@ impl Loaded {
     /// of `static/`.
     pub(crate) fn new(site: Site, assets: Assets) -> Self {
         let app = &site.app;
-        let sessions = Sessions::new(&site.options.secret, app.session.clone(), app.trusted_proxies.clone());
+        let sessions = Sessions::new(&site.options.secret, app.session.clone());
         for (path, route) in shadowed_static_files(&site) {
             tracing::warn!(target: "fymo::server", "static{path} is shadowed by the route `{route}` (a route wins over a file)");
         }
@@ -174,11 +176,12 @@ pub(crate) fn router(state: AppState, extra: Option<Router>) -> Router {
         .route("/_fymo/live/publish", axum::routing::post(live::publish))
         .route("/_fymo/{*path}", get(asset))
         .fallback(respond::respond)
-        .with_state(state);
+        .with_state(state.clone());
     if let Some(extra) = extra {
         router = router.merge(extra);
     }
-    with_default_headers(router.layer(CompressionLayer::new())).layer(middleware::from_fn(request_id))
+    let router = with_default_headers(router.layer(CompressionLayer::new()));
+    router.layer(middleware::from_fn_with_state(state, request_id)).layer(middleware::from_fn(one_host))
 }
 
 /// Safe defaults for every response; one that already has such a header keeps its own.
@@ -268,9 +271,21 @@ async fn asset(State(state): State<AppState>, Path(path): Path<String>, headers:
     })
 }
 
-/// Gives each request an id (or keeps a valid incoming `x-request-id`) and writes the
-/// access log line.
-async fn request_id(mut request: Request<Body>, next: Next) -> Response<Body> {
+/// HTTP/1.1 asks for exactly one `Host` (RFC 9112 §3.2): a request without one, or with
+/// two, is refused before anything reads either.
+async fn one_host(request: Request<Body>, next: Next) -> Response<Body> {
+    let hosts = request.headers().get_all(header::HOST).iter().count();
+    if request.version() == axum::http::Version::HTTP_11 && hosts != 1 {
+        let mut response = (StatusCode::BAD_REQUEST, "400 Bad Request: send exactly one Host header\n").into_response();
+        respond::close_connection(&mut response);
+        return response;
+    }
+    next.run(request).await
+}
+
+/// Gives each request an id (or keeps a valid incoming `x-request-id`) and its
+/// [`Client`](client::Client) (through the trusted proxies), and writes the access log line.
+async fn request_id(State(state): State<AppState>, mut request: Request<Body>, next: Next) -> Response<Body> {
     let started = Instant::now();
     let id = request
         .headers()
@@ -281,7 +296,14 @@ async fn request_id(mut request: Request<Body>, next: Next) -> Response<Body> {
         .unwrap_or_else(access_log::new_request_id);
     let method = request.method().clone();
     let uri = request.uri().clone();
+    let peer = request.extensions().get::<conn::Peer>().and_then(|p| p.0);
+    let client = {
+        let current = state.current();
+        let trusted = current.as_ref().map_or(&[][..], |l| &l.site.app.trusted_proxies);
+        client::client_of(peer, request.headers(), trusted)
+    };
     request.extensions_mut().insert(RequestId(id.clone()));
+    request.extensions_mut().insert(client);
     let mut response = next.run(request).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert("x-request-id", value);
@@ -289,6 +311,7 @@ async fn request_id(mut request: Request<Body>, next: Next) -> Response<Body> {
     tracing::info!(
         target: "fymo::access",
         request_id = %id,
+        client = %client.ip.map_or_else(|| "-".to_owned(), |ip| ip.to_string()),
         method = %method,
         path = %access_log::loggable_target(uri.path(), uri.query(), &options().redact_query_keys),
         status = response.status().as_u16(),

@@ -116,6 +116,8 @@ fn body_kind(headers: &HeaderMap) -> Result<Option<BodyKind>, BodyError> {
 pub(super) struct BodyRules<'a> {
     /// Multipart limits.
     pub(super) upload: &'a UploadLimits,
+    /// The request came over HTTPS (the origin check compares the scheme).
+    pub(super) https: bool,
     /// The session's CSRF token, when this request must carry it.
     pub(super) csrf: Option<String>,
 }
@@ -180,7 +182,7 @@ pub(super) async fn context(
     // Checked once the body is read: a refusal that left it unread would cost the client
     // its kept-alive connection.
     if let Some(token) = &rules.csrf {
-        csrf::check_origin(&parts.headers)?;
+        csrf::check_origin(&parts.headers, rules.https)?;
         csrf::check_token(&parts.headers, form.get(csrf::FIELD).map(String::as_str), token)?;
     }
     let (csrf, flash) = (session.csrf_token(), session.flashed());

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use cookie::Cookie;
 
-use super::conn::Peer;
+use super::client::Client;
 use super::error_page::{error_response, page_response};
 use super::request::BodyRules;
 use super::{accept, csrf, request, AppState, Loaded, Mode, RequestId};
@@ -221,10 +221,10 @@ async fn handle(
         return Err(Refusal { error, allow: Some(allow_header(route)), close: unread });
     }
     let session = loaded.sessions.load(request.headers());
-    let peer = request.extensions().get::<Peer>().and_then(|p| p.0);
-    let secure = loaded.sessions.is_https(request.headers(), peer);
+    let secure = request.extensions().get::<Client>().is_some_and(|c| c.https);
     let rules = BodyRules {
         upload: &route.options.upload,
+        https: secure,
         csrf: (route.options.csrf && csrf::is_unsafe(method)).then(|| session.csrf_token()),
     };
     let context = request::context(request, matched.params, rules, session.clone()).await.map_err(|e| Refusal {

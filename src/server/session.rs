@@ -3,7 +3,6 @@
 //! key derived from the app secret). A cookie that was tampered with, made with another
 //! secret, or has expired is an empty session, never an error.
 
-use std::net::IpAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::http::{header, HeaderMap};
@@ -21,7 +20,6 @@ pub(crate) const MIN_SECRET_LEN: usize = 32;
 pub(crate) struct Sessions {
     key: Key,
     settings: SessionSettings,
-    trusted_proxies: Vec<IpAddr>,
 }
 
 impl std::fmt::Debug for Sessions {
@@ -46,8 +44,8 @@ fn now() -> u64 {
 impl Sessions {
     /// Sessions keyed by `secret` (at least [`MIN_SECRET_LEN`] characters; checked where
     /// the secret is chosen).
-    pub(crate) fn new(secret: &str, settings: SessionSettings, trusted_proxies: Vec<IpAddr>) -> Self {
-        Self { key: Key::derive_from(secret.as_bytes()), settings, trusted_proxies }
+    pub(crate) fn new(secret: &str, settings: SessionSettings) -> Self {
+        Self { key: Key::derive_from(secret.as_bytes()), settings }
     }
 
     /// The session the request's cookie carries, or a new one. The message a previous
@@ -98,16 +96,6 @@ impl Sessions {
         jar.private_mut(&self.key).add(cookie);
         jar.get(&self.settings.cookie).cloned()
     }
-
-    /// Whether the request came over HTTPS: `X-Forwarded-Proto: https` counts only from a
-    /// configured proxy (Fymo itself speaks plain HTTP).
-    pub(crate) fn is_https(&self, headers: &HeaderMap, peer: Option<IpAddr>) -> bool {
-        peer.is_some_and(|p| self.trusted_proxies.contains(&p))
-            && headers
-                .get("x-forwarded-proto")
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.split(',').next().is_some_and(|p| p.trim().eq_ignore_ascii_case("https")))
-    }
 }
 
 #[cfg(test)]
@@ -117,7 +105,7 @@ mod tests {
 
     fn sessions(secret: &str, max_age_secs: u64) -> Sessions {
         let settings = SessionSettings { max_age_secs, ..SessionSettings::default() };
-        Sessions::new(secret, settings, vec!["10.0.0.1".parse().unwrap()])
+        Sessions::new(secret, settings)
     }
 
     fn headers_with(cookie: &Cookie<'_>) -> HeaderMap {
@@ -162,15 +150,5 @@ mod tests {
         assert_eq!(second.flashed().as_deref(), Some("Welcome back"));
         let cookie = s.store(&second, false).expect("rewritten without the flash");
         assert_eq!(s.load(&headers_with(&cookie)).flashed(), None);
-    }
-
-    #[test]
-    fn https_only_from_trusted_proxies() {
-        let s = sessions(&"a".repeat(32), 3600);
-        let mut headers = HeaderMap::new();
-        headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
-        assert!(s.is_https(&headers, Some("10.0.0.1".parse().unwrap())));
-        assert!(!s.is_https(&headers, Some("10.0.0.2".parse().unwrap())));
-        assert!(!s.is_https(&headers, None));
     }
 }

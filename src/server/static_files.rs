@@ -61,6 +61,9 @@ impl StaticFiles {
         }
         let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
         let response = self.serve.clone().oneshot(request).await.ok()?;
+        if response.status() == StatusCode::RANGE_NOT_SATISFIABLE {
+            return Some(response.map(Body::new)); // the file exists; the range does not
+        }
         if !(response.status().is_success() || response.status() == StatusCode::NOT_MODIFIED) {
             return None;
         }
