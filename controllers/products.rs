@@ -25,7 +25,7 @@ fn product(id: u32) -> Product {
 
 /// `GET /products?n=1000`: a list of `n` products (default 10, at most 10 000).
 pub(crate) async fn index(req: RequestContext) -> Result<Outcome, BoxError> {
-    let n: u32 = req.query("n").map(str::parse).transpose()?.unwrap_or(10).min(10_000);
+    let n: u32 = req.query_as("n")?.unwrap_or(10).min(10_000);
     // The structs themselves: `Outcome::props` turns them into JSON once (a `Value` made
     // first would be copied over again).
     Ok(Outcome::props(product_list(n))?)

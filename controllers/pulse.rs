@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use fymo::http::StatusCode;
 use fymo::{Outcome, RequestContext};
 use serde_json::json;
 
@@ -14,7 +15,11 @@ pub(crate) async fn pulse(req: RequestContext) -> Result<Outcome, fymo::BoxError
     match req.action() {
         Some("bump") => {
             let by = req.json.as_ref().and_then(|j| j["by"].as_u64()).unwrap_or(1);
-            let count = COUNT.fetch_add(by, Ordering::SeqCst) + by;
+            // Checked: a huge `by` is the client's mistake, never a wrapped count.
+            let Ok(before) = COUNT.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_add(by)) else {
+                return Ok(Outcome::status(StatusCode::BAD_REQUEST, json!({ "error": "`by` is too large" }))?);
+            };
+            let count = before + by;
             let live = req.live()?;
             live.publish_patch("pulse", json!({ "count": count }))?;
             live.publish_event("pulse", "ping", json!({ "count": count }))?;

@@ -41,7 +41,9 @@ mod site;
 pub use app::{App, AppBuilder};
 /// HTTP types controllers see (`Method`, `StatusCode`, `HeaderMap`).
 pub use axum::http;
-pub use controller::{Answer, BoxError, ControllerError, JsonProps, Outcome, RequestContext, Session, UploadedFile};
+pub use controller::{
+    Answer, BadRequest, BoxError, ControllerError, JsonProps, Outcome, RequestContext, Session, UploadedFile,
+};
 /// Cookies a controller sets ([`Outcome::cookie`]): the `cookie` crate's type and builder.
 pub use cookie::{self, Cookie, SameSite};
 pub use live::{Live, LiveError, Payload};

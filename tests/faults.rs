@@ -24,7 +24,7 @@ fn infinite_loop_answers_500_within_the_deadline_and_serving_continues() {
         assert_eq!(ok.status, 200);
         assert!(ok.body.contains("still serving"));
     }
-    let health: serde_json::Value = serde_json::from_str(&get(&server.url("/_fymo/health")).body).unwrap();
+    let health = common::health_details(&server);
     assert!(health["engines"]["recycled"].as_u64().unwrap() >= 2, "{health}");
     server.wait_for_log("render of `loop` was interrupted");
 }
@@ -138,7 +138,7 @@ fn a_never_settling_microtask_chain_is_a_timeout() {
     server.wait_for_log("render of `spin` was interrupted");
     let ok = get(&server.url("/ok"));
     assert_eq!(ok.status, 200);
-    let health: serde_json::Value = serde_json::from_str(&get(&server.url("/_fymo/health")).body).unwrap();
+    let health = common::health_details(&server);
     assert!(health["engines"]["recycled"].as_u64().unwrap() >= 1, "instance replaced: {health}");
 }
 

@@ -143,7 +143,7 @@ fn async_renders_that_do_not_settle_in_time_are_timeouts() {
             assert_eq!(quick.status, 200, "the replaced instance serves");
             assert!(quick.body.contains("<p>in time</p>"), "{}", quick.body);
         }
-        let health: serde_json::Value = serde_json::from_str(&get(&server.url("/_fymo/health")).body).unwrap();
+        let health = common::health_details(&server);
         assert!(health["engines"]["recycled"].as_u64().unwrap() >= 2, "{health}");
     }
 }

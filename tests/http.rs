@@ -145,9 +145,15 @@ fn health_reports_the_engine_pool() {
     assert_eq!(r.header("content-type"), Some("application/json"));
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!(v["status"], "ok");
+    assert_eq!(v["engines"], serde_json::json!({ "state": "ok", "size": 2, "busy": 0 }));
+    assert_eq!(v["python"]["state"], "ok");
+    assert_eq!(v["live"]["state"], "ok");
+    // Nothing of the process or its counters for anyone: that takes the app secret.
+    assert!(v.get("details").is_none() && !r.body.contains("pid"), "{v}");
+    let details = common::health_details(&server);
     // The default engine: V8 when compiled in, else QuickJS.
-    assert_eq!(v["engines"]["engine"], fymo::testing::EngineBackend::name(&fymo::testing::Engine::default()));
-    assert_eq!(v["engines"]["size"], 2);
+    assert_eq!(details["engines"]["engine"], fymo::testing::EngineBackend::name(&fymo::testing::Engine::default()));
+    assert_eq!(details["pid"], server.pid());
 }
 
 #[test]

@@ -191,7 +191,7 @@ fn workers_past_max_requests_are_replaced_without_failed_requests() {
 fn health_reports_the_workers_own_pool() {
     let app = built_demo();
     let server = prefork(&app, "2", &[]);
-    let v: serde_json::Value = serde_json::from_str(&get(&server.url("/_fymo/health")).body).unwrap();
+    let v = common::health_details(&server);
     assert!(v["worker"].as_u64().is_some(), "{v}");
     assert!(children_of(server.pid()).contains(&(v["pid"].as_u64().unwrap() as u32)), "answered by a worker: {v}");
     assert_eq!(v["engines"]["size"], 1);

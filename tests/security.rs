@@ -221,3 +221,52 @@ async fn per_client_limits_count_the_client_behind_a_trusted_proxy() {
     // The access log names the client, not the proxy.
     server.wait_for_log("client=198.51.100.2");
 }
+
+#[test]
+fn a_bad_parameter_is_the_clients_400_and_a_huge_bump_does_not_wrap() {
+    let server = server();
+    let r = get(&server.url("/products?n=abc"));
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(get(&server.url("/products?n=3")).status, 200);
+    // The live call `bump` over HTTP, as the event-stream fallback sends it.
+    let mut visitor = Visitor::new(&server.base);
+    let page = visitor.get("/pulse");
+    let token = csrf_of(&page.body);
+    let call = |visitor: &mut Visitor, by: u64| {
+        let body = format!(r#"{{"page":"/pulse","action":"bump","args":{{"by":{by}}}}}"#);
+        let reply = visitor.post_json("/_fymo/live/call", &body, &[("X-CSRF-Token", &token), ("Origin", &server.base)]);
+        serde_json::from_str::<serde_json::Value>(&reply.body).unwrap()
+    };
+    assert_eq!(call(&mut visitor, 5)["ok"], true);
+    let huge = call(&mut visitor, u64::MAX);
+    assert_eq!(huge["ok"], false, "{huge}");
+    assert_eq!(huge["error"]["status"], 400, "{huge}");
+    // The count did not wrap.
+    assert_eq!(call(&mut visitor, 1)["result"]["count"], 6);
+}
+
+#[test]
+fn health_tells_anyone_the_state_and_only_the_secret_holder_the_details() {
+    let server = server();
+    let r = get(&server.url("/_fymo/health"));
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    for hidden in ["\"pid\"", "\"version\"", "\"recycled\"", "\"renders\"", "\"worker\"", "\"details\""] {
+        assert!(!r.body.contains(hidden), "{hidden} in the public answer: {v}");
+    }
+    assert_eq!(v["status"], "ok");
+    let wrong = get_with(&server.url("/_fymo/health"), &[("Authorization", "Bearer nope")]);
+    assert!(!wrong.body.contains("details"));
+    assert_eq!(common::health_details(&server)["pid"], server.pid());
+}
+
+#[test]
+fn health_answers_503_while_python_cannot_serve() {
+    let server = Server::start(DEMO, app(), &["--engines", "1", "--python-workers", "1", "--python", "/nonexistent/python3"]);
+    let r = get(&server.url("/_fymo/health"));
+    assert_eq!(r.status, 503, "{}", r.body);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(v["python"]["state"], "down", "{v}");
+    assert_eq!(v["engines"]["state"], "ok", "{v}");
+    // Pages without Python still render.
+    assert_eq!(get(&server.url("/products")).status, 200);
+}

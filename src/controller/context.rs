@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use axum::http::{HeaderMap, Method};
 use serde::Serialize;
 
-use super::{Session, UploadedFile};
+use super::{BadRequest, Session, UploadedFile};
 use crate::live::{Live, LiveError};
 
 /// The request as a controller sees it.
@@ -55,6 +55,21 @@ impl RequestContext {
     /// A query parameter.
     pub fn query(&self, name: &str) -> Option<&str> {
         self.query.get(name).map(String::as_str)
+    }
+
+    /// A query parameter parsed as `T` (`None` when absent).
+    ///
+    /// # Errors
+    /// A value that does not parse: [`BadRequest`], which answers 400 (the client's
+    /// mistake, not the server's).
+    pub fn query_as<T>(&self, name: &str) -> Result<Option<T>, BadRequest>
+    where
+        T: std::str::FromStr,
+        T::Err: std::fmt::Display,
+    {
+        self.query(name)
+            .map(|v| v.parse().map_err(|e| BadRequest(format!("query parameter `{name}`: {e} (got `{v}`)"))))
+            .transpose()
     }
 
     /// A header value, if it is valid text.

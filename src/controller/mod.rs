@@ -11,7 +11,7 @@ mod upload;
 
 pub use context::RequestContext;
 pub use json_props::JsonProps;
-pub use outcome::{Answer, ControllerError, Outcome};
+pub use outcome::{Answer, BadRequest, ControllerError, Outcome};
 pub(crate) use registry::{BoxFuture, Language};
 pub use registry::{Controller, Registry};
 pub use session::Session;

@@ -157,6 +157,32 @@ impl From<Answer> for Outcome {
     }
 }
 
+/// The client sent something a controller cannot use (`?n=abc` where a number belongs):
+/// returned as a controller's error, the request gets a 400 with this message instead of
+/// a 500, and the log a warning instead of an error.
+///
+/// # Examples
+/// ```
+/// # use fymo::{BadRequest, BoxError, Outcome, RequestContext};
+/// async fn index(req: RequestContext) -> Result<Outcome, BoxError> {
+///     let n: u32 = req.query_as("n")?.unwrap_or(10);
+///     if n > 10_000 {
+///         return Err(BadRequest::new("`n` is at most 10000").into());
+///     }
+///     Ok(Outcome::props(serde_json::json!({ "n": n }))?)
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct BadRequest(pub String);
+
+impl BadRequest {
+    /// A 400 that says `message`.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
 /// A controller failed. The request gets a 500; the details go to the log (and the dev
 /// overlay), never into a production response.
 #[derive(Debug, thiserror::Error)]

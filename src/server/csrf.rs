@@ -95,14 +95,17 @@ fn origin(scheme: &str, authority: &str) -> String {
 /// [`CsrfError::MissingToken`] or [`CsrfError::WrongToken`].
 pub(crate) fn check_token(headers: &HeaderMap, form_token: Option<&str>, session_token: &str) -> Result<(), CsrfError> {
     let sent = headers.get(HEADER).and_then(|v| v.to_str().ok()).or(form_token).ok_or(CsrfError::MissingToken)?;
-    // Constant time: the comparison must not tell how much of a guess was right.
-    let same = sent.len() == session_token.len()
-        && sent.bytes().zip(session_token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-    if same && !session_token.is_empty() {
+    if same_secret(sent, session_token) && !session_token.is_empty() {
         Ok(())
     } else {
         Err(CsrfError::WrongToken)
     }
+}
+
+/// Whether `sent` is `secret`, compared in constant time: the answer must not tell how
+/// much of a guess was right.
+pub(crate) fn same_secret(sent: &str, secret: &str) -> bool {
+    sent.len() == secret.len() && sent.bytes().zip(secret.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
 }
 
 #[cfg(test)]

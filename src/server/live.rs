@@ -535,6 +535,12 @@ pub(super) async fn call_over_http(
     axum::Json(reply).into_response()
 }
 
+/// Whether the request carries `Authorization: Bearer <secret>`.
+pub(super) fn bearer_is_secret(headers: &HeaderMap, secret: &str) -> bool {
+    let sent = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    sent.is_some_and(|s| csrf::same_secret(s, secret))
+}
+
 /// Body of `POST /_fymo/live/publish`.
 #[derive(Debug, Deserialize)]
 pub(super) struct PublishBody {
@@ -556,16 +562,7 @@ pub(super) async fn publish(
     let Some(loaded) = state.current().as_ref().map(Arc::clone) else {
         return refuse(StatusCode::SERVICE_UNAVAILABLE, "no build is loaded yet");
     };
-    let secret = &loaded.site.options.secret;
-    let sent = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    let authorized = sent.is_some_and(|s| {
-        s.len() == secret.len() && s.bytes().zip(secret.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
-    });
-    if !authorized {
+    if !bearer_is_secret(request.headers(), &loaded.site.options.secret) {
         let mut response = refuse(StatusCode::UNAUTHORIZED, "publishing needs `Authorization: Bearer <app secret>`");
         close_connection(&mut response); // the body stays unread
         return response;

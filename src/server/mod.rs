@@ -246,18 +246,36 @@ pub(crate) fn shutdown_signal(
     })
 }
 
-async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, StatusCode> {
+/// `/_fymo/health`: what a load balancer needs, for anyone — ok or not (503), and the
+/// state of each pool (engines, Python, live). With `Authorization: Bearer <app secret>`
+/// also `details`: the process, the build, every counter.
+async fn health(State(state): State<AppState>, headers: HeaderMap) -> Response<Body> {
     let current = state.current();
-    let site = &current.as_ref().ok_or(StatusCode::SERVICE_UNAVAILABLE)?.site;
-    Ok(Json(serde_json::json!({
-        "status": "ok",
-        "version": site.manifest.version,
-        "pid": std::process::id(),
-        "worker": state.worker,
-        "engines": site.pool.stats(),
-        "routes": site.routes.routes().len(),
-        "live": site.options.live.stats(),
-    })))
+    let Some(loaded) = current.as_ref() else {
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({ "status": "starting" }))).into_response();
+    };
+    let site = &loaded.site;
+    let engines = site.pool.stats();
+    let python = site.python_health();
+    let serving = python.is_none_or(|p| p.state == "ok");
+    let mut answer = serde_json::json!({
+        "status": if serving { "ok" } else { "unavailable" },
+        "engines": { "state": "ok", "size": engines.size, "busy": engines.busy },
+        "python": python,
+        "live": { "state": "ok", "connections": site.options.live.connections() },
+    });
+    if live::bearer_is_secret(&headers, &site.options.secret) {
+        answer["details"] = serde_json::json!({
+            "version": site.manifest.version,
+            "pid": std::process::id(),
+            "worker": state.worker,
+            "engines": engines,
+            "routes": site.routes.routes().len(),
+            "live": site.options.live.stats(),
+        });
+    }
+    let status = if serving { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(answer)).into_response()
 }
 
 async fn asset(State(state): State<AppState>, Path(path): Path<String>, headers: HeaderMap) -> Response<Body> {

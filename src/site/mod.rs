@@ -131,6 +131,13 @@ pub(crate) struct Site {
     cache: cache::RenderCache,
 }
 
+impl Site {
+    /// The Python pool's state, when the app has Python controllers.
+    pub(crate) fn python_health(&self) -> Option<crate::controller::python::PythonHealth> {
+        self.python.as_ref().map(PythonPool::health)
+    }
+}
+
 impl std::fmt::Debug for Site {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Site").field("root", &self.options.root).finish_non_exhaustive()

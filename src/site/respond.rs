@@ -431,6 +431,12 @@ fn refuse(controller: &str, request_id: &str, why: String) -> ErrorReport {
 }
 
 fn controller_failure(request_id: &str, error: ControllerError) -> ErrorReport {
+    if let ControllerError::Failed { source, controller, .. } = &error {
+        if let Some(bad) = source.downcast_ref::<crate::controller::BadRequest>() {
+            tracing::warn!(target: "fymo::controller", request_id, controller = %controller, "bad request: {bad}");
+            return ErrorReport::new(ErrorKind::Request, bad.to_string()).with_status(StatusCode::BAD_REQUEST);
+        }
+    }
     let trace = match &error {
         ControllerError::Failed { trace, .. } => trace.clone(),
         _ => None,

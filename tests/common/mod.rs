@@ -483,6 +483,15 @@ impl RawRequest {
     }
 }
 
+/// `/_fymo/health` with its details (the app secret as the bearer): the process, the
+/// build and every counter.
+pub fn health_details(server: &Server) -> serde_json::Value {
+    let bearer = format!("Bearer {TEST_SECRET}");
+    let reply = get_with(&server.url("/_fymo/health"), &[("Authorization", &bearer)]);
+    let health: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    health["details"].clone()
+}
+
 /// Polls `check` every 100 ms for up to `limit`.
 pub fn eventually(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
     let deadline = std::time::Instant::now() + limit;

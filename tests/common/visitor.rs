@@ -92,6 +92,12 @@ impl Visitor {
         self.send(req, Some(("application/x-www-form-urlencoded", body.into_bytes())), headers)
     }
 
+    /// A JSON POST with `headers`.
+    pub fn post_json(&mut self, path: &str, json: &str, headers: &[(&str, &str)]) -> Answer {
+        let req = self.agent.post(&format!("{}{path}", self.base));
+        self.send(req, Some(("application/json", json.as_bytes().to_vec())), headers)
+    }
+
     /// A same-origin `multipart/form-data` POST: `fields` then `files` (field, name, type, bytes).
     pub fn post_multipart(
         &mut self,

@@ -11,5 +11,5 @@ mod protocol;
 
 pub use controller::PythonController;
 pub(crate) use discover::discover;
-pub(crate) use pool::PythonError;
 pub use pool::{PythonConfig, PythonPool};
+pub(crate) use pool::{PythonError, PythonHealth};

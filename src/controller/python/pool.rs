@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -90,6 +90,23 @@ struct Shared {
     free: Arc<Semaphore>,
     /// The slots not in use, each with its worker (`None`: start one at its next call).
     idle: std::sync::Mutex<Vec<Option<Worker>>>,
+    /// Workers replaced after a failed call.
+    restarts: AtomicU64,
+    /// The last attempt to start an interpreter failed: calls cannot be served.
+    down: AtomicBool,
+}
+
+/// What `/_fymo/health` shows of the pool.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub(crate) struct PythonHealth {
+    /// `ok`, or `down` while no interpreter can be started.
+    pub(crate) state: &'static str,
+    /// Interpreters running (idle or answering).
+    pub(crate) workers: usize,
+    /// How many the pool keeps.
+    pub(crate) slots: usize,
+    /// Workers replaced after a failed call.
+    pub(crate) restarts: u64,
 }
 
 /// Handle to the pool. Dropping the last handle stops the workers.
@@ -122,6 +139,8 @@ impl PythonPool {
             next_id: AtomicU64::new(1),
             free: Arc::new(Semaphore::new(slots)),
             idle: std::sync::Mutex::new(Vec::new()),
+            restarts: AtomicU64::new(0),
+            down: AtomicBool::new(false),
             config,
         };
         // Started now, so the first requests do not wait for interpreters to boot.
@@ -164,8 +183,26 @@ impl PythonPool {
         if let Err(e) = &result {
             tracing::warn!(target: "fymo::python", slot = slot.index, controller = %name, error = %e, "replacing python worker");
             slot.worker = None; // kill_on_drop ends the process
+            shared.restarts.fetch_add(1, Ordering::Relaxed);
         }
         result
+    }
+
+    /// The pool's state for health checks.
+    pub(crate) fn health(&self) -> PythonHealth {
+        let shared = &*self.shared;
+        let slots = shared.config.workers.max(1);
+        let idle = shared.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A slot in use holds its worker; an idle one may have none until its next call.
+        let in_use = slots - idle.len();
+        let workers = in_use + idle.iter().filter(|w| w.is_some()).count();
+        let down = shared.down.load(Ordering::Relaxed);
+        PythonHealth {
+            state: if down { "down" } else { "ok" },
+            workers,
+            slots,
+            restarts: shared.restarts.load(Ordering::Relaxed),
+        }
     }
 
     /// Replaces every worker before its next call (used when controller code changed).
@@ -214,7 +251,7 @@ impl Worker {
             python: shared.config.python.display().to_string(),
             message: e.to_string(),
         };
-        let mut child = Command::new(&shared.config.python)
+        let spawned = Command::new(&shared.config.python)
             .arg("-u")
             .arg(&shared.script)
             .stdin(Stdio::piped())
@@ -222,8 +259,9 @@ impl Worker {
             .stderr(Stdio::piped())
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .kill_on_drop(true)
-            .spawn()
-            .map_err(spawn_error)?;
+            .spawn();
+        shared.down.store(spawned.is_err(), Ordering::Relaxed);
+        let mut child = spawned.map_err(spawn_error)?;
         let pid = child.id().unwrap_or_default();
         let stderr = child.stderr.take().expect("piped stderr");
         // print() and stray writes in controllers arrive here: log them, line by line.
