@@ -261,7 +261,8 @@ fn health_tells_anyone_the_state_and_only_the_secret_holder_the_details() {
 
 #[test]
 fn health_answers_503_while_python_cannot_serve() {
-    let server = Server::start(DEMO, app(), &["--engines", "1", "--python-workers", "1", "--python", "/nonexistent/python3"]);
+    let server =
+        Server::start(DEMO, app(), &["--engines", "1", "--python-workers", "1", "--python", "/nonexistent/python3"]);
     let r = get(&server.url("/_fymo/health"));
     assert_eq!(r.status, 503, "{}", r.body);
     let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();

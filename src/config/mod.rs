@@ -10,4 +10,4 @@ mod routes_file;
 pub(crate) use app_file::{AppFile, CspSetting, SessionSettings, APP_FILE};
 pub(crate) use cache_dir::cache_dir;
 pub(crate) use error::ConfigError;
-pub(crate) use routes_file::{CacheRule, LayoutChoice, RouteOptions, RoutesFile, UploadLimits, Vary};
+pub(crate) use routes_file::{valid_topic, CacheRule, LayoutChoice, RouteOptions, RoutesFile, UploadLimits, Vary};

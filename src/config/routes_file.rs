@@ -24,6 +24,12 @@ use serde_yaml::{Mapping, Value};
 
 use super::ConfigError;
 
+/// Whether `topic` is a usable live topic name: 1 to 200 characters of letters, digits
+/// and `:._-/@` (`routes.yml`'s `live:` is checked against it, `{param}`s filled in).
+pub(crate) fn valid_topic(topic: &str) -> bool {
+    (1..=200).contains(&topic.len()) && topic.bytes().all(|b| b.is_ascii_alphanumeric() || b":._-/@".contains(&b))
+}
+
 /// A layout setting: absent (inherit), `null` (none), or a template path.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub(crate) enum LayoutChoice {
@@ -315,9 +321,17 @@ impl RoutesFile {
     /// # Errors
     /// As [`RoutesFile::load`].
     pub(crate) fn parse(file: &Path, text: &str) -> Result<Self, ConfigError> {
-        let lines = Lines(text);
+        // A byte-order mark (Windows editors write one) is not a second document.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let lines = Lines(text.lines().collect());
         let yaml_error = |e: serde_yaml::Error| {
-            let line = e.location().map_or(1, |l| l.line());
+            let mut line = e.location().map_or(1, |l| l.line());
+            // serde_yaml names the mapping of a key written twice: name the second key.
+            if let Some(key) =
+                e.to_string().split("duplicate entry with key \"").nth(1).and_then(|k| k.split('"').next())
+            {
+                line = lines.of_key(key, lines.of_key(key, line) + 1);
+            }
             ConfigError::at(file, line, e.to_string())
         };
         let raw: Raw = if text.trim().is_empty() {
@@ -425,8 +439,9 @@ fn kind(value: &Value) -> &'static str {
 }
 
 /// Finds the line of a key in the source text. serde_yaml keeps no spans for values, so
-/// semantic errors locate their entry by its key, searching from a known earlier line.
-struct Lines<'a>(&'a str);
+/// semantic errors locate their entry by its key, searching from a known earlier line
+/// (the lines split once: each search starts where it starts, not from the top).
+struct Lines<'a>(Vec<&'a str>);
 
 impl Lines<'_> {
     /// 1-based line of `key:` (plain or quoted) at or after line `from`; `from.max(1)` if absent.
@@ -441,12 +456,11 @@ impl Lines<'_> {
     }
 
     fn find(&self, from: usize, matches: impl Fn(&str) -> bool) -> usize {
-        self.0
-            .lines()
-            .enumerate()
-            .skip(from.saturating_sub(1))
-            .find(|(_, l)| matches(l.trim_start().trim_start_matches("- ")))
-            .map_or(from.max(1), |(i, _)| i + 1)
+        let start = from.saturating_sub(1).min(self.0.len());
+        self.0[start..]
+            .iter()
+            .position(|l| matches(l.trim_start().trim_start_matches("- ")))
+            .map_or(from.max(1), |i| start + i + 1)
     }
 }
 

@@ -81,10 +81,7 @@ pub enum LiveError {
     Unavailable,
 }
 
-/// Whether `topic` is a usable topic name.
-pub(crate) fn valid_topic(topic: &str) -> bool {
-    (1..=200).contains(&topic.len()) && topic.bytes().all(|b| b.is_ascii_alphanumeric() || b":._-/@".contains(&b))
-}
+pub(crate) use crate::config::valid_topic;
 
 /// A handle controllers publish through (see `RequestContext::live`). Cheap to clone.
 #[derive(Clone)]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use axum::http::Method;
 
-use crate::config::{ConfigError, LayoutChoice, RouteOptions, RoutesFile};
+use crate::config::{valid_topic, ConfigError, LayoutChoice, RouteOptions, RoutesFile};
 use crate::controller::Language;
 
 /// One validated route.
@@ -211,15 +211,14 @@ impl RouteTable {
 
     fn from_routes(file: &Path, routes: Vec<Route>) -> Result<Self, ConfigError> {
         let mut matcher = matchit::Router::new();
+        let mut seen: std::collections::HashMap<&str, usize> = std::collections::HashMap::with_capacity(routes.len());
         for (index, route) in routes.iter().enumerate() {
-            if !route.pattern.starts_with('/') {
-                return Err(ConfigError::at(file, route.line, format!("path `{}` must start with `/`", route.pattern)));
-            }
-            if let Some(earlier) = routes[..index].iter().find(|r| r.pattern == route.pattern) {
+            check_pattern(route).map_err(|message| ConfigError::at(file, route.line, message))?;
+            if let Some(earlier) = seen.insert(route.pattern.as_str(), route.line) {
                 return Err(ConfigError::at(
                     file,
                     route.line,
-                    format!("duplicate path `{}` (already defined on line {})", route.pattern, earlier.line),
+                    format!("duplicate path `{}` (already defined on line {earlier})", route.pattern),
                 ));
             }
             matcher
@@ -249,6 +248,48 @@ impl RouteTable {
     pub(crate) fn routes(&self) -> &[Route] {
         &self.routes
     }
+}
+
+/// What matchit does not check of a route's pattern, and its live topics against it.
+fn check_pattern(route: &Route) -> Result<(), String> {
+    let pattern = &route.pattern;
+    if !pattern.starts_with('/') {
+        return Err(format!("path `{pattern}` must start with `/`"));
+    }
+    if let Some(c) = pattern.chars().find(|c| c.is_control() || c.is_whitespace()) {
+        return Err(format!("path {pattern:?} holds {c:?}, which a URL path cannot (percent-encode it)"));
+    }
+    let params = params_of(pattern);
+    for (i, name) in params.iter().enumerate() {
+        if params[..i].contains(name) {
+            return Err(format!("path `{pattern}` names the parameter `{name}` twice"));
+        }
+    }
+    for topic in &route.options.live {
+        let mut filled = topic.clone();
+        for name in params_of(topic) {
+            if !params.contains(&name) {
+                return Err(format!("live topic `{topic}`: `{{{name}}}` is not a parameter of `{pattern}`"));
+            }
+            filled = filled.replace(&format!("{{{name}}}"), "x");
+        }
+        if !valid_topic(&filled) {
+            return Err(format!(
+                "live topic `{topic}` is not a valid topic name (1 to 200 characters of letters, digits and `:._-/@`)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The `{name}` and `{*name}` parameters of a pattern, in order.
+fn params_of(pattern: &str) -> Vec<&str> {
+    pattern
+        .split('{')
+        .skip(1)
+        .filter_map(|part| part.split_once('}'))
+        .map(|(name, _)| name.trim_start_matches('*'))
+        .collect()
 }
 
 fn parse_method(m: &str) -> Option<Method> {
@@ -350,5 +391,52 @@ mod tests {
         assert!(err.to_string().contains("unknown method `FETCH`"), "{err}");
         let err = table(&dir, "routes:\n  x: a\n", &[]).unwrap_err();
         assert!(err.to_string().contains("must start with `/`"), "{err}");
+    }
+
+    #[test]
+    fn repeated_params_control_characters_and_bad_topics_are_refused_with_their_line() {
+        let dir = app(&["a.svelte"]);
+        let err = table(&dir, "routes:\n  /ok: a\n  /x/{a}/{a}: a\n", &[]).unwrap_err();
+        assert_eq!(err.line(), Some(3), "{err}");
+        assert!(err.to_string().contains("names the parameter `a` twice"), "{err}");
+        let err = table(&dir, "routes:\n  \"/x\\ty\": a\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("which a URL path cannot"), "{err}");
+        let err = table(&dir, "routes:\n  /u/{id}:\n    controller: a\n    live: [\"user:{uid}\"]\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("`{uid}` is not a parameter of `/u/{id}`"), "{err}");
+        let err = table(&dir, "routes:\n  /u/{id}:\n    controller: a\n    live: [\"a b\"]\n", &[]).unwrap_err();
+        assert!(err.to_string().contains("is not a valid topic name"), "{err}");
+        let ok = table(&dir, "routes:\n  /u/{id}:\n    controller: a\n    live: [\"user:{id}\", lobby]\n", &[]);
+        assert!(ok.is_ok(), "{:?}", ok.err());
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_a_second_document() {
+        let dir = app(&["a.svelte"]);
+        assert!(table(&dir, "\u{feff}routes:\n  /a: a\n", &[]).is_ok());
+    }
+
+    #[test]
+    fn fifty_thousand_routes_load_and_a_late_duplicate_names_both_lines() {
+        let dir = app(&[]);
+        let mut yaml = String::from("routes:\n");
+        for i in 0..50_000 {
+            yaml.push_str(&format!("  /r{i}/{{id}}: api.r{i}\n"));
+        }
+        // Every name is a controller here (JSON endpoints): only the table is exercised.
+        let build = |yaml: &str| {
+            let file = RoutesFile::parse(&dir.path().join("routes.yml"), yaml)?;
+            RouteTable::build(&file, dir.path(), &|_| Some(Language::Rust))
+        };
+        let t = build(&yaml).unwrap();
+        assert_eq!(t.routes().len(), 50_000);
+        assert_eq!(t.find("/r49999/7").unwrap().route.line, 50_001);
+        // The same path through `resources:` and as a key.
+        let err = build(&format!("resources: [r49999]\n{yaml}")).unwrap_err();
+        assert_eq!(err.line(), Some(50_002), "{err}");
+        assert!(err.to_string().contains("duplicate path `/r49999/{id}` (already defined on line 1)"), "{err}");
+        // A key written twice: YAML's own refusal, at the second one.
+        yaml.push_str("  /r7/{id}: api.again\n");
+        let err = build(&yaml).unwrap_err();
+        assert_eq!(err.line(), Some(50_002), "{err}");
     }
 }
