@@ -3,6 +3,8 @@
 // positions it was rendered at. Patches merge into the page's (reactive) props; events go
 // to `live.on(name, fn)`; `live.call(action, args)` calls the page's controller.
 // Reconnects with back-off and jitter and resumes from the last position seen.
+// The page's topic signature (`EXPIRES.MAC`, bound to the session) is renewed by the
+// server while connected; one that ran out is replaced by refetching the props.
 //
 // In a component:  const live = getContext('fymo:live');
 //                  $effect(() => live.on('message', (data) => ...));
@@ -70,14 +72,22 @@ export function connectLive(props, reactive) {
 		csrf: props?.fymo?.csrf ?? ''
 	});
 
+	/** The page's props (and its live topics and signature) fetched anew. */
+	async function reloadProps() {
+		const res = await fetch(page, { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
+		if (!res.ok) throw new Error(`${res.status}`);
+		const data = await res.json();
+		for (const key of Object.keys(props)) if (!(key in data.props)) delete props[key];
+		for (const [key, value] of Object.entries(data.props)) props[key] = value;
+		setPage(data.props);
+	}
+
+	const sigExpired = () => Number(String(info?.sig ?? '').split('.')[0]) * 1000 <= Date.now();
+	const sameTopics = (a, b) => a.length === b.length && [...a].sort().every((t, i) => t === [...b].sort()[i]);
+
 	async function refetch(topic, seq) {
 		try {
-			const res = await fetch(page, { headers: { Accept: 'application/json' }, credentials: 'same-origin' });
-			if (!res.ok) throw new Error(`${res.status}`);
-			const data = await res.json();
-			for (const key of Object.keys(props)) if (!(key in data.props)) delete props[key];
-			for (const [key, value] of Object.entries(data.props)) props[key] = value;
-			setPage(data.props);
+			await reloadProps();
 			if (!(positions.get(topic) >= seq)) positions.set(topic, seq);
 			emit('refetch', topic);
 		} catch (e) {
@@ -121,7 +131,15 @@ export function connectLive(props, reactive) {
 				if (call) msg.ok ? call.resolve(msg.result) : call.reject(Object.assign(new Error(typeof msg.error === 'string' ? msg.error : 'call failed'), { detail: msg.error }));
 				break;
 			}
+			case 'sig':
+				// Kept for the next subscription, if it still covers this page's topics.
+				if (info && sameTopics(msg.topics, Object.keys(info.topics ?? {}))) info.sig = msg.sig;
+				break;
 			case 'error':
+				if (msg.code === 'expired') {
+					reloadProps().then(() => send(subFrame()), () => location.reload());
+					break;
+				}
 				console.warn('fymo live:', msg.error);
 				break;
 		}
@@ -141,8 +159,17 @@ export function connectLive(props, reactive) {
 		timer = setTimeout(open, delay);
 	}
 
-	function open() {
+	async function open() {
 		if (closed || !info) return;
+		if (sigExpired()) {
+			// A page left open for hours: a signature that ran out would only be refused.
+			try {
+				await reloadProps();
+			} catch {
+				return schedule();
+			}
+			if (closed || !info) return;
+		}
 		clearInterval(watchdog);
 		watchdog = setInterval(() => {
 			if (Date.now() - heard > hb * 2.5) {

@@ -16,7 +16,7 @@ fn app() -> &'static TestApp {
         app.write("controllers/stamp.py", STAMP);
         app.write("templates/stamp.svelte", "<script>let { title, fymo } = $props();</script>\n<h1>{title}</h1>\n<form><input name=\"_csrf\" value={fymo.csrf}></form>\n");
         let routes = std::fs::read_to_string(app.root().join("routes.yml")).unwrap();
-        let extra = "routes:\n  /stamp/cached:\n    controller: stamp\n    cache:\n      ttl: 1h\n      vary: [cookie:theme, accept-language]\n  /stamp/fresh: stamp\n";
+        let extra = "routes:\n  /stamp/cached:\n    controller: stamp\n    cache:\n      ttl: 1h\n      vary: [cookie:theme, accept-language]\n  /stamp/fresh: stamp\n  /stamp/live:\n    controller: stamp\n    live: [stamp]\n    cache:\n      ttl: 1h\n";
         app.write("routes.yml", &routes.replacen("routes:\n", extra, 1));
         app.build();
         app
@@ -37,6 +37,20 @@ fn attr<'a>(html: &'a str, name: &str) -> &'a str {
 
 fn session_cookie(reply: &common::Reply) -> String {
     reply.header("set-cookie").expect("a session cookie").split(';').next().unwrap().to_owned()
+}
+
+#[test]
+fn a_cached_live_page_carries_each_visitors_own_topic_signature() {
+    let server = server();
+    let sig = |html: &str| html.split("\"sig\":\"").nth(1).and_then(|s| s.split('"').next()).map(str::to_owned);
+    let (first, second) = (get(&server.url("/stamp/live")), get(&server.url("/stamp/live")));
+    assert_eq!(title(&first.body), title(&second.body), "served from the cache");
+    let (s1, s2) = (sig(&first.body).expect("a signature"), sig(&second.body).expect("a signature"));
+    assert_ne!(s1, s2, "each session its own");
+    for s in [&s1, &s2] {
+        let (expires, mac) = s.split_once('.').expect("EXPIRES.MAC");
+        assert!(expires.parse::<u64>().is_ok() && mac.len() == 64, "{s}");
+    }
 }
 
 #[test]

@@ -270,6 +270,42 @@ async fn a_python_action_publishes_to_every_page_and_reports_its_errors() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_topic_signature_works_only_in_its_session_and_until_it_runs_out() {
+    let app = built_demo();
+    let server = serve(&app, &[]);
+    let mine = open_page(&server, "/pulse", None);
+    let theirs = open_page(&server, "/pulse", None);
+    assert_ne!(mine.cookie, theirs.cookie, "two sessions");
+    // A subscription is answered with a fresh signature for the next one.
+    let (mut socket, _) = subscribe(&server, &mine).await;
+    let renewed = next(&mut socket, |f| f["t"] == "sig").await;
+    assert_eq!(renewed["topics"], json!(["pulse"]));
+    let sig = renewed["sig"].as_str().unwrap().to_owned();
+    let expires: u64 = sig.split('.').next().unwrap().parse().unwrap();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    assert!(expires > now && expires <= now + 6 * 3600 + 60, "{sig}");
+    let mut again = mine.sub();
+    again["sig"] = json!(sig);
+    send(&mut socket, &again).await;
+    next(&mut socket, |f| f["t"] == "sig").await;
+
+    // Another session's page signature opens nothing here.
+    let origin = server.base.clone();
+    let mut other = connect_as(&server, &mine.cookie, &origin).await.unwrap();
+    let mut borrowed = mine.sub();
+    borrowed["sig"] = theirs.live()["sig"].clone();
+    send(&mut other, &borrowed).await;
+    let refused = next(&mut other, |f| f["t"] == "error").await;
+    assert_eq!(refused["error"], "these topics are not signed for this page (or this session)");
+    // Nor does a signature whose time was moved on.
+    let (time, mac) = sig.split_once('.').unwrap();
+    let mut extended = mine.sub();
+    extended["sig"] = json!(format!("{}.{mac}", time.parse::<u64>().unwrap() + 3600));
+    send(&mut other, &extended).await;
+    assert_eq!(next(&mut other, |f| f["t"] == "error").await["error"], refused["error"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn foreign_origins_forged_topics_tokenless_calls_and_extra_connections_are_refused() {
     let app = built_demo();
     let server = serve(&app, &["--live-max-per-ip", "2"]);
@@ -280,7 +316,10 @@ async fn foreign_origins_forged_topics_tokenless_calls_and_extra_connections_are
     let mut forged = page.sub();
     forged["topics"] = json!({ "user:1": 0 });
     send(&mut socket, &forged).await;
-    assert_eq!(next(&mut socket, |f| f["t"] == "error").await["error"], "these topics are not signed for this page");
+    assert_eq!(
+        next(&mut socket, |f| f["t"] == "error").await["error"],
+        "these topics are not signed for this page (or this session)"
+    );
 
     let mut tokenless = page.sub();
     tokenless["csrf"] = json!("");

@@ -83,6 +83,12 @@ impl Session {
         }
     }
 
+    /// The session's id (what live signatures are bound to); a new one on sign-in and
+    /// sign-out.
+    pub(crate) fn id(&self) -> String {
+        self.lock().id.clone()
+    }
+
     /// Signing in: a new session id and CSRF token, keeping the values, so that a token
     /// or id learned before sign-in is worth nothing after.
     pub fn rotate(&self) {

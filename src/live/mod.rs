@@ -31,6 +31,7 @@ pub(crate) use outbox::Outbox;
 pub(crate) use relay::{RelayServer, RELAY_ENV};
 
 use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use hmac::{Hmac, Mac};
 use serde_json::Value;
@@ -135,29 +136,85 @@ impl Live {
     }
 }
 
-/// Signs a page's topic list so that its socket may subscribe to exactly those topics.
-pub(crate) fn sign_topics<'a>(secret: &str, topics: impl IntoIterator<Item = &'a str>) -> String {
+/// How long a page's topic signature admits a subscription. A live connection is sent a
+/// fresh one when it subscribes and before this runs out, so an open page keeps working;
+/// a signature copied out of a page is worth nothing elsewhere or later.
+pub(crate) const TOPIC_SIG_TTL: Duration = Duration::from_secs(6 * 3600);
+
+/// Seconds since the Unix epoch.
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Signs a page's topic list for one session (its id), valid until `TOPIC_SIG_TTL` from
+/// now: `EXPIRES.HEX`, so that a socket of that session may subscribe to exactly those
+/// topics until then.
+pub(crate) fn sign_topics<'a>(secret: &str, session: &str, topics: impl IntoIterator<Item = &'a str>) -> String {
+    let expires = unix_now() + TOPIC_SIG_TTL.as_secs();
+    let mac = topics_mac(secret, session, expires, topics);
+    let hex = crate::controller::hex(&mac.finalize().into_bytes());
+    format!("{expires}.{hex}")
+}
+
+/// What checking a signature found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TopicSig {
+    /// It signs these topics for this session and has not run out.
+    Valid,
+    /// It did sign them, but its time is past: the page's props hold a fresh one.
+    Expired,
+    /// Not a signature of these topics for this session.
+    Invalid,
+}
+
+/// Checks `sig` against `topics` and `session` (the MAC in constant time).
+pub(crate) fn verify_topics<'a>(
+    secret: &str,
+    session: &str,
+    topics: impl IntoIterator<Item = &'a str>,
+    sig: &str,
+) -> TopicSig {
+    let topics: Vec<&str> = topics.into_iter().collect();
+    let Some((expires, hex)) = sig.split_once('.') else { return TopicSig::Invalid };
+    let (Ok(expires), Some(bytes)) = (expires.parse::<u64>(), unhex(hex)) else { return TopicSig::Invalid };
+    if !topics.iter().all(|t| valid_topic(t))
+        || topics_mac(secret, session, expires, topics).verify_slice(&bytes).is_err()
+    {
+        return TopicSig::Invalid;
+    }
+    if expires <= unix_now() {
+        TopicSig::Expired
+    } else {
+        TopicSig::Valid
+    }
+}
+
+fn topics_mac<'a>(
+    secret: &str,
+    session: &str,
+    expires: u64,
+    topics: impl IntoIterator<Item = &'a str>,
+) -> Hmac<Sha256> {
     let mut topics: Vec<&str> = topics.into_iter().collect();
     topics.sort_unstable();
     topics.dedup();
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(b"fymo-live-topics\n");
-    // Length-prefixed: no topic, whatever bytes it holds, can read as two.
-    for topic in topics {
-        mac.update(&(topic.len() as u64).to_be_bytes());
-        mac.update(topic.as_bytes());
+    // Length-prefixed: no topic or session id, whatever bytes it holds, can read as two.
+    for part in std::iter::once(session).chain(topics) {
+        mac.update(&(part.len() as u64).to_be_bytes());
+        mac.update(part.as_bytes());
     }
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    mac.update(&expires.to_be_bytes());
+    mac
 }
 
-/// Whether `sig` signs `topics` (constant time).
-pub(crate) fn verify_topics<'a>(secret: &str, topics: impl IntoIterator<Item = &'a str>, sig: &str) -> bool {
-    let topics: Vec<&str> = topics.into_iter().collect();
-    if !topics.iter().all(|t| valid_topic(t)) {
-        return false;
+/// Lowercase or uppercase hex to bytes; `None` for anything else.
+fn unhex(hex: &str) -> Option<Vec<u8>> {
+    if !hex.len().is_multiple_of(2) {
+        return None;
     }
-    let want = sign_topics(secret, topics);
-    want.len() == sig.len() && want.bytes().zip(sig.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect()
 }
 
 /// RFC 7386 JSON merge patch: objects merge key by key, `null` removes, anything else
@@ -187,14 +244,26 @@ mod tests {
 
     #[test]
     fn topic_signatures() {
-        let sig = sign_topics("s", ["b", "a"]);
-        assert!(verify_topics("s", ["a", "b"], &sig));
-        assert!(!verify_topics("s", ["a", "c"], &sig));
-        assert!(!verify_topics("t", ["a", "b"], &sig));
+        let sig = sign_topics("s", "session", ["b", "a"]);
+        assert_eq!(verify_topics("s", "session", ["a", "b"], &sig), TopicSig::Valid);
+        assert_eq!(verify_topics("s", "session", ["a", "c"], &sig), TopicSig::Invalid);
+        assert_eq!(verify_topics("t", "session", ["a", "b"], &sig), TopicSig::Invalid);
+        assert_eq!(verify_topics("s", "another", ["a", "b"], &sig), TopicSig::Invalid, "bound to the session");
         assert!(valid_topic("user:42") && !valid_topic("a b") && !valid_topic(""));
         // One topic holding a newline must not sign as two.
-        assert_ne!(sign_topics("s", ["room:a\nuser:42"]), sign_topics("s", ["room:a", "user:42"]));
-        assert!(!verify_topics("s", ["room:a\nuser:42"], &sign_topics("s", ["room:a\nuser:42"])));
+        let one = sign_topics("s", "x", ["room:a\nuser:42"]);
+        assert_ne!(one.split('.').nth(1), sign_topics("s", "x", ["room:a", "user:42"]).split('.').nth(1));
+        assert_eq!(verify_topics("s", "x", ["room:a\nuser:42"], &one), TopicSig::Invalid);
+    }
+
+    #[test]
+    fn topic_signatures_run_out_and_cannot_be_extended() {
+        let past = unix_now() - 1;
+        let hex = crate::controller::hex(&topics_mac("s", "x", past, ["a"]).finalize().into_bytes());
+        assert_eq!(verify_topics("s", "x", ["a"], &format!("{past}.{hex}")), TopicSig::Expired);
+        // The expiry is signed: moving it forward breaks the signature.
+        assert_eq!(verify_topics("s", "x", ["a"], &format!("{}.{hex}", past + 3600)), TopicSig::Invalid);
+        assert_eq!(verify_topics("s", "x", ["a"], "garbage"), TopicSig::Invalid);
     }
 
     #[test]

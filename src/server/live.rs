@@ -33,7 +33,7 @@ use super::client::Client;
 use super::respond::close_connection;
 use super::{csrf, AppState, Loaded, RequestId};
 use crate::controller::{Answer, RequestContext, Session};
-use crate::live::{verify_topics, Hub, Live, Outbox, Payload, Subscription};
+use crate::live::{sign_topics, verify_topics, Hub, Live, Outbox, Payload, Subscription, TopicSig, TOPIC_SIG_TTL};
 
 /// Most topics one connection follows.
 const MAX_TOPICS: usize = 64;
@@ -78,6 +78,8 @@ struct Visitor {
     /// Calls in flight on this connection are bounded (a socket must not queue work for
     /// everyone else without end).
     calls: Arc<tokio::sync::Semaphore>,
+    /// When this connection's topics were last signed for it (see [`sig_frame`]).
+    signed: Option<Instant>,
 }
 
 /// Calls one connection may have in flight.
@@ -86,6 +88,39 @@ const CALLS_IN_FLIGHT: usize = 4;
 impl Visitor {
     fn hub(&self) -> &Arc<Hub> {
         &self.loaded.site.options.live
+    }
+
+    /// A fresh signature of `topics` for this session, as a `sig` frame, when the last one
+    /// is half way to running out (the page keeps it for its next subscription).
+    fn renewal(&mut self, topics: &HashMap<String, ()>) -> Option<String> {
+        let due = self.signed.is_some_and(|at| at.elapsed() >= TOPIC_SIG_TTL / 2);
+        due.then(|| sig_frame(self, topics))
+    }
+}
+
+/// `{"t":"sig","topics":[…],"sig":"…"}`: the connection's topics signed anew for its
+/// session.
+fn sig_frame(visitor: &mut Visitor, topics: &HashMap<String, ()>) -> String {
+    let mut names: Vec<&str> = topics.keys().map(String::as_str).collect();
+    names.sort_unstable();
+    visitor.signed = Some(Instant::now());
+    let sig = sign_topics(&visitor.loaded.site.options.secret, &visitor.session.id(), names.iter().copied());
+    json!({ "t": "sig", "topics": names, "sig": sig }).to_string()
+}
+
+/// What handling a client frame answers.
+enum FrameAnswer {
+    /// A frame to send back; the connection goes on.
+    Frame(String),
+    /// The frame was refused: an `error` frame (the event stream answers 403 instead).
+    Refused(String),
+}
+
+impl FrameAnswer {
+    fn frame(self) -> String {
+        match self {
+            Self::Frame(f) | Self::Refused(f) => f,
+        }
     }
 }
 
@@ -142,6 +177,7 @@ fn admit_visitor(state: &AppState, headers: &HeaderMap, client: Client) -> Resul
         page: None,
         trusted: false,
         calls: Arc::new(tokio::sync::Semaphore::new(CALLS_IN_FLIGHT)),
+        signed: None,
     })
 }
 
@@ -190,7 +226,7 @@ async fn run_socket(mut socket: WebSocket, mut visitor: Visitor, conn: u64) {
                     Some(Ok(Message::Text(text))) => {
                         let answer = on_frame(&text, &mut visitor, conn, &outbox, &mut topics, &replies).await;
                         if let Some(answer) = answer {
-                            if socket.send(Message::Text(answer.into())).await.is_err() {
+                            if socket.send(Message::Text(answer.frame().into())).await.is_err() {
                                 break;
                             }
                         }
@@ -223,6 +259,11 @@ async fn run_socket(mut socket: WebSocket, mut visitor: Visitor, conn: u64) {
                 {
                     break;
                 }
+                if let Some(renewed) = visitor.renewal(&topics) {
+                    if socket.send(Message::Text(renewed.into())).await.is_err() {
+                        break;
+                    }
+                }
             }
             () = until_stopping(&mut stopping) => {
                 // Going away: the client reconnects (to another worker) and resumes.
@@ -245,8 +286,8 @@ async fn on_frame(
     outbox: &Arc<Outbox>,
     topics: &mut HashMap<String, ()>,
     replies: &mpsc::UnboundedSender<String>,
-) -> Option<String> {
-    let error = |message: &str| Some(json!({ "t": "error", "error": message }).to_string());
+) -> Option<FrameAnswer> {
+    let error = |message: &str| Some(FrameAnswer::Refused(json!({ "t": "error", "error": message }).to_string()));
     let Ok(frame) = serde_json::from_str::<ClientFrame>(text) else {
         return error("not a frame of the live protocol");
     };
@@ -256,10 +297,18 @@ async fn on_frame(
             if wanted.len() > MAX_TOPICS {
                 return error("too many topics");
             }
-            if !wanted.is_empty()
-                && !verify_topics(&visitor.loaded.site.options.secret, wanted.keys().map(String::as_str), &sig)
-            {
-                return error("these topics are not signed for this page");
+            if !wanted.is_empty() {
+                let secret = &visitor.loaded.site.options.secret;
+                match verify_topics(secret, &visitor.session.id(), wanted.keys().map(String::as_str), &sig) {
+                    TopicSig::Valid => {}
+                    TopicSig::Expired => {
+                        let message = "the page's live signature ran out: refetch its props";
+                        return Some(FrameAnswer::Refused(
+                            json!({ "t": "error", "code": "expired", "error": message }).to_string(),
+                        ));
+                    }
+                    TopicSig::Invalid => return error("these topics are not signed for this page (or this session)"),
+                }
             }
             visitor.trusted = !csrf.is_empty()
                 && csrf::check_token(&HeaderMap::new(), Some(&csrf), &visitor.session.csrf_token()).is_ok();
@@ -277,22 +326,21 @@ async fn on_frame(
                 hub.subscribe(conn, &Subscription { topic: topic.clone(), since }, outbox, visitor.who.clone()).await;
                 topics.insert(topic, ());
             }
-            None
+            // A fresh signature for its next subscription (a reconnect hours later).
+            (!topics.is_empty()).then(|| FrameAnswer::Frame(sig_frame(visitor, topics)))
         }
         ClientFrame::Call { id, action, args } => {
+            let refuse_call = |error: &str| {
+                Some(FrameAnswer::Frame(json!({ "t": "reply", "id": id, "ok": false, "error": error }).to_string()))
+            };
             if !visitor.trusted {
-                return Some(
-                    json!({ "t": "reply", "id": id, "ok": false, "error": "calls need the page's CSRF token" })
-                        .to_string(),
-                );
+                return refuse_call("calls need the page's CSRF token");
             }
             let Some(page) = visitor.page.clone() else {
-                return Some(json!({ "t": "reply", "id": id, "ok": false, "error": "no page subscribed" }).to_string());
+                return refuse_call("no page subscribed");
             };
             let Ok(permit) = visitor.calls.clone().try_acquire_owned() else {
-                return Some(
-                    json!({ "t": "reply", "id": id, "ok": false, "error": "too many calls in flight" }).to_string(),
-                );
+                return refuse_call("too many calls in flight");
             };
             let loaded = visitor.loaded.clone();
             let (headers, session) = (visitor.headers.clone(), visitor.session.clone());
@@ -429,9 +477,11 @@ pub(super) async fn sse(
     let outbox = Arc::new(Outbox::new(hub.config().queue_limit));
     let mut topics = HashMap::new();
     let (replies, _) = mpsc::unbounded_channel();
-    if let Some(error) = on_frame(&query.sub, &mut visitor, conn, &outbox, &mut topics, &replies).await {
-        return refuse(StatusCode::FORBIDDEN, &error);
-    }
+    let first = match on_frame(&query.sub, &mut visitor, conn, &outbox, &mut topics, &replies).await {
+        Some(FrameAnswer::Refused(error)) => return refuse(StatusCode::FORBIDDEN, &error),
+        Some(FrameAnswer::Frame(frame)) => Some(frame),
+        None => None,
+    };
     let heartbeat = hub.config().heartbeat;
     let mut stopping = hub.stopping();
     let stream = async_stream(move |tx: mpsc::Sender<Result<bytes::Bytes, std::io::Error>>| async move {
@@ -441,6 +491,11 @@ pub(super) async fn sse(
                 .to_string();
         if tx.send(Ok(event(&hello))).await.is_err() {
             return;
+        }
+        if let Some(frame) = first {
+            if tx.send(Ok(event(&frame))).await.is_err() {
+                return;
+            }
         }
         let mut beat = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat, heartbeat);
         let mut batch = Vec::new();
@@ -457,6 +512,9 @@ pub(super) async fn sse(
                 _ = beat.tick() => {
                     // A frame, not a comment: the page's watchdog only hears frames.
                     if tx.send(Ok(event(r#"{"t":"hb"}"#))).await.is_err() { break; }
+                    if let Some(renewed) = visitor.renewal(&topics) {
+                        if tx.send(Ok(event(&renewed))).await.is_err() { break; }
+                    }
                 }
                 () = until_stopping(&mut stopping) => break,
                 () = tx.closed() => break,

@@ -1,8 +1,9 @@
 //! The render cache (`cache:` on a route) and the HTML pages' ETag.
 //!
 //! An entry is a page rendered with placeholders where the per-response values go: the
-//! CSP nonce and the visitor's CSRF token are random strings of the same shape (hex, so
-//! no escaping changes them), replaced by this response's own values on every hit. Only
+//! CSP nonce, the visitor's CSRF token and a live page's topic signature (bound to the
+//! visitor's session) are random strings of the same shape (hex, so no escaping changes
+//! them), replaced by this response's own values on every hit. Only
 //! what every visitor may see is kept: a page whose controllers set cookies, touched the
 //! session or answered other than 200 is not stored, nor one shown with a flash message.
 //! The cache holds at most [`BUDGET`] bytes of pages, least recently used out first.
@@ -22,11 +23,11 @@ pub(crate) const BUDGET: usize = 64 * 1024 * 1024;
 /// One cached page.
 #[derive(Debug)]
 pub(crate) struct Entry {
-    /// The document, with [`Entry::nonce_mark`] and [`Entry::csrf_mark`] in place of the
-    /// per-response values.
+    /// The document, with the marks in place of the per-response values.
     pub(crate) html: String,
-    pub(crate) nonce_mark: String,
-    pub(crate) csrf_mark: String,
+    marks: Marks,
+    /// The live topics the page's signature covers (none: no live mark in the page).
+    topics: Vec<String>,
     /// Headers the controllers set.
     pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
     expires: Instant,
@@ -34,15 +35,19 @@ pub(crate) struct Entry {
 
 impl Entry {
     /// A page rendered with `marks` that is not kept (a controller acted for this visitor).
-    pub(crate) fn unshared(html: String, marks: Marks) -> Self {
-        Self { html, nonce_mark: marks.nonce, csrf_mark: marks.csrf, headers: Vec::new(), expires: Instant::now() }
+    pub(crate) fn unshared(html: String, marks: Marks, topics: Vec<String>) -> Self {
+        Self { html, marks, topics, headers: Vec::new(), expires: Instant::now() }
     }
 
-    /// The page for one response: its nonce and the visitor's CSRF token in place.
-    pub(crate) fn html_for(&self, nonce: Option<&str>, csrf: &str) -> String {
-        let html = self.html.replace(&self.csrf_mark, csrf);
+    /// The page for one response: its nonce, the visitor's CSRF token and, for a live
+    /// page, `sign(topics)` (the visitor's signature of them) in place.
+    pub(crate) fn html_for(&self, nonce: Option<&str>, csrf: &str, sign: impl FnOnce(&[String]) -> String) -> String {
+        let mut html = self.html.replace(&self.marks.csrf, csrf);
+        if !self.topics.is_empty() {
+            html = html.replace(&self.marks.live, &sign(&self.topics));
+        }
         match nonce {
-            Some(nonce) => html.replace(&self.nonce_mark, nonce),
+            Some(nonce) => html.replace(&self.marks.nonce, nonce),
             None => html,
         }
     }
@@ -103,15 +108,10 @@ impl RenderCache {
         rule: &CacheRule,
         html: String,
         marks: Marks,
+        topics: Vec<String>,
         headers: Vec<(HeaderName, HeaderValue)>,
     ) -> std::sync::Arc<Entry> {
-        let entry = std::sync::Arc::new(Entry {
-            html,
-            nonce_mark: marks.nonce,
-            csrf_mark: marks.csrf,
-            headers,
-            expires: Instant::now() + rule.ttl,
-        });
+        let entry = std::sync::Arc::new(Entry { html, marks, topics, headers, expires: Instant::now() + rule.ttl });
         let size = entry.html.len() + key.len();
         if size > BUDGET / 8 {
             return entry; // one page may not push out most of the others
@@ -142,12 +142,14 @@ pub(crate) struct Marks {
     pub(crate) nonce: String,
     /// In place of the CSRF token (64 hex digits, as a token).
     pub(crate) csrf: String,
+    /// In place of a live page's topic signature (64 hex digits).
+    pub(crate) live: String,
 }
 
 impl Marks {
     pub(crate) fn new() -> Self {
         let (a, b) = crate::controller::random_token_pair();
-        Self { nonce: a[..32].to_owned(), csrf: b }
+        Self { nonce: a[..32].to_owned(), csrf: b, live: crate::controller::random_token() }
     }
 }
 
@@ -193,13 +195,14 @@ mod tests {
     fn entries_fill_in_the_response_values_and_expire() {
         let cache = RenderCache::default();
         let marks = Marks::new();
-        let html = format!("<s nonce=\"{}\"></s><i value=\"{}\">", marks.nonce, marks.csrf);
+        let html = format!("<s nonce=\"{}\"></s><i value=\"{}\" sig=\"{}\">", marks.nonce, marks.csrf, marks.live);
         let live = rule(Duration::from_secs(60));
-        cache.put("k".into(), &live, html, marks, vec![]);
+        cache.put("k".into(), &live, html, marks, vec!["t".into()], vec![]);
         let entry = cache.get("k").unwrap();
-        assert_eq!(entry.html_for(Some("N1"), "T1"), "<s nonce=\"N1\"></s><i value=\"T1\">");
-        assert_eq!(entry.html_for(Some("N2"), "T2"), "<s nonce=\"N2\"></s><i value=\"T2\">");
-        cache.put("gone".into(), &rule(Duration::from_nanos(1)), "x".into(), Marks::new(), vec![]);
+        let sign = |who: &'static str| move |topics: &[String]| format!("{who}:{}", topics.join(","));
+        assert_eq!(entry.html_for(Some("N1"), "T1", sign("a")), "<s nonce=\"N1\"></s><i value=\"T1\" sig=\"a:t\">");
+        assert_eq!(entry.html_for(Some("N2"), "T2", sign("b")), "<s nonce=\"N2\"></s><i value=\"T2\" sig=\"b:t\">");
+        cache.put("gone".into(), &rule(Duration::from_nanos(1)), "x".into(), Marks::new(), vec![], vec![]);
         assert!(cache.get("gone").is_none(), "expired");
         assert_eq!(cache.bytes(), entry.html.len() + 1);
     }
@@ -210,7 +213,7 @@ mod tests {
         let live = rule(Duration::from_secs(60));
         let page = "x".repeat(BUDGET / 10);
         for i in 0..12 {
-            cache.put(format!("k{i}"), &live, page.clone(), Marks::new(), vec![]);
+            cache.put(format!("k{i}"), &live, page.clone(), Marks::new(), vec![], vec![]);
         }
         assert!(cache.bytes() <= BUDGET);
         assert!(cache.get("k0").is_none() && cache.get("k11").is_some());

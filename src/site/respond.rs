@@ -87,7 +87,8 @@ impl Site {
         if let Some((_, key)) = &cached {
             if let Some(entry) = self.cache.get(key) {
                 let nonce = self.csp.nonce();
-                let html = entry.html_for(nonce.as_deref(), &request.csrf);
+                let html =
+                    entry.html_for(nonce.as_deref(), &request.csrf, |topics| self.sign_live(&request.session, topics));
                 let mut headers = entry.headers.clone();
                 headers.push((axum::http::header::ETAG, cache::etag(&html, nonce.as_deref())));
                 headers.extend(self.csp_header(nonce.as_deref()));
@@ -165,9 +166,13 @@ impl Site {
         let token = marks.as_ref().map_or_else(|| session.csrf_token(), |m| m.csrf.clone());
         let mut shared = serde_json::json!({ "csrf": token, "flash": flash });
         if !positions.is_empty() {
-            let sig = sign_topics(&self.options.secret, positions.keys().map(String::as_str));
+            let sig = marks.as_ref().map_or_else(
+                || sign_topics(&self.options.secret, &session.id(), positions.keys().map(String::as_str)),
+                |m| m.live.clone(),
+            );
             shared["live"] = serde_json::json!({ "topics": positions, "sig": sig });
         }
+        let topics: Vec<String> = positions.keys().cloned().collect();
         let parts: Vec<LayoutPart<'_>> = layouts
             .into_iter()
             .map(|(component, props)| LayoutPart { component, props_json: props.into_json_with_shared(&shared) })
@@ -205,11 +210,13 @@ impl Site {
                             && extra.cookies.is_empty()
                             && session_before.is_some_and(|before| before == session_snapshot(&session));
                         let entry = if shareable {
-                            self.cache.put(key, rule, html, marks, extra.headers.clone())
+                            self.cache.put(key, rule, html, marks, topics, extra.headers.clone())
                         } else {
-                            std::sync::Arc::new(cache::Entry::unshared(html, marks))
+                            std::sync::Arc::new(cache::Entry::unshared(html, marks, topics))
                         };
-                        entry.html_for(nonce.as_deref(), &session.csrf_token())
+                        entry.html_for(nonce.as_deref(), &session.csrf_token(), |topics| {
+                            self.sign_live(&session, topics)
+                        })
                     }
                     _ => html,
                 };
@@ -220,6 +227,11 @@ impl Site {
                 Ok(reply)
             }
         }
+    }
+
+    /// The signature of a live page's `topics` for `session`.
+    fn sign_live(&self, session: &crate::controller::Session, topics: &[String]) -> String {
+        sign_topics(&self.options.secret, &session.id(), topics.iter().map(String::as_str))
     }
 
     /// The error page for a request to `path`: the nearest `_error.svelte` of its folders
