@@ -271,3 +271,98 @@ fn health_answers_503_while_python_cannot_serve() {
     // Pages without Python still render.
     assert_eq!(get(&server.url("/products")).status, 200);
 }
+
+/// One request on a kept-alive connection; its status and body (a `Content-Length` one).
+fn exchange(stream: &mut std::net::TcpStream, request: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        assert_eq!(stream.read(&mut byte).unwrap(), 1, "the server closed the connection");
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()))
+        .expect("a Content-Length body");
+    let mut body = vec![0; length];
+    stream.read_exact(&mut body).unwrap();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
+
+/// Kept-alive connections to each of a prefork server's `workers`, found by asking
+/// `/_fymo/health` on new connections until every worker has answered one.
+fn connection_per_worker(server: &Server, workers: usize) -> Vec<std::net::TcpStream> {
+    let host = server.base.trim_start_matches("http://").to_owned();
+    let ask =
+        format!("GET /_fymo/health HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\n\r\n", common::TEST_SECRET);
+    let mut found: std::collections::BTreeMap<u64, std::net::TcpStream> = Default::default();
+    for _ in 0..500 {
+        let mut stream = common::connect(server);
+        let (_, body) = exchange(&mut stream, &ask);
+        let health: serde_json::Value = serde_json::from_str(&body).unwrap();
+        found.entry(health["details"]["pid"].as_u64().unwrap()).or_insert(stream);
+        if found.len() == workers {
+            return found.into_values().collect();
+        }
+    }
+    panic!("500 connections reached only {} of {workers} workers", found.len());
+}
+
+#[test]
+fn signing_out_ends_the_session_for_every_saved_cookie_on_every_worker() {
+    let server = Server::start(DEMO, app(), &["--workers", "2", "--engines", "1", "--python-workers", "1"]);
+    let mut visitor = Visitor::new(&server.base);
+    let token = csrf_of(&visitor.get("/login").body);
+    let signed_in = visitor.post_form("/login", &[("username", "ada"), ("password", "demo"), ("_csrf", &token)]);
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    let saved = format!("fymo_session={}", visitor.cookies["fymo_session"]);
+    let host = server.base.trim_start_matches("http://").to_owned();
+    let account =
+        format!("GET /account HTTP/1.1\r\nHost: {host}\r\nCookie: {saved}\r\nAccept-Encoding: identity\r\n\r\n");
+    let mut workers = connection_per_worker(&server, 2);
+    for stream in &mut workers {
+        let (status, body) = exchange(stream, &account);
+        assert!(status == 200 && body.contains("Signed in as ada"), "every worker knows the session: {status}");
+    }
+    let token = csrf_of(&visitor.get("/account").body);
+    let out = visitor.post_form("/logout", &[("_csrf", &token)]);
+    assert_eq!(out.status, 303);
+    // The cookie saved before signing out opens nothing, on either worker.
+    for stream in &mut workers {
+        assert_eq!(exchange(stream, &account).0, 302, "signed out everywhere");
+    }
+}
+
+#[test]
+fn sessions_in_redis_end_on_every_server() {
+    let redis = common::Redis::start();
+    let url = redis.url();
+    let args = ["--engines", "1", "--python-workers", "1", "--broker", url.as_str()];
+    let (one, two) = (Server::start(DEMO, app(), &args), Server::start(DEMO, app(), &args));
+    let mut visitor = Visitor::new(&one.base);
+    let token = csrf_of(&visitor.get("/login").body);
+    let signed_in = visitor.post_form("/login", &[("username", "ada"), ("password", "demo"), ("_csrf", &token)]);
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    let cookie = format!("fymo_session={}", visitor.cookies["fymo_session"]);
+    let on_two = get_with(&two.url("/account"), &[("Cookie", &cookie)]);
+    assert!(on_two.body.contains("Signed in as ada"), "the other server knows it: {}", on_two.status);
+    let token = csrf_of(&visitor.get("/account").body);
+    assert_eq!(visitor.post_form("/logout", &[("_csrf", &token)]).status, 303);
+    let after = get_with(&two.url("/account"), &[("Cookie", &cookie)]);
+    assert_eq!(after.status, 302, "ended on the other server too");
+}
+
+#[test]
+fn a_redis_session_store_without_a_redis_broker_is_refused_at_start() {
+    let app = TestApp::demo();
+    let settings = std::fs::read_to_string(app.root().join("fymo.yml")).unwrap();
+    app.write("fymo.yml", &format!("{settings}\nsession:\n  store: redis\n"));
+    app.build();
+    let (code, _, err) = app.run(DEMO, &["serve", "--port", "0"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("fymo.yml") && err.contains("session.store: redis") && err.contains("--broker"), "{err}");
+}

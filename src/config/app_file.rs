@@ -49,16 +49,42 @@ impl Default for CspSetting {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct SessionSettings {
-    /// Seconds a session lasts after its last change (default 14 days).
+    /// Seconds a session lasts after the visitor's last request (default 14 days).
     pub(crate) max_age_secs: u64,
+    /// Seconds a session lasts at most, however active (default 30 days): a sign-in
+    /// starts it again.
+    pub(crate) absolute_max_age_secs: u64,
     /// The cookie's name.
     pub(crate) cookie: String,
+    /// Where sessions live.
+    pub(crate) store: SessionStoreKind,
 }
 
 impl Default for SessionSettings {
     fn default() -> Self {
-        Self { max_age_secs: 14 * 24 * 3600, cookie: "fymo_session".into() }
+        Self {
+            max_age_secs: 14 * 24 * 3600,
+            absolute_max_age_secs: 30 * 24 * 3600,
+            cookie: "fymo_session".into(),
+            store: SessionStoreKind::Auto,
+        }
     }
+}
+
+/// `session.store:` in `fymo.yml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum SessionStoreKind {
+    /// Redis when the app has a Redis broker, else `local`.
+    #[default]
+    Auto,
+    /// Files under `.fymo/sessions/`, shared by the workers of one host.
+    Local,
+    /// The Redis server of the broker, shared by every host.
+    Redis,
+    /// The whole session in the (encrypted) cookie: nothing on the server, so sign-out
+    /// cannot end a copy of the cookie saved before, and the values must fit in ~4 KB.
+    Cookie,
 }
 
 impl AppFile {

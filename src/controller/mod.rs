@@ -15,7 +15,7 @@ pub use outcome::{Answer, BadRequest, ControllerError, Outcome};
 pub(crate) use registry::{BoxFuture, Language};
 pub use registry::{Controller, Registry};
 pub use session::Session;
-pub(crate) use session::{hex, random_token, random_token_pair, SessionState};
+pub(crate) use session::{hex, random_token, random_token_pair, unix_now, SessionState};
 pub use upload::UploadedFile;
 
 /// Any error a controller body may return with `?`.

@@ -30,6 +30,10 @@ pub(crate) struct SessionState {
     /// The message the previous request left, taken out when this one began.
     #[serde(skip)]
     pub(crate) flashed: Option<String>,
+    /// When it began (Unix seconds): a session lives at most the absolute lifetime from
+    /// here; signing in starts it again.
+    #[serde(default)]
+    pub(crate) created: u64,
     /// Something changed: the cookie must be written.
     #[serde(skip)]
     pub(crate) changed: bool,
@@ -95,6 +99,7 @@ impl Session {
         let mut state = self.lock();
         state.id = random_token();
         state.csrf = random_token();
+        state.created = unix_now();
         state.changed = true;
     }
 
@@ -135,6 +140,11 @@ impl Session {
 }
 
 /// 32 random bytes as hex: session ids and CSRF tokens.
+/// Seconds since the Unix epoch.
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
 pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the OS random number generator");

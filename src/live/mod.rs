@@ -31,11 +31,13 @@ pub(crate) use outbox::Outbox;
 pub(crate) use relay::{RelayServer, RELAY_ENV};
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
+
+use crate::controller::unix_now;
 
 /// A message's body: what the broker carries (besides topic and position).
 #[derive(Debug, Clone, PartialEq)]
@@ -140,11 +142,6 @@ impl Live {
 /// fresh one when it subscribes and before this runs out, so an open page keeps working;
 /// a signature copied out of a page is worth nothing elsewhere or later.
 pub(crate) const TOPIC_SIG_TTL: Duration = Duration::from_secs(6 * 3600);
-
-/// Seconds since the Unix epoch.
-pub(crate) fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
 
 /// Signs a page's topic list for one session (its id), valid until `TOPIC_SIG_TTL` from
 /// now: `EXPIRES.HEX`, so that a socket of that session may subscribe to exactly those

@@ -131,7 +131,7 @@ pub(super) async fn socket(
     ws: WebSocketUpgrade,
     headers: HeaderMap,
 ) -> Response<Body> {
-    let visitor = match admit_visitor(&state, &headers, client) {
+    let visitor = match admit_visitor(&state, &headers, client).await {
         Ok(v) => v,
         Err(response) => return *response,
     };
@@ -160,14 +160,20 @@ fn close_code_of(error: axum::Error) -> Option<(u16, &'static str)> {
 
 /// Same origin only (a page of another site cannot open a socket with the visitor's
 /// cookies), and the visitor's session.
-fn admit_visitor(state: &AppState, headers: &HeaderMap, client: Client) -> Result<Visitor, Box<Response<Body>>> {
+async fn admit_visitor(state: &AppState, headers: &HeaderMap, client: Client) -> Result<Visitor, Box<Response<Body>>> {
     let Some(loaded) = state.current().as_ref().map(Arc::clone) else {
         return Err(Box::new(refuse(StatusCode::SERVICE_UNAVAILABLE, "no build is loaded yet")));
     };
     if let Err(e) = csrf::check_origin(headers, client.https) {
         return Err(Box::new(refuse(StatusCode::FORBIDDEN, &e.to_string())));
     }
-    let session = loaded.sessions.load(headers);
+    let session = match loaded.sessions.open(headers).await {
+        Ok(opened) => opened.session,
+        Err(e) => {
+            tracing::error!(target: "fymo::session", error = %e, "session store failed");
+            return Err(Box::new(refuse(StatusCode::SERVICE_UNAVAILABLE, "the session store is unavailable")));
+        }
+    };
     let who = session.get::<String>("user");
     Ok(Visitor {
         loaded,
@@ -464,7 +470,7 @@ pub(super) async fn sse(
     Query(query): Query<SseQuery>,
     headers: HeaderMap,
 ) -> Response<Body> {
-    let mut visitor = match admit_visitor(&state, &headers, client) {
+    let mut visitor = match admit_visitor(&state, &headers, client).await {
         Ok(v) => v,
         Err(response) => return *response,
     };
@@ -572,7 +578,7 @@ pub(super) async fn call_over_http(
         close_connection(&mut response);
         response
     };
-    let visitor = match admit_visitor(&state, &headers, client) {
+    let visitor = match admit_visitor(&state, &headers, client).await {
         Ok(v) => v,
         Err(response) => return unread(*response),
     };

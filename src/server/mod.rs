@@ -117,7 +117,8 @@ impl Loaded {
     /// of `static/`.
     pub(crate) fn new(site: Site, assets: Assets) -> Self {
         let app = &site.app;
-        let sessions = Sessions::new(&site.options.secret, app.session.clone());
+        let sessions =
+            Sessions::new(&site.options.secret, app.session.clone(), &site.options.root, &site.options.broker);
         for (path, route) in shadowed_static_files(&site) {
             tracing::warn!(target: "fymo::server", "static{path} is shadowed by the route `{route}` (a route wins over a file)");
         }

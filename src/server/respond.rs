@@ -220,7 +220,8 @@ async fn handle(
         let error = ErrorReport::new(ErrorKind::Request, message).with_status(StatusCode::METHOD_NOT_ALLOWED);
         return Err(Refusal { error, allow: Some(allow_header(route)), close: unread });
     }
-    let session = loaded.sessions.load(request.headers());
+    let opened = loaded.sessions.open(request.headers()).await.map_err(session_store_failure)?;
+    let session = opened.session.clone();
     let secure = request.extensions().get::<Client>().is_some_and(|c| c.https);
     let rules = BodyRules {
         upload: &route.options.upload,
@@ -233,7 +234,18 @@ async fn handle(
         close: true,
     })?;
     let reply = site.render(id, route, context, format, &url).await?;
-    Ok((reply, loaded.sessions.store(&session, secure)))
+    let cookie = loaded.sessions.save(&opened, secure).await.map_err(session_store_failure)?;
+    Ok((reply, cookie))
+}
+
+/// The session store did not answer: this request cannot be served as the visitor's
+/// (503); others that need no store still are.
+fn session_store_failure(error: super::session::StoreError) -> Refusal {
+    tracing::error!(target: "fymo::session", error = %error, "session store failed");
+    let message = format!("the session store is unavailable: {error}");
+    let error = ErrorReport::new(ErrorKind::Request, message).with_status(StatusCode::SERVICE_UNAVAILABLE);
+    // Refused before a body was read, perhaps: the connection closes after the answer.
+    Refusal { error, allow: None, close: true }
 }
 
 /// Whether the request comes with a body (declared length above zero, or chunked).

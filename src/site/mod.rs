@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::build::{self, Manifest, ManifestError};
-use crate::config::{AppFile, ConfigError, RoutesFile};
+use crate::config::{AppFile, ConfigError, RoutesFile, SessionStoreKind, APP_FILE};
 use crate::controller::python::{PythonConfig, PythonPool};
 use crate::document::{Csp, Document, Shell, ShellError};
 use crate::engine::{Engine, EngineError, EnginePool, PoolConfig};
@@ -185,6 +185,10 @@ impl Site {
         let names = ControllerNames::discover(root, app.controllers());
         let routes = routes_of(root, &names)?;
         let app_file = AppFile::load(root)?;
+        if app_file.session.store == SessionStoreKind::Redis && !matches!(options.broker, Broker::Redis(_)) {
+            let message = "`session.store: redis` keeps sessions in the broker's Redis, and there is none: start with `--broker redis://…`, or use `store: local`".into();
+            return Err(ConfigError::File { file: root.join(APP_FILE), message }.into());
+        }
         let manifest = Manifest::load(&build::output_dir(root))?;
         for route in routes.routes() {
             for component in route.page.iter().chain(route.layouts.iter().filter(|_| route.page.is_some())) {
