@@ -439,4 +439,48 @@ mod tests {
         let err = build(&yaml).unwrap_err();
         assert_eq!(err.line(), Some(50_002), "{err}");
     }
+
+    /// routes.yml texts made of the lines and values the format has (and some it has not):
+    /// loading one either works or is an error that names a line of the file.
+    fn routes_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let path = prop_oneof![
+            Just("/".to_owned()),
+            Just("/a/{id}".to_owned()),
+            Just("/a/{id}/{id}".to_owned()),
+            Just("/d/{*rest}".to_owned()),
+            Just("/x{".to_owned()),
+            Just("\"/t\\tab\"".to_owned()),
+            "/[a-z{}*:.]{0,8}",
+        ];
+        let line = prop_oneof![
+            Just("routes:".to_owned()),
+            Just("root: a".to_owned()),
+            Just("resources: [a, b]".to_owned()),
+            Just("layout: a.svelte".to_owned()),
+            Just("layout: null".to_owned()),
+            path.clone().prop_map(|p| format!("  {p}: a")),
+            path.prop_map(|p| format!("  {p}:\n    controller: a\n    live: [\"t:{{id}}\", \"a b\"]")),
+            Just("    methods: [GET, FETCH]".to_owned()),
+            Just("    upload:\n      max_size: 5 GiB".to_owned()),
+            Just("    cache:\n      ttl: soon".to_owned()),
+            Just("\u{feff}".to_owned()),
+            "[ -~]{0,20}",
+        ];
+        proptest::collection::vec(line, 0..12).prop_map(|lines| lines.join("\n"))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn any_routes_file_loads_or_names_a_line(text in routes_text()) {
+            let dir = app(&["a.svelte"]);
+            let lines = text.lines().count().max(1);
+            match table(&dir, &text, &["a"]) {
+                Ok(_) => {}
+                Err(e) => proptest::prop_assert!(e.line().is_none_or(|l| (1..=lines + 1).contains(&l)), "{e}"),
+            }
+        }
+    }
 }

@@ -150,4 +150,25 @@ mod tests {
         assert_eq!(client_of(None, &h, &[ip("10.0.0.1")]).ip, Some(ip("1.2.3.4")));
         assert_eq!(client_of(None, &h, &[]).ip, None);
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn any_forwarded_headers_name_a_client_and_never_an_untrusted_peers_word(
+            forwarded in "[ -~]{0,48}", xff in "[0-9a-f.:, \\[\\]]{0,48}", trusted_peer in proptest::bool::ANY,
+        ) {
+            let mut h = HeaderMap::new();
+            for (name, value) in [("forwarded", &forwarded), ("x-forwarded-for", &xff)] {
+                if let Ok(value) = HeaderValue::from_str(value) {
+                    h.insert(name, value);
+                }
+            }
+            let peer = ip(if trusted_peer { "10.0.0.1" } else { "9.9.9.9" });
+            let client = client_of(Some(peer), &h, &[ip("10.0.0.1")]);
+            if !trusted_peer {
+                proptest::prop_assert_eq!(client, Client { ip: Some(peer), https: false });
+            }
+        }
+    }
 }

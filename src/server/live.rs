@@ -645,3 +645,32 @@ pub(super) async fn publish(
         Err(e) => refuse(StatusCode::BAD_REQUEST, &e.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// Frames from the protocol's own words, mixed: each is one of the frames or
+        /// refused, and a signature that was not made here never verifies.
+        #[test]
+        fn any_client_frame_parses_or_is_refused(
+            parts in proptest::collection::vec(proptest::prop_oneof![
+                proptest::strategy::Just("{\"t\":\"sub\"".to_owned()),
+                proptest::strategy::Just("{\"t\":\"call\",\"id\":1".to_owned()),
+                proptest::strategy::Just(",\"topics\":{\"a\":1}".to_owned()),
+                proptest::strategy::Just(",\"sig\":\"1.ab\"".to_owned()),
+                proptest::strategy::Just("}".to_owned()),
+                proptest::string::string_regex("[ -~]{0,12}").unwrap(),
+            ], 0..8),
+        ) {
+            let text = parts.concat();
+            if let Ok(ClientFrame::Sub { topics, sig, .. }) = serde_json::from_str::<ClientFrame>(&text) {
+                let check = verify_topics("secret", "session", topics.keys().map(String::as_str), &sig);
+                proptest::prop_assert_eq!(check, TopicSig::Invalid);
+            }
+        }
+    }
+}

@@ -117,3 +117,40 @@ fn check_total(total: u64, limits: &UploadLimits) -> Result<(), UploadError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Bodies built from the pieces a multipart parser trips on: boundaries (whole, cut,
+    /// wrong), part headers, CRLFs and stray bytes.
+    fn body() -> impl Strategy<Value = Vec<u8>> {
+        let piece = prop_oneof![
+            Just(b"--B\r\n".to_vec()),
+            Just(b"--B--\r\n".to_vec()),
+            Just(b"--B".to_vec()),
+            Just(b"\r\n".to_vec()),
+            Just(b"Content-Disposition: form-data; name=\"f\"\r\n".to_vec()),
+            Just(b"Content-Disposition: form-data; name=\"up\"; filename=\"a.bin\"\r\n".to_vec()),
+            Just(b"Content-Type: image/png\r\n".to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..64),
+        ];
+        proptest::collection::vec(piece, 0..24).prop_map(|pieces| pieces.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn no_body_panics_and_every_answer_is_within_the_limits(bytes in body()) {
+            let limits = UploadLimits { max_size: 4096, max_file_size: 512, max_files: 2, types: vec!["image/*".into()] };
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let read = runtime.block_on(read(Body::from(bytes), "B".into(), &limits));
+            if let Ok((_, files)) = read {
+                prop_assert!(files.len() <= 2);
+                prop_assert!(files.iter().all(|f| f.size <= 512));
+            }
+        }
+    }
+}

@@ -331,4 +331,31 @@ mod tests {
         assert_eq!(url("/notes/5?tab=1"), "/notes/5?tab=1");
         assert_eq!(url("/"), "/");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn any_partial_reload_headers_read_without_panicking(
+            component in "[ -~]{0,16}", data in "[ -~,]{0,32}", except in "[ -~,]{0,32}",
+        ) {
+            let mut headers = HeaderMap::new();
+            for (name, value) in [("x-inertia-partial-component", &component), ("x-inertia-partial-data", &data), ("x-inertia-partial-except", &except)] {
+                if let Ok(value) = HeaderValue::from_str(value) {
+                    headers.insert(name, value);
+                }
+            }
+            if let Some(partial) = partial_of(&headers) {
+                proptest::prop_assert!(partial.only.iter().flatten().chain(&partial.except).all(|k| !k.is_empty() && !k.contains(',')));
+            }
+        }
+
+        #[test]
+        fn a_sent_back_url_of_any_path_stays_a_path(path in "/[ -~]{0,24}") {
+            if let Ok(uri) = path.parse::<axum::http::Uri>() {
+                let url = local_url(&uri);
+                proptest::prop_assert!(url.starts_with('/') && !url.starts_with("//") && !url.starts_with("/\\"), "{url}");
+            }
+        }
+    }
 }
