@@ -21,7 +21,9 @@ export function start(Page, Layouts = []) {
 	const page = readPage(target);
 	const props = reactive(page.props);
 	const live = connectLive(props, reactive);
-	const context = new Map([[LIVE_KEY, live]]);
+	// Browsers hide a nonce from getAttribute but keep it on the element's property.
+	const nonce = document.querySelector('script[nonce]')?.nonce ?? '';
+	const context = new Map([[LIVE_KEY, live], ['fymo:nonce', nonce]]);
 	const layouts = Layouts.map((component, i) => ({ component, props: page.layoutProps?.[i] ?? {} }));
 	const app = layouts.length
 		? hydrate(LayoutRoot, { target, props: { layouts, Page, props }, context })

@@ -46,7 +46,10 @@ export function install({ components, LayoutRoot, render, async = false }) {
 		positions: new Map(),
 		close() {}
 	};
-	const context = () => new Map([['fymo:live', live]]);
+	// `getContext('fymo:nonce')`: the CSP nonce, for packages that write inline scripts or
+	// styles (mode-watcher's `nonce` prop). The document puts this response's nonce in
+	// place of the mark (in `nonce="…"` attributes only), so cached pages stay right.
+	const context = () => new Map([['fymo:live', live], ['fymo:nonce', '%fymo.nonce%']]);
 
 	globalThis.__fymo = {
 		components: () => JSON.stringify(Object.keys(components)),

@@ -18,6 +18,7 @@ import { Mirror, walk } from './mirror.mjs';
 import { ProdBundle } from './prod-bundle.mjs';
 import { DevBundle } from './dev-bundle.mjs';
 import { isAsync, loadSvelteConfig } from './svelte-config.mjs';
+import { loadSvelte } from './svelte-compiler.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const jsDir = path.resolve(here, '../js');
@@ -57,19 +58,25 @@ class Builder {
 			server: new Mirror({ generate: 'server', sources, cacheDir, root }),
 			client: new Mirror({ generate: 'client', sources, cacheDir, root })
 		};
-		this.bundle = new Bundle({ root, out, jsDir, mirrors: this.mirrors });
+		/** @type {import('./svelte-compiler.mjs').Compiler | null} */
+		this.compiler = null;
+		const compiler = () => this.compiler;
+		this.bundle = new Bundle({ root, out, jsDir, cacheDir, compiler, mirrors: this.mirrors });
 		this.cleaned = false;
-		this.configKey = null;
 		this.async = false;
 	}
 
-	/** Reads svelte.config.js; when it changed, every file compiles again with it. */
+	/**
+	 * Finds the Svelte to build with and reads svelte.config.js; when either changed,
+	 * every file compiles again.
+	 */
 	async configure() {
-		const config = await loadSvelteConfig(this.root);
-		if (config.key === this.configKey) return;
-		for (const mirror of Object.values(this.mirrors)) mirror.configure(config.compilerOptions);
+		const [svelte, config] = await Promise.all([loadSvelte(this.root), loadSvelteConfig(this.root)]);
+		if (this.compiler && config.key === this.compiler.config.key && svelte.dir === this.compiler.svelte.dir && svelte.version === this.compiler.svelte.version) return;
+		if (!this.compiler || svelte.version !== this.compiler.svelte.version) emit({ event: 'svelte', version: svelte.version, owner: svelte.owner, dir: svelte.dir });
+		this.compiler = { svelte, config };
+		for (const mirror of Object.values(this.mirrors)) mirror.configure(this.compiler);
 		this.async = isAsync(config.compilerOptions);
-		this.configKey = config.key;
 	}
 
 	async build() {
@@ -84,7 +91,7 @@ class Builder {
 		try {
 			await this.configure();
 		} catch (e) {
-			throw { errors: [{ text: e.message, detail: { code: e.code ?? null }, location: { file: path.join(root, e.file ?? 'svelte.config.js'), line: 1, column: 1 } }] };
+			throw { errors: [{ text: e.message, detail: { code: e.code ?? null }, location: { file: path.resolve(root, e.file ?? 'svelte.config.js'), line: 1, column: 1 } }] };
 		}
 		const errors = (await Promise.all([this.mirrors.server.sync(), this.mirrors.client.sync()])).flat();
 		if (errors.length && !this.partial) throw { errors: errors.map(asEsbuildError) };

@@ -22,10 +22,10 @@ export class DevBundle {
 	/**
 	 * @param {{ root: string, out: string, jsDir: string, mirrors: Record<'server' | 'client', import('./mirror.mjs').Mirror> }} options
 	 */
-	constructor({ root, out, jsDir, mirrors }) {
+	constructor({ root, out, jsDir, cacheDir, compiler, mirrors }) {
 		this.out = out;
 		this.clientDir = path.join(out, 'client');
-		const options = esbuildOptions(jsDir);
+		const options = esbuildOptions({ jsDir, root, cacheDir, compiler });
 		const table = (generate, always) =>
 			new ModuleTable({ generate, mirror: mirrors[generate], root, esbuildOptions: options[generate], always });
 		this.server = table('server', ['svelte/server']);

@@ -1,14 +1,22 @@
 // esbuild settings both bundlers share (the production bundles in prod-bundle.mjs, the
-// vendor bundles in dev-bundle.mjs): packages come from node-tools' own node_modules,
-// .svelte files in the compile mirror are already JavaScript, and server and browser
-// code resolve packages under different conditions.
+// vendor bundles in dev-bundle.mjs): packages resolve from the app, then from node-tools'
+// own node_modules; .svelte files in the compile mirror are already JavaScript, those of
+// packages go through the Svelte plugin; server and browser code resolve packages under
+// different conditions.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sveltePlugin } from './svelte-plugin.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** @param {string} jsDir Fymo's own js/ (for the server's node:async_hooks shim) */
-export function esbuildOptions(jsDir) {
+/**
+ * @param {{ jsDir: string, root: string, cacheDir: string,
+ *           compiler: () => import('./svelte-compiler.mjs').Compiler }} options
+ *   `jsDir`: Fymo's own js/ (for the server's node:async_hooks shim).
+ */
+export function esbuildOptions({ jsDir, root, cacheDir, compiler }) {
+	// Beside the compile mirrors, and kept when they are cleared: see svelte-plugin.mjs.
+	const packageCache = path.join(path.dirname(cacheDir), 'package-cache');
 	const shared = {
 		bundle: true,
 		nodePaths: [path.join(here, 'node_modules')],
@@ -17,14 +25,24 @@ export function esbuildOptions(jsDir) {
 		define: { 'process.env.NODE_ENV': '"production"' },
 		logLevel: 'silent'
 	};
+	const plugins = (generate) => [sveltePlugin({ generate, root, cacheDir, packageCache, compiler })];
 	return {
 		server: {
 			...shared,
 			platform: 'neutral',
 			conditions: ['svelte', 'production'],
-			mainFields: ['module', 'main'],
-			alias: { 'node:async_hooks': path.join(jsDir, 'shims/async_hooks.js') }
+			mainFields: ['svelte', 'module', 'main'],
+			// Stylesheets are the browser's: a package's `import './styles.css'` is nothing here.
+			loader: { ...shared.loader, '.css': 'empty' },
+			alias: { 'node:async_hooks': path.join(jsDir, 'shims/async_hooks.js') },
+			plugins: plugins('server')
 		},
-		client: { ...shared, platform: 'browser', conditions: ['svelte', 'browser', 'production'] }
+		client: {
+			...shared,
+			platform: 'browser',
+			conditions: ['svelte', 'browser', 'production'],
+			mainFields: ['svelte', 'browser', 'module', 'main'],
+			plugins: plugins('client')
+		}
 	};
 }

@@ -7,9 +7,9 @@
 // rebuild after one edit recompiles that one template.
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { compile, compileModule } from 'svelte/compiler';
 import { transform } from 'esbuild';
-import { compileOptions, isRuneModule } from './svelte-config.mjs';
+import { isRuneModule } from './svelte-config.mjs';
+import { compileComponent, compileRuneModule } from './svelte-compiler.mjs';
 
 /** Files under `dir`, relative, `/`-separated, sorted. */
 export async function walk(dir, base = dir) {
@@ -42,15 +42,16 @@ export class Mirror {
 		this.dir = path.join(cacheDir, generate);
 		this.root = root;
 		this.seen = new Map(); // target -> "mtime:size" of its source
-		this.compilerOptions = {};
+		/** @type {import('./svelte-compiler.mjs').Compiler | null} */
+		this.compiler = null;
 		// fymo dev: a file that does not compile becomes a module that throws its error
 		// when imported, so every page that does not import it keeps working.
 		this.stubBroken = false;
 	}
 
-	/** New compiler options (svelte.config.js): everything compiles again on the next sync. */
-	configure(compilerOptions) {
-		this.compilerOptions = compilerOptions;
+	/** A new compiler or svelte.config.js: everything compiles again on the next sync. */
+	configure(compiler) {
+		this.compiler = compiler;
 		this.seen.clear();
 	}
 
@@ -107,13 +108,13 @@ export class Mirror {
 		const code = await readFile(source, 'utf8');
 		let result;
 		try {
-			result = compile(code, compileOptions(this.compilerOptions, { filename, generate: this.generate }));
+			result = await compileComponent(this.compiler, code, { file: source, filename, generate: this.generate });
 		} catch (e) {
 			return compileError(e, path.relative(this.root, source), code);
 		}
-		let js = result.js.code;
-		if (this.generate === 'client' && result.css?.code) {
-			await writeFile(target + '.css', result.css.code);
+		let js = result.js;
+		if (this.generate === 'client' && result.css) {
+			await writeFile(target + '.css', result.css);
 			js += `\nimport ${JSON.stringify('./' + path.basename(target) + '.css')};`;
 		}
 		await writeFile(target, js);
@@ -122,13 +123,10 @@ export class Mirror {
 
 	/** A rune module: `$state` and friends outside components, shared by importers. */
 	async compileModule(source, target, filename) {
-		let code = await readFile(source, 'utf8');
+		const code = await readFile(source, 'utf8');
 		let js;
 		try {
-			if (/\.m?ts$/.test(source)) {
-				code = (await transform(code, { loader: 'ts', sourcefile: filename, target: 'es2022' })).code;
-			}
-			js = compileModule(code, compileOptions(this.compilerOptions, { filename, generate: this.generate })).js.code;
+			js = await compileRuneModule(this.compiler, code, { file: source, filename, generate: this.generate }, (ts) => stripTypes(ts, filename));
 		} catch (e) {
 			if (e.errors?.[0]?.location) {
 				const { location, text } = e.errors[0];
@@ -139,6 +137,11 @@ export class Mirror {
 		await writeFile(target, js);
 		return null;
 	}
+}
+
+/** TypeScript to JavaScript, types only (esbuild's transform). */
+export async function stripTypes(code, sourcefile) {
+	return (await transform(code, { loader: 'ts', sourcefile, target: 'es2022' })).code;
 }
 
 /** A module that throws `error` when evaluated (marked for Fymo: `CompileError: file:line:column: …`). */

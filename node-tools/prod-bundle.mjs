@@ -76,10 +76,10 @@ export class ProdBundle {
 	/**
 	 * @param {{ out: string, jsDir: string, mirrors: Record<'server' | 'client', import('./mirror.mjs').Mirror> }} options
 	 */
-	constructor({ out, jsDir, mirrors }) {
+	constructor({ root, out, jsDir, cacheDir, compiler, mirrors }) {
 		this.out = out;
 		this.mirrors = mirrors;
-		this.options = esbuildOptions(jsDir);
+		this.options = esbuildOptions({ jsDir, root, cacheDir, compiler });
 		this.key = null;
 		this.contexts = null;
 	}

@@ -1,8 +1,9 @@
 // The app's svelte.config.js, read like SvelteKit does: its default export's
 // `compilerOptions` (css, cssHash, runes, experimental.async, preserveWhitespace, ...)
-// apply to every template and rune module, on the server and in the browser alike.
+// apply to every template and rune module, on the server and in the browser alike, and
+// its `preprocess` (vitePreprocess(), svelte-preprocess, ...) runs before each compile.
 // Fymo owns `filename`, `generate` and `dev`; a config that sets them is overridden.
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,7 +12,7 @@ export const CONFIG_FILES = ['svelte.config.js', 'svelte.config.mjs'];
 
 /**
  * @param {string} root the app
- * @returns {Promise<{ file: string | null, key: string, compilerOptions: Record<string, any> }>}
+ * @returns {Promise<{ file: string | null, key: string, compilerOptions: Record<string, any>, preprocess: any[] }>}
  *   `key` changes whenever the file's contents do (a rebuild then recompiles everything).
  */
 export async function loadSvelteConfig(root) {
@@ -27,15 +28,38 @@ export async function loadSvelteConfig(root) {
 		const key = createHash('sha256').update(text).digest('hex').slice(0, 16);
 		let mod;
 		try {
-			// The query makes Node load an edited file again instead of its cached module.
-			mod = await import(`${pathToFileURL(file).href}?v=${key}`);
+			mod = await importConfig(file, text, key);
 		} catch (e) {
 			throw Object.assign(new Error(`${name}: ${e.message}`), { code: 'svelte_config', file: name });
 		}
 		const config = mod.default ?? {};
-		return { file: name, key, compilerOptions: { ...(config.compilerOptions ?? {}) } };
+		const preprocess = [config.preprocess ?? []].flat();
+		return { file: name, key, compilerOptions: { ...(config.compilerOptions ?? {}) }, preprocess };
 	}
-	return { file: null, key: 'none', compilerOptions: {} };
+	return { file: null, key: 'none', compilerOptions: {}, preprocess: [] };
+}
+
+/**
+ * Imports the config as Node would; a `.js` that Node takes for CommonJS (the nearest
+ * package.json lacks `"type": "module"`, as after `npm init -y`) but is written as ESM,
+ * as every svelte.config.js is, is imported again from an `.mjs` copy beside it (what
+ * Vite does with its config), so its relative imports still resolve.
+ */
+async function importConfig(file, text, key) {
+	// The query makes Node load an edited file again instead of its cached module.
+	try {
+		return await import(`${pathToFileURL(file).href}?v=${key}`);
+	} catch (e) {
+		const esmInCjs = e instanceof SyntaxError && /\b(export|import)\b/.test(e.message) && !file.endsWith('.mjs');
+		if (!esmInCjs) throw e;
+	}
+	const copy = `${file}.timestamp-${key}.mjs`;
+	await writeFile(copy, text);
+	try {
+		return await import(pathToFileURL(copy).href);
+	} finally {
+		await rm(copy, { force: true });
+	}
 }
 
 /** Options for `compile` / `compileModule` of one file. */

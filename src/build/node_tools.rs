@@ -52,6 +52,13 @@ pub(crate) enum BuildEvent {
         /// How many.
         count: usize,
     },
+    /// The Svelte the app is built with (compiler and runtime, one copy).
+    Svelte {
+        /// Its version.
+        version: String,
+        /// `app` (the app's node_modules) or `fymo` (node-tools' own).
+        owner: String,
+    },
     /// The SSR bundle is written.
     Ssr {
         /// Milliseconds.

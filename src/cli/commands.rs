@@ -77,6 +77,10 @@ fn build_app(root: &Path) -> Result<(), Failure> {
     tracing::info!(target: "fymo::build", "building {}", root.display());
     build::build(root, |event| match event {
         BuildEvent::Templates { count } => tracing::info!(target: "fymo::build", "templates   {count} found"),
+        BuildEvent::Svelte { version, owner } => {
+            let whose = if owner == "app" { "the app's node_modules/svelte" } else { "Fymo's own" };
+            tracing::info!(target: "fymo::build", "svelte      {version} ({whose})");
+        }
         BuildEvent::Ssr { ms } => tracing::info!(target: "fymo::build", "ssr bundle  {ms} ms"),
         BuildEvent::Client { entries, ms } => {
             tracing::info!(target: "fymo::build", "client      {entries} entries, {ms} ms");

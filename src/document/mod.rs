@@ -116,7 +116,7 @@ impl Document {
                 let _ = writeln!(out, "<link rel=\"modulepreload\" href=\"{ASSET_PREFIX}{file}\">");
             }
         }
-        out.push_str(&rendered.head);
+        push_with_nonce(&mut out, &rendered.head, nonce);
         out.push_str(between);
 
         let import = |e: &crate::build::Entry| format!("{ASSET_PREFIX}{}", e.file);
@@ -125,7 +125,7 @@ impl Document {
         out.push_str("<div id=\"__fymo\" data-page='");
         escape_single_quoted_into(&mut out, page_json);
         out.push_str("'>");
-        out.push_str(&rendered.body);
+        push_with_nonce(&mut out, &rendered.body, nonce);
         out.push_str("</div>\n");
         if let Some(page_url) = page_url {
             let _ = write!(
@@ -152,9 +152,41 @@ impl Document {
     }
 }
 
+/// What components get from `getContext('fymo:nonce')` (js/ssr-host.js) and write as a
+/// `nonce` attribute's value, quoted or not (mode-watcher writes `nonce=…`).
+const NONCE_MARK: &str = "%fymo.nonce%";
+
+/// Appends rendered HTML with this response's nonce in place of [`NONCE_MARK`] where it
+/// is a `nonce` attribute's value (an empty nonce when there is no policy): text that
+/// merely mentions the mark stays as written.
+fn push_with_nonce(out: &mut String, html: &str, nonce: Option<&str>) {
+    let mut rest = html;
+    while let Some(at) = memchr::memmem::find(rest.as_bytes(), NONCE_MARK.as_bytes()) {
+        let before = &rest[..at];
+        out.push_str(before);
+        let attribute = before.ends_with("nonce=\"") || before.ends_with("nonce=");
+        out.push_str(if attribute { nonce.unwrap_or_default() } else { NONCE_MARK });
+        rest = &rest[at + NONCE_MARK.len()..];
+    }
+    out.push_str(rest);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_nonce_mark_becomes_the_response_nonce_in_attributes_only() {
+        let mut out = String::new();
+        push_with_nonce(&mut out, "<script nonce=\"%fymo.nonce%\"></script>%fymo.nonce%", Some("abc"));
+        assert_eq!(out, "<script nonce=\"abc\"></script>%fymo.nonce%");
+        out.clear();
+        push_with_nonce(&mut out, "<script nonce=%fymo.nonce%>(", Some("abc"));
+        assert_eq!(out, "<script nonce=abc>(");
+        out.clear();
+        push_with_nonce(&mut out, "<style nonce=\"%fymo.nonce%\">", None);
+        assert_eq!(out, "<style nonce=\"\">");
+    }
 
     #[test]
     fn escapes_the_four_characters_and_keeps_the_rest() {

@@ -126,10 +126,21 @@ impl Server {
         args: &[&str],
         configure: impl FnOnce(&mut Command),
     ) -> Self {
+        Self::start_at(bin, app.root(), command, args, configure)
+    }
+
+    /// As [`Server::start_configured`], for the app at `root` (not a copy).
+    pub fn start_at(
+        bin: &str,
+        root: &Path,
+        command: &str,
+        args: &[&str],
+        configure: impl FnOnce(&mut Command),
+    ) -> Self {
         let mut command_line = Command::new(bin);
         command_line
             .arg("--root")
-            .arg(app.root())
+            .arg(root)
             .args([command, "--host", "127.0.0.1", "--port", "0"])
             .args(args)
             .env("NO_COLOR", "1")

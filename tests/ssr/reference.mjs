@@ -27,7 +27,10 @@ const { loadSvelteConfig, isAsync } = await import(pathToFileURL(path.join(nodeT
 const { compilerOptions } = await loadSvelteConfig(root);
 register('./svelte-hooks.mjs', import.meta.url, { data: { fixtures, nodeTools, root } });
 
+// The `svelte/server` of the Svelte the hooks chose (the app's, when it has one).
 const { render } = await import('svelte/server');
+// What Fymo's SSR host gives every render through context (js/ssr-host.js).
+const context = new Map([['fymo:nonce', '%fymo.nonce%']]);
 const out = {};
 for (const file of (await readdir(fixtures)).sort()) {
 	if (!file.endsWith('.svelte')) continue;
@@ -36,7 +39,7 @@ for (const file of (await readdir(fixtures)).sort()) {
 	const propsFile = path.join(fixtures, `${name}.json`);
 	const props = given ? given[name] : JSON.parse(await readFile(propsFile, 'utf8').catch(() => '{}'));
 	const { default: Component } = await import(pathToFileURL(path.join(fixtures, file)).href);
-	const result = isAsync(compilerOptions) ? await render(Component, { props }) : render(Component, { props });
+	const result = isAsync(compilerOptions) ? await render(Component, { props, context }) : render(Component, { props, context });
 	out[name] = { head: result.head, body: result.body };
 }
 process.stdout.write(JSON.stringify(out));
