@@ -76,7 +76,7 @@ fn comparable(head: &str) -> String {
         let Some(start) = rest[open..].find('>').map(|i| open + i + 1) else { break };
         let Some(end) = rest[start..].find("</script>").map(|i| start + i) else { break };
         out.push_str(&rest[..start]);
-        out.push_str("…");
+        out.push('…');
         rest = &rest[end..];
     }
     out.push_str(rest);
