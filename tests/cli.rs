@@ -24,6 +24,13 @@ fn new_app_builds_serves_and_passes_doctor() {
     assert!(doctor.status.success(), "{}", String::from_utf8_lossy(&doctor.stdout));
 
     assert!(app.root().join("svelte.config.js").is_file(), "fymo new writes svelte.config.js");
+    let package: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(app.root().join("package.json")).unwrap()).unwrap();
+    assert_eq!(package["type"], "module", "svelte.config.js is an ES module");
+    let node_tools: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(common::repo().join("node-tools/package.json")).unwrap())
+            .unwrap();
+    assert_eq!(package["dependencies"]["svelte"], node_tools["dependencies"]["svelte"], "pinned to Fymo's Svelte");
     let routes = Command::new(FYMO).args(["--root", root, "routes"]).output().unwrap();
     let table = String::from_utf8_lossy(&routes.stdout);
     assert!(table.contains("/counter") && table.contains("python"), "{table}");
@@ -80,4 +87,22 @@ fn installed_binary_builds_a_new_app_from_an_empty_folder() {
     std::fs::rename(&blog, app.root()).unwrap();
     let server = Server::start(bin.to_str().unwrap(), &app, &["--engines", "1", "--python-workers", "1"]);
     assert!(get(&server.url("/")).body.contains("<h1>Hello from Fymo</h1>"));
+}
+
+/// `npm init -y` writes a package.json that makes `.js` CommonJS; the scaffold's ES module
+/// svelte.config.js is still read (as Vite reads its config), its options applied.
+#[test]
+fn an_esm_svelte_config_loads_beside_a_commonjs_package_json() {
+    let app = TestApp::fixture("empty");
+    app.write("package.json", "{\n  \"name\": \"notes\",\n  \"version\": \"1.0.0\",\n  \"main\": \"index.js\",\n  \"type\": \"commonjs\"\n}\n");
+    app.write("svelte.config.js", "export default { compilerOptions: { cssHash: () => 'fixed-hash' } };\n");
+    app.write("templates/a.svelte", "<p>styled</p>\n\n<style>\n\tp {\n\t\tcolor: red;\n\t}\n</style>\n");
+    app.write("routes.yml", "routes:\n  /a: a\n");
+    app.build();
+    let server = Server::start(FYMO, &app, &["--engines", "1"]);
+    assert!(get(&server.url("/a")).body.contains("<p class=\"fixed-hash\">styled</p>"));
+    assert!(
+        !app.root().read_dir().unwrap().any(|e| e.unwrap().file_name().to_string_lossy().contains("timestamp")),
+        "no copy left behind"
+    );
 }

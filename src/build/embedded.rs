@@ -44,6 +44,14 @@ pub(super) const FILES: &[(&str, &str)] = embed!(
     "js/shims/async_hooks.js",
 );
 
+/// The Svelte version node-tools builds with (its `package.json`): what `fymo new` pins
+/// an app to, so `npm install` of a library brings in this one.
+pub(crate) fn svelte_version() -> String {
+    let (_, text) = FILES.iter().find(|(path, _)| *path == "node-tools/package.json").expect("embedded");
+    let package: serde_json::Value = serde_json::from_str(text).expect("node-tools/package.json is JSON");
+    package["dependencies"]["svelte"].as_str().expect("node-tools depends on svelte").to_owned()
+}
+
 /// Marks a folder whose files and packages are complete.
 const COMPLETE: &str = ".complete";
 

@@ -6,6 +6,7 @@ mod embedded;
 mod manifest;
 mod node_tools;
 
+pub(crate) use embedded::svelte_version;
 pub use manifest::Manifest;
 pub(crate) use manifest::{Entry, ManifestError};
 pub(crate) use node_tools::{build, BuildError, BuildEvent, CompileError, DevBuilder, NodeTools};

@@ -32,8 +32,25 @@ const FILES: &[(&str, &str)] = &[
         "svelte.config.js",
         "// Svelte compiler options for every template, on the server and in the browser\n// (as in SvelteKit): css, cssHash, runes, preserveWhitespace, experimental.async, ...\n// `fymo dev` rebuilds everything when this file changes.\nexport default {\n\tcompilerOptions: {\n\t\t// `await` in markup and scripts; each render is awaited on the server.\n\t\texperimental: { async: true }\n\t}\n};\n",
     ),
-    (".gitignore", ".fymo/\n__pycache__/\n"),
+    (".gitignore", ".fymo/\n__pycache__/\nnode_modules/\n"),
 ];
+
+/// `package.json`: an ES module package (as svelte.config.js is written) that pins the
+/// Svelte Fymo builds with, so `npm install bits-ui` brings in that one.
+fn package_json(dir: &Path) -> String {
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("app");
+    let name: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    let package = serde_json::json!({
+        "name": name,
+        "private": true,
+        "type": "module",
+        "dependencies": { "svelte": crate::build::svelte_version() },
+    });
+    format!("{}\n", serde_json::to_string_pretty(&package).expect("JSON"))
+}
 
 /// `fymo.yml` with a fresh secret.
 fn app_file() -> String {
@@ -57,5 +74,6 @@ pub(super) fn scaffold(dir: &Path) -> anyhow::Result<()> {
         std::fs::write(&path, contents)?;
     }
     std::fs::write(dir.join(crate::config::APP_FILE), app_file())?;
+    std::fs::write(dir.join("package.json"), package_json(dir))?;
     Ok(())
 }
