@@ -14,8 +14,9 @@ use common::ssr::reference;
 use common::{repo, Server, FYMO};
 use fymo::testing::{Engine, EngineBackend, EnginePool, Manifest, PoolConfig, RenderJob};
 
-/// The pages, one per library (and context across components).
-const PAGES: &[&str] = &["bits", "context", "icons", "mode", "runed", "toast"];
+/// The pages, one per library (and context across components; TypeScript and SCSS through
+/// svelte.config.js's `vitePreprocess()`).
+const PAGES: &[&str] = &["bits", "context", "icons", "mode", "runed", "styles", "toast"];
 
 /// The app, built in place once (its node_modules is where a user's would be).
 fn app() -> &'static Path {

@@ -59,6 +59,13 @@ await check('runed: Previous and Debounced follow the state', async (page) => {
 	await page.waitForFunction(() => document.getElementById('count').textContent === 'now 1, before 0, settled 1');
 });
 
+await check('vitePreprocess: TypeScript runs and SCSS styles apply', async (page) => {
+	await open(page, '/styles');
+	assert.equal(await page.evaluate(() => getComputedStyle(document.getElementById('inc')).color), 'rgb(200, 30, 60)');
+	await page.click('#inc');
+	await page.waitForFunction(() => document.getElementById('inc').textContent === 'clicked 2');
+});
+
 await check('svelte-sonner: a toast shows', async (page) => {
 	await open(page, '/toast');
 	await page.click('#toast');

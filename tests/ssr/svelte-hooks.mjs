@@ -4,7 +4,7 @@
 // resolve through their `svelte` export condition; every .svelte file (node_modules
 // included) compiles for the server with the stable filename Fymo uses (relative to the
 // templates root for templates, to the app for anything else, so scoped-CSS hashes
-// agree) and the app's svelte.config.js options; rune modules (.svelte.js, .svelte.ts) go
+// agree) and the app's svelte.config.js options and preprocessors; rune modules (.svelte.js, .svelte.ts) go
 // through compileModule.
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -18,6 +18,7 @@ let svelte;
 let config;
 let esbuild;
 let compilerOptions = null;
+let preprocess = [];
 
 /** `svelte`'s folder as seen from `dir`, or null. */
 function svelteFrom(dir) {
@@ -36,7 +37,7 @@ export async function initialize(data) {
 	svelte = await import(pathToFileURL(path.join(svelteDir, 'src/compiler/index.js')).href);
 	config = await import(pathToFileURL(path.join(data.nodeTools, 'svelte-config.mjs')).href);
 	esbuild = await import(pathToFileURL(path.join(data.nodeTools, 'node_modules/esbuild/lib/main.js')).href);
-	compilerOptions = (await config.loadSvelteConfig(data.root)).compilerOptions;
+	({ compilerOptions, preprocess } = await config.loadSvelteConfig(data.root));
 }
 
 export async function resolve(specifier, context, nextResolve) {
@@ -71,6 +72,8 @@ export async function load(url, context, nextLoad) {
 	const filename = path.relative(base, file).split(path.sep).join('/');
 	const options = config.compileOptions(compilerOptions, { filename, generate: 'server' });
 	if (file.endsWith('.svelte')) {
+		// svelte.config.js's `preprocess` first (TypeScript, SCSS, ...), as Fymo and Vite do.
+		if (preprocess.length) source = (await svelte.preprocess(source, preprocess, { filename: file })).code;
 		return { format: 'module', source: svelte.compile(source, options).js.code, shortCircuit: true };
 	}
 	if (/\.m?ts$/.test(file)) source = (await esbuild.transform(source, { loader: 'ts', target: 'es2022' })).code;
