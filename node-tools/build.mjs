@@ -19,6 +19,7 @@ import { ProdBundle } from './prod-bundle.mjs';
 import { DevBundle } from './dev-bundle.mjs';
 import { isAsync, loadSvelteConfig } from './svelte-config.mjs';
 import { loadSvelte } from './svelte-compiler.mjs';
+import { loadPostcss } from './postcss.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const jsDir = path.resolve(here, '../js');
@@ -38,6 +39,9 @@ function parseArgs(argv) {
 }
 
 const { root, out, serve } = parseArgs(process.argv.slice(2));
+// The app is the working directory, as for Vite: tools that look around it (Tailwind's
+// source detection, PostCSS plugins) see the app, wherever fymo was started.
+process.chdir(root);
 
 const cacheDir = path.join(path.dirname(out), 'cache');
 
@@ -64,6 +68,7 @@ class Builder {
 		this.bundle = new Bundle({ root, out, jsDir, cacheDir, compiler, mirrors: this.mirrors });
 		this.cleaned = false;
 		this.async = false;
+		this.postcss = null;
 	}
 
 	/**
@@ -71,7 +76,13 @@ class Builder {
 	 * every file compiles again.
 	 */
 	async configure() {
-		const [svelte, config] = await Promise.all([loadSvelte(this.root), loadSvelteConfig(this.root)]);
+		const [svelte, config, postcss] = await Promise.all([loadSvelte(this.root), loadSvelteConfig(this.root), loadPostcss(this.root)]);
+		// A new config (or none now) applies on this sync; the same one keeps its plugins'
+		// caches (Tailwind's among them).
+		if (postcss?.key !== this.postcss?.key) {
+			this.postcss = postcss;
+			this.mirrors.client.setPostcss(postcss);
+		}
 		if (this.compiler && config.key === this.compiler.config.key && svelte.dir === this.compiler.svelte.dir && svelte.version === this.compiler.svelte.version) return;
 		if (!this.compiler || svelte.version !== this.compiler.svelte.version) emit({ event: 'svelte', version: svelte.version, owner: svelte.owner, dir: svelte.dir });
 		this.compiler = { svelte, config };

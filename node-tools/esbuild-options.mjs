@@ -18,6 +18,9 @@ export function esbuildOptions({ jsDir, root, cacheDir, compiler }) {
 	// Beside the compile mirrors, and kept when they are cleared: see svelte-plugin.mjs.
 	const packageCache = path.join(path.dirname(cacheDir), 'package-cache');
 	const shared = {
+		// Paths in metafiles are relative to this (prod-bundle.mjs resolves them from the
+		// app, the build's working directory).
+		absWorkingDir: root,
 		bundle: true,
 		nodePaths: [path.join(here, 'node_modules')],
 		target: 'es2022',

@@ -7,6 +7,7 @@
 // rebuild after one edit recompiles that one template.
 import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { transform } from 'esbuild';
 import { isRuneModule } from './svelte-config.mjs';
 import { compileComponent, compileRuneModule } from './svelte-compiler.mjs';
@@ -44,6 +45,9 @@ export class Mirror {
 		this.seen = new Map(); // target -> "mtime:size" of its source
 		/** @type {import('./svelte-compiler.mjs').Compiler | null} */
 		this.compiler = null;
+		/** The app's PostCSS (postcss.mjs), for the browser's stylesheets; null without one. */
+		this.postcss = null;
+		this.postcssKey = null;
 		// fymo dev: a file that does not compile becomes a module that throws its error
 		// when imported, so every page that does not import it keeps working.
 		this.stubBroken = false;
@@ -60,10 +64,19 @@ export class Mirror {
 		return path.join(this.dir, into, rel);
 	}
 
+	/** The app's PostCSS (or null): stylesheets go through it from the next sync on. */
+	setPostcss(postcss) {
+		this.postcss = this.generate === 'client' ? postcss : null;
+	}
+
 	/** Brings the mirror up to date; returns compile errors (empty when all is well). */
 	async sync() {
 		const errors = [];
 		const live = new Set();
+		// Stylesheets through PostCSS, done last: what Tailwind writes depends on every
+		// template (its classes), so they run again whenever anything changed.
+		const stylesheets = [];
+		let changed = false;
 		for (const { dir, into } of this.sources) {
 			for (const rel of await walk(dir)) {
 				const source = path.join(dir, rel);
@@ -71,7 +84,13 @@ export class Mirror {
 				live.add(target);
 				const info = await stat(source);
 				const stamp = `${info.mtimeMs}:${info.size}`;
+				if (this.postcss && into === 'templates' && rel.endsWith('.css')) {
+					stylesheets.push({ source, target, stamp });
+					if (!this.seen.get(target)?.startsWith(`${stamp}:`)) changed = true;
+					continue;
+				}
 				if (this.seen.get(target) === stamp) continue;
+				changed = true;
 				await mkdir(path.dirname(target), { recursive: true });
 				if (rel.endsWith('.svelte') || isRuneModule(rel)) {
 					const filename = into === 'templates' ? rel : `${into}/${rel}`;
@@ -96,12 +115,47 @@ export class Mirror {
 		}
 		for (const target of [...this.seen.keys()]) {
 			if (!live.has(target)) {
+				changed = true;
 				this.seen.delete(target);
 				await rm(target, { force: true });
 				await rm(target + '.css', { force: true });
 			}
 		}
+		if (stylesheets.length && (changed || this.postcss.key !== this.postcssKey)) {
+			this.postcssKey = this.postcss.key;
+			for (const sheet of stylesheets) {
+				const error = await this.processStylesheet(sheet);
+				if (error) errors.push(error);
+			}
+		}
 		return errors;
+	}
+
+	/** One stylesheet of templates/ through the app's PostCSS, from its own path (so its
+	 * `@import`s and Tailwind's `@source`s resolve as written). */
+	async processStylesheet({ source, target, stamp }) {
+		const css = await readFile(source, 'utf8');
+		try {
+			await mkdir(path.dirname(target), { recursive: true });
+			const output = await this.postcss.process(css, source);
+			await writeFile(target, output);
+			// The output changes with other files (Tailwind's classes): its stamp says so,
+			// so the dev module table reads it again.
+			this.seen.set(target, `${stamp}:${createHash('sha256').update(output).digest('hex').slice(0, 16)}`);
+			return null;
+		} catch (e) {
+			this.seen.delete(target);
+			const line = e.line ?? 1;
+			return {
+				message: e.reason ?? e.message.split('\n')[0],
+				code: e.name === 'CssSyntaxError' ? 'css_syntax' : 'postcss',
+				file: path.relative(this.root, source),
+				line,
+				column: e.column ?? 1,
+				frame: null,
+				lineText: css.split('\n')[line - 1] ?? ''
+			};
+		}
 	}
 
 	async compileOne(source, target, filename) {

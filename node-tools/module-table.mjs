@@ -91,7 +91,7 @@ export class ModuleTable {
 		this.esbuildOptions = esbuildOptions;
 		this.always = always;
 		this.modules = new Map(); // id -> { stamp, entry, packages, css }
-		this.vendor = { key: null, code: '' };
+		this.vendor = { key: null, code: '', css: '' };
 	}
 
 	/** Brings the module table up to date with the mirror; returns transform errors. */
@@ -198,13 +198,16 @@ export class ModuleTable {
 				...this.esbuildOptions,
 				stdin: { contents, resolveDir: this.root, sourcefile: 'fymo-vendor.js' },
 				format: this.generate === 'server' ? 'iife' : 'esm',
+				// Never written (write: false), but packages' stylesheets need somewhere to go.
+				outdir: path.join(this.root, '.fymo', 'vendor'),
 				write: false,
 				minify: false
 			});
 		} catch (e) {
 			throw { errors: await this.blame(e.errors ?? [{ text: String(e.message ?? e) }]) };
 		}
-		this.vendor = { key, code: result.outputFiles[0].text };
+		const output = (ext) => result.outputFiles.find((f) => f.path.endsWith(ext))?.text ?? '';
+		this.vendor = { key, code: output('.js'), css: output('.css') };
 	}
 
 	/** Points vendor errors ("Could not resolve "pkg"") at a module that imports the package. */
@@ -224,11 +227,10 @@ export class ModuleTable {
 		return `new Map([\n${entries.join(',\n')}\n])`;
 	}
 
-	/** The CSS of every module (client: each component's scoped CSS), in table order. */
+	/** The CSS of the packages, then of every module (client: each component's scoped
+	 * CSS), in table order. */
 	css() {
-		return [...this.modules.entries()]
-			.filter(([, m]) => m.css)
-			.map(([id, m]) => `/* ${id} */\n${m.css}`)
-			.join('\n');
+		const modules = [...this.modules.entries()].filter(([, m]) => m.css).map(([id, m]) => `/* ${id} */\n${m.css}`);
+		return [this.vendor.css && `/* packages */\n${this.vendor.css}`, ...modules].filter(Boolean).join('\n');
 	}
 }

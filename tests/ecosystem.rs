@@ -15,8 +15,8 @@ use common::{repo, Server, FYMO};
 use fymo::testing::{Engine, EngineBackend, EnginePool, Manifest, PoolConfig, RenderJob};
 
 /// The pages, one per library (and context across components; TypeScript and SCSS through
-/// svelte.config.js's `vitePreprocess()`).
-const PAGES: &[&str] = &["bits", "context", "icons", "mode", "runed", "styles", "toast"];
+/// svelte.config.js's `vitePreprocess()`; Tailwind CSS v4 through PostCSS).
+const PAGES: &[&str] = &["bits", "context", "icons", "mode", "runed", "styles", "toast", "tw"];
 
 /// The app, built in place once (its node_modules is where a user's would be).
 fn app() -> &'static Path {
@@ -120,4 +120,31 @@ fn doctor_and_build_name_the_svelte_they_use_and_refuse_an_unsupported_one() {
     );
     let (_, report, _) = old.run(FYMO, &["doctor"]);
     assert!(report.contains("FAIL  svelte (the app's, else Fymo's): 4.2.19"), "{report}");
+}
+
+/// The stylesheets a page links, concatenated.
+fn stylesheets_of(server: &Server, path: &str) -> String {
+    let page = common::get(&server.url(path)).body;
+    page.split("<link rel=\"stylesheet\" href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(|href| common::get(&server.url(href)).body)
+        .collect()
+}
+
+#[test]
+fn fymo_dev_runs_tailwind_again_when_a_template_gains_a_class() {
+    let copy = common::TestApp::copy_of(&repo().join("tests/ecosystem/app"));
+    let server = Server::start_command(FYMO, &copy, "dev", &["--engines", "1"]);
+    let events = common::EventStream::connect(&server);
+    let before = stylesheets_of(&server, "/tw");
+    assert!(before.contains("bg-sky-500") && !before.contains("bg-rose-700"), "{before}");
+    let file = copy.root().join("templates/tw.svelte");
+    let text = std::fs::read_to_string(&file).unwrap().replace("bg-sky-500 p-2", "bg-rose-700 p-2");
+    let tmp = file.with_extension("edit.tmp");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(tmp, &file).unwrap();
+    events.wait("reload");
+    let after = stylesheets_of(&server, "/tw");
+    assert!(after.contains("bg-rose-700"), "the new class is in the stylesheet: {after}");
 }

@@ -26,6 +26,7 @@ pub(super) const FILES: &[(&str, &str)] = embed!(
     "node-tools/esbuild-options.mjs",
     "node-tools/mirror.mjs",
     "node-tools/module-table.mjs",
+    "node-tools/postcss.mjs",
     "node-tools/prod-bundle.mjs",
     "node-tools/ssr-entry.mjs",
     "node-tools/svelte-compiler.mjs",

@@ -66,6 +66,16 @@ await check('vitePreprocess: TypeScript runs and SCSS styles apply', async (page
 	await page.waitForFunction(() => document.getElementById('inc').textContent === 'clicked 2');
 });
 
+await check('Tailwind CSS: classes from templates are in the stylesheet', async (page) => {
+	await open(page, '/tw');
+	assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('h1')).fontSize), '30px');
+	const background = () => page.evaluate(() => getComputedStyle(document.getElementById('flip')).backgroundColor);
+	const before = await background();
+	await page.click('#flip');
+	await page.waitForFunction((b) => getComputedStyle(document.getElementById('flip')).backgroundColor !== b, before);
+	assert.notEqual(await background(), 'rgba(0, 0, 0, 0)');
+});
+
 await check('svelte-sonner: a toast shows', async (page) => {
 	await open(page, '/toast');
 	await page.click('#toast');

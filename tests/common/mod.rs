@@ -52,6 +52,16 @@ impl TestApp {
         Self { dir }
     }
 
+    /// Copies the app at `root` (not its node_modules, which the copy links to).
+    pub fn copy_of(root: &Path) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(root, dir.path());
+        if root.join("node_modules").is_dir() {
+            std::os::unix::fs::symlink(root.join("node_modules"), dir.path().join("node_modules")).unwrap();
+        }
+        Self { dir }
+    }
+
     /// Copies `tests/apps/<name>`.
     pub fn fixture(name: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();

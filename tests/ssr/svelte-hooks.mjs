@@ -66,6 +66,8 @@ export async function resolve(specifier, context, nextResolve) {
 
 export async function load(url, context, nextLoad) {
 	const file = url.startsWith('file:') ? fileURLToPath(url) : null;
+	// Stylesheets are the browser's: an `import './app.css'` is nothing on the server.
+	if (file?.endsWith('.css')) return { format: 'module', source: '', shortCircuit: true };
 	if (!compilerOptions || !file || !(file.endsWith('.svelte') || config.isRuneModule(file))) return nextLoad(url, context);
 	let source = await readFile(file, 'utf8');
 	const base = file.startsWith(fixtures + path.sep) ? fixtures : root;
