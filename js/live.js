@@ -220,6 +220,9 @@ export function connectLive(props, reactive) {
 		},
 		/** Calls the page controller's live action `action` with `args`; resolves to its props. */
 		call(action, args = {}) {
+			// A call may change what other pages show: client navigation stops showing
+			// pages it fetched before as current (navigate.js).
+			const mutated = () => dispatchEvent(new Event('fymo:mutation'));
 			if (es || useSse) {
 				return fetch('/_fymo/live/call', {
 					method: 'POST',
@@ -228,13 +231,14 @@ export function connectLive(props, reactive) {
 					body: JSON.stringify({ page, action, args })
 				})
 					.then((r) => r.json())
-					.then((r) => (r.ok ? r.result : Promise.reject(Object.assign(new Error('call failed'), { detail: r.error }))));
+					.then((r) => (r.ok ? r.result : Promise.reject(Object.assign(new Error('call failed'), { detail: r.error }))))
+					.finally(mutated);
 			}
 			const id = nextId++;
 			return new Promise((resolve, reject) => {
 				pending.set(id, { resolve, reject });
 				send({ t: 'call', id, action, args });
-			});
+			}).finally(mutated);
 		},
 		/** Follow another page's topics (client-side navigation). */
 		navigate(url, newProps) {

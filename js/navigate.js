@@ -38,22 +38,45 @@ function assetUrl(href) {
 	return url.href;
 }
 
-/** @type {Map<string, {page: any, at: number}>} URL -> page object, least recent first */
+/** @type {Map<string, {page: any, at: number, generation: number}>} URL -> page object, least recent first */
 const cache = new Map();
 let state; // { app, root: 'layouts' | 'page', target, page }
 let visitId = 0;
+/** Goes up with every mutation (a non-GET visit, a live call): a page asked for before
+ * the latest one may show data it changed, so a link never shows it as current. */
+let generation = 0;
 
-function remember(page, at = Date.now()) {
+/** Marks a mutation: pages asked for until now are history, not current. */
+function mutated() {
+	generation++;
+}
+
+/** Keeps `page`, asked for at `asked` (time and generation: an answer that arrives after a
+ * mutation may still hold what was there before it). */
+function remember(page, asked = { at: Date.now(), generation }) {
 	const key = keyOf(page.url);
 	cache.delete(key);
-	cache.set(key, { page, at });
+	cache.set(key, { page, ...asked });
 	while (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value);
 }
 
-function cached(url, maxAge = Infinity) {
+/** A page to show as current for a link: asked for within `PREFETCH_FRESH_MS` and since
+ * the last mutation. */
+function fresh(url) {
 	const entry = cache.get(keyOf(url));
-	return entry && entry.page.version === state.page.version && Date.now() - entry.at <= maxAge ? entry.page : null;
+	return entry?.generation === generation && Date.now() - entry.at <= PREFETCH_FRESH_MS ? usable(entry) : null;
 }
+
+/** A page for back/forward, whatever its age: the browser's own model of history. */
+function cached(url) {
+	return usable(cache.get(keyOf(url)));
+}
+
+function usable(entry) {
+	return entry && entry.page.version === state.page.version ? entry.page : null;
+}
+
+const asking = () => ({ at: Date.now(), generation });
 
 /** Whether a click on `a` should be left to the browser. */
 function skipLink(event, a) {
@@ -108,7 +131,9 @@ async function request(url, { method = 'GET', body, only } = {}) {
 		// is, rather than losing what was sent by loading the URL again.
 		return method === 'GET' ? { reload: response.url } : { html: await response.text() };
 	}
-	return { page: await response.json(), status: response.status };
+	// `redirected`: the answer of the GET a redirect led to (a form's 303), which is what
+	// its URL shows.
+	return { page: await response.json(), status: response.status, redirected: response.redirected };
 }
 
 /** Loads a component's module and stylesheets (waiting for the CSS, so nothing flashes). */
@@ -183,13 +208,17 @@ export async function visit(href, options = {}) {
 	url.hash = '';
 	progress.start();
 	try {
-		let page = method === 'GET' && !options.only ? cached(url, PREFETCH_FRESH_MS) : null;
+		let page = method === 'GET' && !options.only ? fresh(url) : null;
 		let status = 200;
+		let redirected = false;
+		const asked = asking();
 		if (!page) {
 			const answer = await request(url, { method, body: options.body, only: options.only });
+			// Whatever it answered, the server may have changed something.
+			if (method !== 'GET') mutated();
 			if (answer.reload) return void location.assign(answer.reload);
 			if (answer.html) return void showDocument(answer.html);
-			({ page, status } = answer);
+			({ page, status, redirected } = answer);
 		}
 		if (id !== visitId) return; // a later visit won
 		if (options.only) page = { ...page, props: { ...state.page.props, ...page.props } };
@@ -199,8 +228,9 @@ export async function visit(href, options = {}) {
 		if (!(await render(page, id))) return;
 		// Pages cached under another session's token would post forms that are refused.
 		if (page.props?.fymo?.csrf !== token) cache.clear();
-		// Only what a GET shows is what the URL shows (not a form's answer).
-		if (method === 'GET' && status < 400) remember(page);
+		// Only what a GET shows is what the URL shows (not a form's answer, unless it
+		// redirected to a page).
+		if ((method === 'GET' || redirected) && status < 400) remember(page, asked);
 		// A form answered with errors (422) stays where it is; everything else is a new entry.
 		const replace = options.replace || status >= 400 || (page.url === from && method !== 'GET');
 		// The page's own URL, read as a path of this origin (a `//host` path stays a path).
@@ -270,10 +300,11 @@ function onHover(event) {
 	hoverTimer = setTimeout(async () => {
 		const url = local(a.href);
 		url.hash = '';
-		if (cached(url, PREFETCH_FRESH_MS)) return;
+		if (fresh(url)) return;
+		const asked = asking();
 		try {
 			const answer = await request(url);
-			if (answer.page && answer.status < 400) remember(answer.page);
+			if (answer.page && answer.status < 400) remember(answer.page, asked);
 		} catch {
 			// A failed prefetch costs nothing: the click fetches again.
 		}
@@ -287,6 +318,8 @@ export function install({ app, root, target, page, live, context }) {
 	history.scrollRestoration = 'manual';
 	history.replaceState({ ...history.state, fymo: { url: keyOf(location.href), scroll: [scrollX, scrollY] } }, '');
 	addEventListener('popstate', onPopState);
+	// live.js: a call finished (it may have changed what pages show).
+	addEventListener('fymo:mutation', mutated);
 	document.addEventListener('click', onClick);
 	document.addEventListener('submit', onSubmit);
 	document.addEventListener('mouseover', onHover);

@@ -81,7 +81,7 @@ fn client_navigation_keeps_layouts_and_history_in_chromium() {
     let app = TestApp::demo();
     app.build();
     let server = Server::start(DEMO, &app, &["--engines", "2", "--python-workers", "1"]);
-    run_browser_script("navigation.mjs", &[server.base.as_ref()], 4);
+    run_browser_script("navigation.mjs", &[server.base.as_ref()], 5);
 }
 
 #[test]

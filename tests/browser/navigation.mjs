@@ -103,6 +103,35 @@ await check('an enhanced form shows a 422 in place, then a redirect navigates', 
 	assert.equal(await page.textContent('.flash'), 'Welcome back, grace');
 });
 
+await check('after a form post, a link never shows a page fetched before it; back still restores', async (page) => {
+	await open(page, '/docs');
+	const prefetched = page.waitForResponse((r) => r.url().endsWith('/products') && r.request().headers()['x-inertia'] === 'true');
+	await page.hover('header a[href="/products"]');
+	await prefetched;
+	await page.click('header a[href="/guestbook"]');
+	await page.waitForSelector('form[action="/guestbook"]', { timeout: 60000 });
+	const message = `signed at ${Date.now()}`;
+	await page.fill('input[name=name]', 'Ada');
+	await page.fill('input[name=message]', message);
+	await page.click('form[action="/guestbook"] button[type=submit]');
+	await page.waitForSelector(`text=${message}`, { timeout: 60000 });
+	// The link asks the server again: the prefetched copy predates the post.
+	const asked = page.waitForRequest((r) => r.url().endsWith('/products') && r.headers()['x-inertia'] === 'true');
+	await page.click('header a[href="/products"]');
+	await asked;
+	await page.waitForSelector('li.card', { timeout: 60000 });
+	// Back and forward restore from the cache, as the browser's history does: the
+	// guestbook as the post left it, then the docs page from before it, unasked.
+	let requested = false;
+	page.on('request', (r) => r.headers()['x-inertia'] === 'true' && (requested = true));
+	await page.goBack();
+	await page.waitForSelector(`text=${message}`, { timeout: 60000 });
+	await page.goBack();
+	await page.waitForFunction(() => location.pathname === '/docs' && document.getElementById('doc-title'), null, { timeout: 60000 });
+	assert.equal(requested, false, 'history restored from the cache');
+	assert.ok(await sameDocument(page));
+});
+
 const sorted = [...latencies].sort((a, b) => a - b);
 console.log(`# click to painted: ${sorted.map((ms) => ms.toFixed(1)).join(', ')} ms`);
 await done();
