@@ -105,6 +105,7 @@ class Builder {
 			throw { errors: [{ text: e.message, detail: { code: e.code ?? null }, location: { file: path.resolve(root, e.file ?? 'svelte.config.js'), line: 1, column: 1 } }] };
 		}
 		const errors = (await Promise.all([this.mirrors.server.sync(), this.mirrors.client.sync()])).flat();
+		for (const warning of this.mirrors.client.takeWarnings()) emit({ event: 'warning', ...warning });
 		if (errors.length && !this.partial) throw { errors: errors.map(asEsbuildError) };
 		// fymo dev: templates that do not compile are reported, stubbed, and the rest is built.
 		if (errors.length) reportError({ errors: errors.map(asEsbuildError) });

@@ -48,6 +48,8 @@ export class Mirror {
 		/** The app's PostCSS (postcss.mjs), for the browser's stylesheets; null without one. */
 		this.postcss = null;
 		this.postcssKey = null;
+		/** Svelte's warnings of the files compiled since the build last took them. */
+		this.warnings = [];
 		// fymo dev: a file that does not compile becomes a module that throws its error
 		// when imported, so every page that does not import it keeps working.
 		this.stubBroken = false;
@@ -166,6 +168,7 @@ export class Mirror {
 		} catch (e) {
 			return compileError(e, path.relative(this.root, source), code);
 		}
+		this.warn(result.warnings, source, code);
 		let js = result.js;
 		if (this.generate === 'client' && result.css) {
 			await writeFile(target + '.css', result.css);
@@ -175,12 +178,47 @@ export class Mirror {
 		return null;
 	}
 
+	/**
+	 * Keeps Svelte's warnings of an app file just compiled (a11y included) for the build to
+	 * print: once per file and change (the browser's mirror reports them; the server's
+	 * would say the same), through svelte.config.js's `onwarn(warning, handler)` when it
+	 * has one, as vite-plugin-svelte does. (`compilerOptions.warningFilter` has already
+	 * dropped what it filters.)
+	 */
+	warn(warnings, source, code) {
+		// Fymo's own js/ is not the app's to fix.
+		if (this.generate !== 'client' || path.relative(this.root, source).startsWith('..')) return;
+		for (const warning of warnings ?? []) {
+			const line = warning.start?.line ?? null;
+			const report = () =>
+				this.warnings.push({
+					message: warning.message.split('\n')[0],
+					code: warning.code ?? null,
+					file: path.relative(this.root, source),
+					line,
+					column: warning.start ? warning.start.column + 1 : null,
+					frame: warning.frame ?? null,
+					lineText: line ? (code.split('\n')[line - 1] ?? '') : ''
+				});
+			const onwarn = this.compiler.config.onwarn;
+			if (typeof onwarn === 'function') onwarn(warning, report);
+			else report();
+		}
+	}
+
+	/** The warnings kept since the last call. */
+	takeWarnings() {
+		return this.warnings.splice(0);
+	}
+
 	/** A rune module: `$state` and friends outside components, shared by importers. */
 	async compileModule(source, target, filename) {
 		const code = await readFile(source, 'utf8');
 		let js;
 		try {
-			js = await compileRuneModule(this.compiler, code, { file: source, filename, generate: this.generate }, (ts) => stripTypes(ts, filename));
+			const result = await compileRuneModule(this.compiler, code, { file: source, filename, generate: this.generate }, (ts) => stripTypes(ts, filename));
+			this.warn(result.warnings, source, code);
+			js = result.js;
 		} catch (e) {
 			if (e.errors?.[0]?.location) {
 				const { location, text } = e.errors[0];

@@ -61,7 +61,7 @@ export async function loadSvelte(root) {
  */
 
 /**
- * A component: `{ js, css }` (css null when it has none). `filename` is the compiler's
+ * A component: `{ js, css, warnings }` (css null when it has none; Svelte's warnings). `filename` is the compiler's
  * (stable, relative: the scoped-CSS hash derives from it); `file` the absolute path
  * preprocessors see.
  * @param {Compiler} compiler
@@ -71,15 +71,17 @@ export async function compileComponent({ svelte, config }, code, { file, filenam
 		code = (await svelte.compiler.preprocess(code, config.preprocess, { filename: file })).code;
 	}
 	const result = svelte.compiler.compile(code, compileOptions(config.compilerOptions, { filename, generate }));
-	return { js: result.js.code, css: result.css?.code || null };
+	return { js: result.js.code, css: result.css?.code || null, warnings: result.warnings };
 }
 
 /**
- * A rune module (`.svelte.js`, `.svelte.ts`): TypeScript stripped first, then `compileModule`.
+ * A rune module (`.svelte.js`, `.svelte.ts`): TypeScript stripped first, then `compileModule`;
+ * `{ js, warnings }`.
  * @param {Compiler} compiler
  * @param {(code: string) => Promise<string>} stripTypes
  */
 export async function compileRuneModule({ svelte, config }, code, { file, filename, generate }, stripTypes) {
 	if (/\.m?ts$/.test(file)) code = await stripTypes(code);
-	return svelte.compiler.compileModule(code, compileOptions(config.compilerOptions, { filename, generate })).js.code;
+	const result = svelte.compiler.compileModule(code, compileOptions(config.compilerOptions, { filename, generate }));
+	return { js: result.js.code, warnings: result.warnings };
 }

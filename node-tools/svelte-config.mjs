@@ -34,9 +34,11 @@ export async function loadSvelteConfig(root) {
 		}
 		const config = mod.default ?? {};
 		const preprocess = [config.preprocess ?? []].flat();
-		return { file: name, key, compilerOptions: { ...(config.compilerOptions ?? {}) }, preprocess };
+		// vite-plugin-svelte's `onwarn(warning, defaultHandler)`, for compiler warnings.
+		const onwarn = typeof config.onwarn === 'function' ? config.onwarn : null;
+		return { file: name, key, compilerOptions: { ...(config.compilerOptions ?? {}) }, preprocess, onwarn };
 	}
-	return { file: null, key: 'none', compilerOptions: {}, preprocess: [] };
+	return { file: null, key: 'none', compilerOptions: {}, preprocess: [], onwarn: null };
 }
 
 /**

@@ -106,3 +106,32 @@ fn an_esm_svelte_config_loads_beside_a_commonjs_package_json() {
         "no copy left behind"
     );
 }
+
+/// Svelte's warnings (a11y included) name the user's file, line and column, once per
+/// build of the file; svelte.config.js's `onwarn` decides, as in vite-plugin-svelte.
+#[test]
+fn compiler_warnings_name_the_file_and_line_and_onwarn_filters_them() {
+    let app = TestApp::fixture("empty");
+    app.write(
+        "templates/w.svelte",
+        "<h1>Warnings</h1>\n<img src=\"/logo.png\" />\n<div onclick={() => {}}>click</div>\n",
+    );
+    app.write("routes.yml", "routes:\n  /w: w\n");
+    let (code, _, log) = app.run(FYMO, &["build"]);
+    assert_eq!(code, 0, "{log}");
+    assert!(
+        log.contains("templates/w.svelte:2:1: `<img>` element should have an alt attribute [a11y_missing_attribute]"),
+        "{log}"
+    );
+    assert_eq!(log.matches("[a11y_missing_attribute]").count(), 1, "once, not per bundle: {log}");
+    assert!(log.contains("templates/w.svelte:3:1:") && log.contains("[a11y_click_events_have_key_events]"), "{log}");
+    assert!(!log.contains("LayoutRoot.svelte"), "Fymo's own files are not the user's to fix: {log}");
+
+    app.write(
+        "svelte.config.js",
+        "export default {\n\tonwarn(warning, handler) {\n\t\tif (warning.code === 'a11y_missing_attribute') return;\n\t\thandler(warning);\n\t}\n};\n",
+    );
+    let (code, _, log) = app.run(FYMO, &["build"]);
+    assert_eq!(code, 0, "{log}");
+    assert!(!log.contains("a11y_missing_attribute") && log.contains("a11y_click_events_have_key_events"), "{log}");
+}

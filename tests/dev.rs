@@ -174,3 +174,13 @@ fn a_dead_node_tools_process_is_started_again() {
     events.wait("reload");
     assert!(get(&server.url("/counter")).body.contains("<h1>Counter, after node died</h1>"));
 }
+
+#[test]
+fn a_compiler_warning_of_an_edit_names_the_file_and_line_in_the_dev_log() {
+    let (app, server) = dev_server();
+    let events = EventStream::connect(&server);
+    edit(&app, "templates/counter.svelte", "<h1>Counter</h1>", "<h1>Counter</h1>\n<img src=\"/logo.png\" />");
+    events.wait("reload");
+    let log = server.wait_for_log("[a11y_missing_attribute]");
+    assert!(log.contains("templates/counter.svelte:"), "{log}");
+}

@@ -80,6 +80,8 @@ pub(crate) enum BuildEvent {
     Failed,
     /// A compile error (the build fails).
     Error(CompileError),
+    /// A compiler warning (a11y included) about a file of the app: printed, nothing fails.
+    Warning(CompileError),
 }
 
 /// Why a build failed.

@@ -88,6 +88,7 @@ fn build_app(root: &Path) -> Result<(), Failure> {
         BuildEvent::Done { ms } => {
             tracing::info!(target: "fymo::build", "done        {ms} ms -> {}", build::output_dir(root).display());
         }
+        BuildEvent::Warning(warning) => tracing::warn!(target: "fymo::build", "{warning}"),
         BuildEvent::Error(_) | BuildEvent::Failed => {}
     })
     .map_err(|e| match e {

@@ -8,7 +8,7 @@ use std::time::Instant;
 use arc_swap::ArcSwapOption;
 
 use super::{Changes, DevHub};
-use crate::build::{BuildError, CompileError, DevBuilder};
+use crate::build::{BuildError, BuildEvent, CompileError, DevBuilder};
 use crate::server::{Assets, Loaded};
 use crate::site::{ErrorKind, ErrorReport, Site, SiteOptions};
 use crate::App;
@@ -106,11 +106,11 @@ impl Reloader {
 
     /// One build; a node-tools process that died is started again once.
     fn rebuild(&mut self) -> Result<Vec<CompileError>, BuildError> {
-        match self.builder.build(|_| {}) {
+        match self.builder.build(log_warnings) {
             Err(BuildError::Tool { what, source }) => {
                 tracing::warn!(target: "fymo::dev", %what, error = %source, "node-tools stopped: starting it again");
                 self.builder = DevBuilder::start(&self.options.root)?;
-                self.builder.build(|_| {})
+                self.builder.build(log_warnings)
             }
             other => other,
         }
@@ -119,6 +119,13 @@ impl Reloader {
     fn fail(&self, error: ErrorReport) -> Reloaded {
         self.hub.fail(error.clone());
         Reloaded::Failed(error)
+    }
+}
+
+/// Prints a compiler warning of a rebuild (each once per file and change).
+fn log_warnings(event: &BuildEvent) {
+    if let BuildEvent::Warning(warning) = event {
+        tracing::warn!(target: "fymo::dev", "{warning}");
     }
 }
 
