@@ -135,3 +135,22 @@ fn compiler_warnings_name_the_file_and_line_and_onwarn_filters_them() {
     assert_eq!(code, 0, "{log}");
     assert!(!log.contains("a11y_missing_attribute") && log.contains("a11y_click_events_have_key_events"), "{log}");
 }
+
+/// What `fymo serve` refuses, `fymo build` refuses first (a CI build step fails there);
+/// a node-tools/ copied without Fymo's js/ beside it is named, with what to do.
+#[test]
+fn build_refuses_a_bad_routes_file_and_a_node_tools_without_its_js() {
+    let app = TestApp::fixture("empty");
+    app.write("templates/a.svelte", "<p>a</p>\n");
+    app.write("routes.yml", "routes:\n  /a:\n    controler: a\n");
+    let (code, _, err) = app.run(FYMO, &["build"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("routes.yml:") && err.contains("controler"), "{err}");
+    assert!(!app.root().join(".fymo/build/manifest.json").exists());
+
+    app.write("routes.yml", "routes:\n  /a: a\n");
+    app.write("node-tools/build.mjs", "// a copy without ../js\n");
+    let (code, _, err) = app.run(FYMO, &["build"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("has no js/ folder beside it") && err.contains("remove node-tools/"), "{err}");
+}

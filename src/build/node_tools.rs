@@ -98,6 +98,9 @@ pub(crate) enum BuildError {
         /// Why.
         source: std::io::Error,
     },
+    /// The node-tools in use lacks part of Fymo (its `js/`).
+    #[error("{0}")]
+    Incomplete(String),
     /// Node or npm exited with an error and no compile error to show.
     #[error("{what} failed ({status})")]
     Failed {
@@ -148,6 +151,17 @@ impl NodeTools {
     /// # Errors
     /// When the cache folder cannot be written, or npm cannot run or fails.
     pub(crate) fn ensure_installed(&self) -> Result<(), BuildError> {
+        // build.mjs reads Fymo's own JS from `../js`: a node-tools/ copied without it builds
+        // apps that cannot render (say so now, not as a missing module at the first page).
+        let js = self.dir.join("../js/ssr-host.js");
+        if self.embedded.is_none() && !js.is_file() {
+            return Err(BuildError::Incomplete(format!(
+                "{} has no js/ folder beside it ({} is missing): copy js/ from the same Fymo checkout next to it, \
+                 or remove node-tools/ (and unset FYMO_NODE_TOOLS) to use the copy built into fymo",
+                self.dir.display(),
+                js.display()
+            )));
+        }
         match &self.embedded {
             Some(cache) => embedded::unpack(cache, npm_ci).map(drop),
             None if self.is_installed() => Ok(()),

@@ -48,11 +48,11 @@ fn svelte_of(root: &Path, tools: &NodeTools) -> Result<String, String> {
 pub(super) fn doctor(app: &App, root: &Path) -> bool {
     let tools = NodeTools::locate(root);
     let node_ok = |v: &String| {
-        v.trim_start_matches('v').split('.').next().and_then(|m| m.parse::<u32>().ok()).is_some_and(|m| m >= 18)
+        v.trim_start_matches('v').split('.').next().and_then(|m| m.parse::<u32>().ok()).is_some_and(|m| m >= 20)
     };
     let checks: Vec<(&str, Result<String, String>)> = vec![
         (
-            "node (18 or newer)",
+            "node (20 or newer)",
             version_of("node", "--version")
                 .and_then(|v| if node_ok(&v) { Ok(v) } else { Err(format!("{v} is too old")) }),
         ),
