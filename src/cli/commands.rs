@@ -8,7 +8,7 @@ use anyhow::Context;
 use super::args::{Args, Command, LogFormat, ServeArgs};
 use super::Failure;
 use crate::build::{self, BuildError, BuildEvent};
-use crate::config::{AppFile, APP_FILE};
+use crate::config::{AppFile, RoutesFile, APP_FILE, ROUTES_FILE};
 use crate::controller::python::PythonConfig;
 use crate::controller::random_token;
 use crate::dev;
@@ -45,7 +45,7 @@ next: fymo --root {} dev",
         server::configure(http_options(serve));
     }
     match args.command {
-        Command::Build => build_app(&app, &root),
+        Command::Build => build_app(&root),
         Command::Serve(serve) => serve_app(app, &root, &serve),
         Command::Dev(serve) => {
             let options = site_options(&root, &serve, secret_for(&root, true)?);
@@ -72,10 +72,12 @@ fn init_logging(format: LogFormat) {
     };
 }
 
-fn build_app(app: &App, root: &Path) -> Result<(), Failure> {
-    // What `fymo serve` would refuse at start-up, a build refuses first (a CI step fails
-    // where the mistake is made): routes.yml and fymo.yml, each error with file:line.
-    site::load_routes(root, app).map_err(Failure::config)?;
+fn build_app(root: &Path) -> Result<(), Failure> {
+    // A routes.yml or fymo.yml that `fymo serve` would refuse, a build refuses first (a CI
+    // step fails where the mistake is made), each error with file:line. Only the files
+    // themselves: whether a name has a controller is the serving binary's to say (the
+    // plain `fymo` does not know an app's Rust controllers).
+    RoutesFile::load(&root.join(ROUTES_FILE)).map_err(Failure::config)?;
     AppFile::load(root).map_err(Failure::config)?;
     // Logs, not plain output: `fymo serve` builds first when it must.
     tracing::info!(target: "fymo::build", "building {}", root.display());
@@ -188,7 +190,7 @@ fn serve_app(app: App, root: &Path, args: &ServeArgs) -> Result<(), Failure> {
     }
     let secret = secret_for(root, false)?;
     if !build::output_dir(root).join("manifest.json").is_file() {
-        build_app(&app, root)?;
+        build_app(root)?;
     }
     let listener = BoundListener::bind(&bind_of(args))
         .with_context(|| format!("binding {:?}", bind_of(args)))
@@ -231,7 +233,7 @@ fn serve_app(app: App, root: &Path, args: &ServeArgs) -> Result<(), Failure> {
 
 fn export_app(app: &App, root: &Path, dir: &Path, args: &ServeArgs) -> Result<(), Failure> {
     if !build::output_dir(root).join("manifest.json").is_file() {
-        build_app(app, root)?;
+        build_app(root)?;
     }
     // Sessions mean nothing in a static site: a throwaway secret.
     let options = site_options(root, args, random_token());

@@ -10,4 +10,6 @@ mod routes_file;
 pub(crate) use app_file::{AppFile, CspSetting, SessionSettings, SessionStoreKind, APP_FILE};
 pub(crate) use cache_dir::cache_dir;
 pub(crate) use error::ConfigError;
-pub(crate) use routes_file::{valid_topic, CacheRule, LayoutChoice, RouteOptions, RoutesFile, UploadLimits, Vary};
+pub(crate) use routes_file::{
+    valid_topic, CacheRule, LayoutChoice, RouteOptions, RoutesFile, UploadLimits, Vary, ROUTES_FILE,
+};

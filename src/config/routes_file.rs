@@ -24,6 +24,9 @@ use serde_yaml::{Mapping, Value};
 
 use super::ConfigError;
 
+/// The file's name in the app directory.
+pub(crate) const ROUTES_FILE: &str = "routes.yml";
+
 /// Whether `topic` is a usable live topic name: 1 to 200 characters of letters, digits
 /// and `:._-/@` (`routes.yml`'s `live:` is checked against it, `{param}`s filled in).
 pub(crate) fn valid_topic(topic: &str) -> bool {

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::build::{self, Manifest, ManifestError};
-use crate::config::{AppFile, ConfigError, RoutesFile, SessionStoreKind, APP_FILE};
+use crate::config::{AppFile, ConfigError, RoutesFile, SessionStoreKind, APP_FILE, ROUTES_FILE};
 use crate::controller::python::{PythonConfig, PythonPool};
 use crate::document::{Csp, Document, Shell, ShellError};
 use crate::engine::{Engine, EngineError, EnginePool, PoolConfig};
@@ -146,7 +146,7 @@ impl std::fmt::Debug for Site {
 
 /// Reads and validates `routes.yml` under `root` against `names`.
 fn routes_of(root: &Path, names: &ControllerNames) -> Result<RouteTable, ConfigError> {
-    let file = RoutesFile::load(&root.join("routes.yml"))?;
+    let file = RoutesFile::load(&root.join(ROUTES_FILE))?;
     RouteTable::build(&file, root, &|name| names.language_of(name))
 }
 
@@ -194,7 +194,7 @@ impl Site {
             for component in route.page.iter().chain(route.layouts.iter().filter(|_| route.page.is_some())) {
                 if !manifest.components.contains_key(component) {
                     return Err(SiteError::NotBuilt {
-                        file: root.join("routes.yml"),
+                        file: root.join(ROUTES_FILE),
                         line: route.line,
                         component: component.clone(),
                     });
