@@ -15,6 +15,10 @@ import { stripTypes } from './mirror.mjs';
 
 const CSS_NAMESPACE = 'fymo-svelte-css';
 
+/** Part of every package-cache key: bumped whenever what a cached entry holds changes,
+ * so an upgraded Fymo never reads an older one. */
+const CACHE_FORMAT = 'fymo-package-cache-2';
+
 /**
  * @param {{ generate: 'server' | 'client', root: string, cacheDir: string, packageCache: string,
  *           compiler: () => import('./svelte-compiler.mjs').Compiler }} options
@@ -38,7 +42,7 @@ export function sveltePlugin({ generate, root, cacheDir, packageCache, compiler 
 			const load = async (file, compile) => {
 				const info = await stat(file);
 				const { svelte, config } = compiler();
-				const stamp = `${info.mtimeMs}:${info.size}:${svelte.dir}:${config.key}`;
+				const stamp = `${CACHE_FORMAT}:${info.mtimeMs}:${info.size}:${svelte.dir}:${svelte.version}:${config.key}`;
 				const hit = compiled.get(file);
 				if (hit?.stamp === stamp) return hit.result;
 				const cached = path.join(packageCache, generate, createHash('sha256').update(`${file}\n${stamp}`).digest('hex').slice(0, 32) + '.json');
@@ -75,7 +79,7 @@ export function sveltePlugin({ generate, root, cacheDir, packageCache, compiler 
 			build.onLoad({ filter: /\.svelte\.(js|ts|mjs|mts)$/ }, async (args) => {
 				if (inMirror(args.path) || !isRuneModule(args.path)) return undefined;
 				return load(args.path, async (code, where) => {
-					const js = await compileRuneModule(compiler(), code, where, (ts) => stripTypes(ts, where.filename));
+					const { js } = await compileRuneModule(compiler(), code, where, (ts) => stripTypes(ts, where.filename));
 					return { load: { contents: js, loader: 'js', resolveDir: path.dirname(args.path) } };
 				});
 			});
