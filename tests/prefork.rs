@@ -255,3 +255,77 @@ fn a_reload_that_cannot_boot_keeps_the_running_workers() {
         now.len() == 2 && now.iter().all(|p| !old.contains(p))
     }));
 }
+
+/// The executable a process runs, as /proc tells (`… (deleted)` once renamed over).
+fn exe_of(pid: u32) -> String {
+    std::fs::read_link(format!("/proc/{pid}/exe")).map(|p| p.display().to_string()).unwrap_or_default()
+}
+
+/// The demo binary copied into a folder of its own, where a deploy can rename another
+/// over it, and a prefork server of `workers` started from there.
+fn deployable(app: &TestApp, workers: usize) -> (tempfile::TempDir, std::path::PathBuf, Server) {
+    let place = tempfile::tempdir().unwrap();
+    let bin = place.path().join("fymo-demo");
+    std::fs::copy(DEMO, &bin).unwrap();
+    let count = workers.to_string();
+    let args = ["--workers", count.as_str(), "--engines", "1", "--python-workers", "1", "--graceful-timeout", "30"];
+    let server = Server::start(bin.to_str().unwrap(), app, &args);
+    assert!(eventually(Duration::from_secs(30), || children_of(server.pid()).len() == workers));
+    (place, bin, server)
+}
+
+/// A deploy as `cargo install` or a package upgrade does it: a new file renamed over.
+fn deploy(bin: &std::path::Path) {
+    let staged = bin.with_extension("new");
+    std::fs::copy(DEMO, &staged).unwrap();
+    std::fs::rename(&staged, bin).unwrap();
+}
+
+#[test]
+fn after_an_in_place_upgrade_workers_start_from_the_new_binary_and_sighup_rolls_it_in() {
+    let app = built_demo();
+    let (_place, bin, server) = deployable(&app, 2);
+    deploy(&bin);
+    assert!(exe_of(server.pid()).ends_with("(deleted)"), "the master runs the old file");
+    // A worker that dies is replaced, from the path: the new file.
+    let victim = children_of(server.pid())[0];
+    signal(victim, "KILL");
+    assert!(
+        eventually(Duration::from_secs(30), || {
+            let now = children_of(server.pid());
+            now.len() == 2 && !now.contains(&victim)
+        }),
+        "the dead worker was replaced"
+    );
+    let fresh: Vec<u32> =
+        children_of(server.pid()).into_iter().filter(|pid| !exe_of(*pid).ends_with("(deleted)")).collect();
+    assert_eq!(fresh.len(), 1, "the replacement runs {}", bin.display());
+    // SIGHUP rolls every worker onto it, answering throughout.
+    let load = Load::start(&server.url("/products?n=20"), 2);
+    load.wait_served(10);
+    signal(server.pid(), "HUP");
+    assert!(eventually(Duration::from_secs(60), || {
+        let now = children_of(server.pid());
+        now.len() == 2 && now.iter().all(|pid| exe_of(*pid) == bin.display().to_string())
+    }));
+    load.wait_served(10);
+    let report = load.finish();
+    assert!(report.failures.is_empty(), "no request failed while rolling the new binary in: {report:?}");
+}
+
+#[test]
+fn a_worker_that_cannot_be_spawned_is_retried_with_a_growing_wait_not_a_tight_loop() {
+    let app = built_demo();
+    let (_place, bin, server) = deployable(&app, 2);
+    std::fs::remove_file(&bin).unwrap(); // a botched deploy: no file at all
+    signal(children_of(server.pid())[0], "KILL");
+    let retry_of = |log: &str| -> u64 {
+        let line = log.lines().rev().find(|l| l.contains("cannot spawn a worker")).expect("the line");
+        line.split("retry_in_ms=").nth(1).and_then(|v| v.split_whitespace().next()).unwrap().parse().unwrap()
+    };
+    let waits: Vec<u64> = (0..3).map(|_| retry_of(&server.wait_for_log("cannot spawn a worker"))).collect();
+    assert_eq!(waits, [250, 500, 1000], "each failure doubles the wait and is said once");
+    // The file comes back: so does the worker.
+    deploy(&bin);
+    assert!(eventually(Duration::from_secs(60), || children_of(server.pid()).len() == 2), "the worker came back");
+}

@@ -212,6 +212,9 @@ fn serve_app(app: App, root: &Path, args: &ServeArgs) -> Result<(), Failure> {
         max_requests: args.max_requests,
         max_requests_jitter: args.max_requests_jitter,
         pid_file: args.pid.clone(),
+        exe: std::env::current_exe()
+            .context("finding this executable to start workers from")
+            .map_err(Failure::runtime)?,
         worker_args: std::env::args_os().skip(1).collect(),
         worker_env: Vec::new(),
     };

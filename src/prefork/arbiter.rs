@@ -44,6 +44,11 @@ pub(crate) struct ArbiterConfig {
     pub max_requests_jitter: u64,
     /// Where to write the master's pid.
     pub pid_file: Option<PathBuf>,
+    /// The executable workers are started from: this one's path, resolved once at
+    /// start-up (as gunicorn keeps its start context), so a deploy that renames a new
+    /// binary over it is what the next worker runs — after that, this process's own
+    /// `/proc/self/exe` reads `… (deleted)`.
+    pub exe: PathBuf,
     /// Arguments for the worker processes (this process's own).
     pub worker_args: Vec<std::ffi::OsString>,
     /// Extra environment for the workers (the live relay's socket).
@@ -91,7 +96,12 @@ pub(crate) struct Arbiter {
     lifeline: Lifeline,
     signals: mpsc::Receiver<i32>,
     stopping: Option<(bool, Instant)>,
+    /// After a failed spawn: no other before this, and how long the wait was (doubling).
+    spawn_backoff: Option<(Instant, Duration)>,
 }
+
+/// The first wait after a failed spawn, and the longest.
+const SPAWN_BACKOFF: (Duration, Duration) = (Duration::from_millis(250), Duration::from_secs(30));
 
 /// The master's liveness pipe. Workers inherit the read end; only the master holds the
 /// write end (close-on-exec, so no child inherits it), so a worker reads end of file
@@ -158,6 +168,7 @@ impl Arbiter {
             lifeline: Lifeline::new()?,
             signals,
             stopping: None,
+            spawn_backoff: None,
         })
     }
 
@@ -256,9 +267,7 @@ impl Arbiter {
             master_fd: self.lifeline.read.as_raw_fd(),
             graceful_timeout: self.config.graceful_timeout,
         };
-        let exe =
-            std::env::current_exe().unwrap_or_else(|_| PathBuf::from(std::env::args_os().next().unwrap_or_default()));
-        match Command::new(exe)
+        match Command::new(&self.config.exe)
             .args(&self.config.worker_args)
             .envs(env.to_env())
             .envs(self.config.worker_env.iter().cloned())
@@ -276,8 +285,21 @@ impl Arbiter {
                     stopping: None,
                 });
             }
-            Err(e) => tracing::error!(target: "fymo::arbiter", error = %e, "cannot spawn a worker"),
+            Err(e) => {
+                // Said once per wait, never in a tight loop (a binary deleted, not replaced).
+                let wait = self.spawn_backoff.map_or(SPAWN_BACKOFF.0, |(_, w)| (w * 2).min(SPAWN_BACKOFF.1));
+                self.spawn_backoff = Some((Instant::now() + wait, wait));
+                tracing::error!(
+                    target: "fymo::arbiter",
+                    error = %e,
+                    exe = %self.config.exe.display(),
+                    retry_in_ms = wait.as_millis() as u64,
+                    "cannot spawn a worker"
+                );
+                return;
+            }
         }
+        self.spawn_backoff = None;
     }
 
     /// Removes workers that exited. A worker that failed to boot the app stops the master.
@@ -356,6 +378,9 @@ impl Arbiter {
         let current = move |w: &Worker| w.generation == generation && w.stopping.is_none();
         let live = self.workers.iter().filter(|w| current(w)).count();
         for _ in live..self.target {
+            if self.spawn_backoff.is_some_and(|(until, _)| Instant::now() < until) {
+                break;
+            }
             self.spawn_worker();
         }
         let booted = self.workers.iter().filter(|w| current(w) && w.booted).count();
