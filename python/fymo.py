@@ -14,7 +14,9 @@ Each returns a dict of props, or one of the responses below.
 (dicts with field, name, content_type, size, path), session (a dict: change it and the
 session cookie follows), flash (the message the previous request left, once) and csrf
 (the token forms send back as `_csrf`); for a call from a live page, also action (its
-name; the arguments are in json).
+name; the arguments are in json). `query` and `form` hold each field's first value;
+`request["form"].getlist("tag")` gives every value of a repeated one, as Django's
+QueryDict does.
 
 Values that Python's json cannot encode are converted by these rules:
 datetime/date/time -> ISO 8601 string, Decimal -> string, UUID -> string,

@@ -107,9 +107,27 @@ def load(file):
     return module
 
 
+class FieldDict(dict):
+    """`request["form"]` and `request["query"]`: the first value of each field, as a dict,
+    and `getlist(name)` for every value of a repeated one (`tag=a&tag=b`), as Django's
+    QueryDict and the web's FormData.getAll give them."""
+
+    def __init__(self, first, every):
+        super().__init__(first or {})
+        self._every = every or {}
+
+    def getlist(self, key, default=None):
+        """Every value of `key`, in order; `default` (else []) when it was not sent."""
+        if key in self._every:
+            return list(self._every[key])
+        return [] if default is None else default
+
+
 def call(message):
     module = load(message["file"])
     request = message["request"]
+    request["form"] = FieldDict(request.get("form"), request.pop("form_values", None))
+    request["query"] = FieldDict(request.get("query"), request.pop("query_values", None))
     if message["call"] == "entries":
         entries = getattr(module, "entries", None)
         return {"kind": "entries", "entries": to_json(entries() if entries else [], "entries")}

@@ -56,6 +56,15 @@ fn params_query_headers_cookies_and_bodies_reach_python() {
     assert_eq!(v["posted"], true, "POST calls action()");
     assert_eq!(v["form"], json!({"name": "Ada", "note": "a & b"}));
 
+    // Repeated fields: the first is the plain value, `getlist` has them all (query too).
+    let repeated = [("tag", "a"), ("name", "Ada"), ("tag", "b"), ("tag", "c")];
+    let v = json_of(&post_form(&server.url("/echo/9?q=x&q=y"), &repeated));
+    assert_eq!(v["form"]["tag"], "a");
+    assert_eq!(v["tags"], json!(["a", "b", "c"]));
+    assert_eq!(v["query"]["q"], "x");
+    assert_eq!(v["qs"], json!(["x", "y"]));
+    assert_eq!(v["none"], json!([]));
+
     let r = ureq::post(&server.url("/echo/8")).send_json(json!({"k": [1, 2]})).unwrap();
     let v: Value = r.into_json().unwrap();
     assert_eq!(v["json"], json!({"k": [1, 2]}));

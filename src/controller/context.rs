@@ -18,15 +18,20 @@ pub struct RequestContext {
     pub path: String,
     /// Path parameters from the route pattern.
     pub params: BTreeMap<String, String>,
-    /// Query string parameters (the last value wins for repeated keys).
+    /// Query string parameters: the first value of each (see [`RequestContext::query_all`]).
     pub query: BTreeMap<String, String>,
+    /// Every value of each query parameter, in order (`?tag=a&tag=b`).
+    pub query_values: BTreeMap<String, Vec<String>>,
     /// Request headers, names lower-case.
     #[serde(serialize_with = "headers_map")]
     pub headers: HeaderMap,
     /// Cookies by name.
     pub cookies: BTreeMap<String, String>,
-    /// Form fields of an `application/x-www-form-urlencoded` body.
+    /// Form fields (urlencoded or multipart): the first value of each (see
+    /// [`RequestContext::form_all`]).
     pub form: BTreeMap<String, String>,
+    /// Every value of each form field, in order (five `<input name="guess">`).
+    pub form_values: BTreeMap<String, Vec<String>>,
     /// A JSON body, when the request sent one.
     pub json: Option<serde_json::Value>,
     /// Files of a `multipart/form-data` body.
@@ -70,6 +75,18 @@ impl RequestContext {
         self.query(name)
             .map(|v| v.parse().map_err(|e| BadRequest(format!("query parameter `{name}`: {e} (got `{v}`)"))))
             .transpose()
+    }
+
+    /// Every value of query parameter `name`, in order (empty when absent), as
+    /// `URLSearchParams.getAll` gives them.
+    pub fn query_all(&self, name: &str) -> &[String] {
+        self.query_values.get(name).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every value of form field `name`, in order (empty when absent), as
+    /// `FormData.getAll` and Django's `QueryDict.getlist` give them.
+    pub fn form_all(&self, name: &str) -> &[String] {
+        self.form_values.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// A header value, if it is valid text.
@@ -128,4 +145,31 @@ fn headers_map<S: serde::Serializer>(headers: &HeaderMap, s: S) -> Result<S::Ok,
     let map: BTreeMap<&str, String> =
         headers.iter().map(|(k, v)| (k.as_str(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
     map.serialize(s)
+}
+
+/// Fields as sent (`tag=a&tag=b`) -> the first value of each, and every value of each.
+pub(crate) fn fields(pairs: Vec<(String, String)>) -> (BTreeMap<String, String>, BTreeMap<String, Vec<String>>) {
+    let mut first = BTreeMap::new();
+    let mut all: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, value) in pairs {
+        first.entry(name.clone()).or_insert_with(|| value.clone());
+        all.entry(name).or_default().push(value);
+    }
+    (first, all)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_fields_keep_every_value_and_the_first_is_the_plain_one() {
+        let pairs = [("tag", "a"), ("x", "1"), ("tag", "b")].map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let (form, form_values) = fields(pairs.to_vec());
+        let req = RequestContext { form, form_values, ..RequestContext::default() };
+        assert_eq!(req.form("tag"), Some("a"));
+        assert_eq!(req.form_all("tag"), ["a", "b"]);
+        assert_eq!(req.form_all("x"), ["1"]);
+        assert!(req.form_all("none").is_empty());
+    }
 }

@@ -9,6 +9,7 @@ mod registry;
 mod session;
 mod upload;
 
+pub(crate) use context::fields;
 pub use context::RequestContext;
 pub use json_props::JsonProps;
 pub use outcome::{Answer, BadRequest, ControllerError, Outcome};

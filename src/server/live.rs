@@ -386,6 +386,8 @@ async fn call(
 ) -> Result<Value, Value> {
     let site = &loaded.site;
     let (path, query) = page.split_once('?').unwrap_or((page, ""));
+    let (query, query_values) =
+        crate::controller::fields(serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default());
     let matched = site.routes.find(path).ok_or_else(|| json!("no route for this page"))?;
     // As a form post would: the route must take POST, and its layouts' controllers (a
     // sign-in guard) must let the visitor through.
@@ -401,7 +403,8 @@ async fn call(
         method: Method::POST,
         path: path.to_owned(),
         params: matched.params,
-        query: serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default().into_iter().collect(),
+        query,
+        query_values,
         headers,
         cookies,
         json: Some(args),

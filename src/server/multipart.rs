@@ -3,8 +3,6 @@
 //! (`upload:` in `routes.yml`). The temporary files go when the request's last
 //! [`UploadedFile`] handle does.
 
-use std::collections::BTreeMap;
-
 use axum::body::Body;
 use tokio::io::AsyncWriteExt;
 
@@ -41,8 +39,8 @@ pub(super) enum UploadError {
     Io(#[from] std::io::Error),
 }
 
-/// Fields and files of a multipart body.
-pub(super) type Parts = (BTreeMap<String, String>, Vec<UploadedFile>);
+/// Fields (in order, repeated names kept) and files of a multipart body.
+pub(super) type Parts = (Vec<(String, String)>, Vec<UploadedFile>);
 
 /// Reads `body` (with `boundary`) under `limits`.
 ///
@@ -53,7 +51,7 @@ pub(super) async fn read(body: Body, boundary: String, limits: &UploadLimits) ->
     // data counted below: a body of endless headers must not grow a buffer.
     let constraints = multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(limits.max_size));
     let mut multipart = multer::Multipart::with_constraints(body.into_data_stream(), boundary, constraints);
-    let mut form = BTreeMap::new();
+    let mut form = Vec::new();
     let mut files = Vec::new();
     let mut total: u64 = 0;
     let mut parts = 0;
@@ -79,7 +77,7 @@ pub(super) async fn read(body: Body, boundary: String, limits: &UploadLimits) ->
                 }
                 text.extend_from_slice(&chunk);
             }
-            form.insert(name, String::from_utf8_lossy(&text).into_owned());
+            form.push((name, String::from_utf8_lossy(&text).into_owned()));
             continue;
         };
         if files.len() >= limits.max_files {

@@ -12,7 +12,7 @@ use super::conn::BodyReadError;
 use super::csrf::{self, CsrfError};
 use super::multipart::{self, UploadError};
 use crate::config::UploadLimits;
-use crate::controller::{RequestContext, Session};
+use crate::controller::{fields, RequestContext, Session};
 
 /// Largest request body read for forms and JSON.
 const BODY_LIMIT: usize = 2 * 1024 * 1024;
@@ -135,15 +135,15 @@ pub(super) async fn context(
     session: Session,
 ) -> Result<RequestContext, BodyError> {
     let (parts, body) = request.into_parts();
-    let query = parts
-        .uri
-        .query()
-        .map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default())
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
+    let (query, query_values) = fields(
+        parts
+            .uri
+            .query()
+            .map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default())
+            .unwrap_or_default(),
+    );
     let cookies = cookies_of(&parts.headers);
-    let mut form = BTreeMap::new();
+    let mut form = Vec::new();
     let mut json = None;
     let mut files = Vec::new();
     // Only a request that carries a body has its type checked.
@@ -170,15 +170,11 @@ pub(super) async fn context(
                 json = Some(serde_json::from_slice(&bytes).map_err(BodyError::Json)?);
             }
             BodyKind::Json => {}
-            BodyKind::Form => {
-                form = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .collect();
-            }
+            BodyKind::Form => form = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes).unwrap_or_default(),
             BodyKind::Multipart(_) => unreachable!("read above"),
         }
     }
+    let (form, form_values) = fields(form);
     // Checked once the body is read: a refusal that left it unread would cost the client
     // its kept-alive connection.
     if let Some(token) = &rules.csrf {
@@ -191,9 +187,11 @@ pub(super) async fn context(
         path: parts.uri.path().to_owned(),
         params,
         query,
+        query_values,
         headers: parts.headers,
         cookies,
         form,
+        form_values,
         json,
         files,
         session,
