@@ -126,11 +126,11 @@ class FieldDict(dict):
 def call(message):
     module = load(message["file"])
     request = message["request"]
-    request["form"] = FieldDict(request.get("form"), request.pop("form_values", None))
-    request["query"] = FieldDict(request.get("query"), request.pop("query_values", None))
     if message["call"] == "entries":
         entries = getattr(module, "entries", None)
         return {"kind": "entries", "entries": to_json(entries() if entries else [], "entries")}
+    request["form"] = FieldDict(request.get("form"), request.pop("form_values", None))
+    request["query"] = FieldDict(request.get("query"), request.pop("query_values", None))
     session_before = _canonical(request.get("session"))
     if message["call"] == "post":
         if not hasattr(module, "action"):
