@@ -83,7 +83,11 @@ export function connectLive(props, reactive) {
 	}
 
 	const sigExpired = () => Number(String(info?.sig ?? '').split('.')[0]) * 1000 <= Date.now();
-	const sameTopics = (a, b) => a.length === b.length && [...a].sort().every((t, i) => t === [...b].sort()[i]);
+	/** Whether two lists name the same topics (each sorted once). */
+	const sameTopics = (a, b) => {
+		const [x, y] = [[...a].sort(), [...b].sort()];
+		return x.length === y.length && x.every((t, i) => t === y[i]);
+	};
 
 	async function refetch(topic, seq) {
 		try {

@@ -316,7 +316,7 @@ export function install({ app, root, target, page, live, context }) {
 	state = { app, root, target, page, live, context };
 	remember(page);
 	history.scrollRestoration = 'manual';
-	history.replaceState({ ...history.state, fymo: { url: keyOf(location.href), scroll: [scrollX, scrollY] } }, '');
+	saveScroll();
 	addEventListener('popstate', onPopState);
 	// live.js: a call finished (it may have changed what pages show).
 	addEventListener('fymo:mutation', mutated);
