@@ -7,8 +7,9 @@
 // esbuild takes to relink every entry). FYMO_DEV_BUNDLE=esbuild makes fymo dev use esbuild.
 // Progress and errors go to stdout as JSON lines ({"event": ...}) for the Rust side to print.
 //
-// usage: node build.mjs --root APP_DIR [--out DIR] [--serve-stdin]
+// usage: node build.mjs --root APP_DIR [--out DIR] [--serve-stdin] [--intl-locales en,fr]
 //   --serve-stdin: stay alive and rebuild incrementally for each `build` line on stdin (fymo dev)
+//   --intl-locales: the locales whose data an engine without Intl gets (intl.mjs)
 import { rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -20,6 +21,7 @@ import { DevBundle } from './dev-bundle.mjs';
 import { isAsync, loadSvelteConfig } from './svelte-config.mjs';
 import { loadSvelte } from './svelte-compiler.mjs';
 import { loadPostcss } from './postcss.mjs';
+import { IntlPrelude } from './intl.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const jsDir = path.resolve(here, '../js');
@@ -27,18 +29,19 @@ const jsDir = path.resolve(here, '../js');
 const emit = (event) => process.stdout.write(JSON.stringify(event) + '\n');
 
 function parseArgs(argv) {
-	const args = { root: process.cwd(), out: null, serve: false };
+	const args = { root: process.cwd(), out: null, serve: false, locales: [] };
 	for (let i = 0; i < argv.length; i++) {
 		if (argv[i] === '--root') args.root = path.resolve(argv[++i]);
 		else if (argv[i] === '--out') args.out = path.resolve(argv[++i]);
 		else if (argv[i] === '--serve-stdin') args.serve = true;
+		else if (argv[i] === '--intl-locales') args.locales = argv[++i].split(',').filter(Boolean);
 		else throw new Error(`unknown argument ${argv[i]}`);
 	}
 	args.out ??= path.join(args.root, '.fymo', 'build');
 	return args;
 }
 
-const { root, out, serve } = parseArgs(process.argv.slice(2));
+const { root, out, serve, locales } = parseArgs(process.argv.slice(2));
 // The app is the working directory, as for Vite: tools that look around it (Tailwind's
 // source detection, PostCSS plugins) see the app, wherever fymo was started.
 process.chdir(root);
@@ -66,6 +69,7 @@ class Builder {
 		this.compiler = null;
 		const compiler = () => this.compiler;
 		this.bundle = new Bundle({ root, out, jsDir, cacheDir, compiler, mirrors: this.mirrors });
+		this.intl = new IntlPrelude({ jsDir, locales });
 		this.cleaned = false;
 		this.async = false;
 		this.postcss = null;
@@ -109,7 +113,14 @@ class Builder {
 		if (errors.length && !this.partial) throw { errors: errors.map(asEsbuildError) };
 		// fymo dev: templates that do not compile are reported, stubbed, and the rest is built.
 		if (errors.length) reportError({ errors: errors.map(asEsbuildError) });
-		const { ssrHash, client, components, ms } = await this.bundle.build(templates, { async: this.async });
+		const { client, components, ms } = await this.bundle.build(templates, { async: this.async });
+		// Both bundlers write ssr.js; an engine without Intl may need a prelude in front.
+		let ssrHash;
+		try {
+			ssrHash = await this.intl.apply(path.join(this.out, 'ssr.js'));
+		} catch (e) {
+			throw { errors: [{ text: e.message, location: { file: path.join(root, 'fymo.yml'), line: 1, column: 1 } }] };
+		}
 		emit({ event: 'ssr', file: 'ssr.js', ms: ms.ssr });
 		emit({ event: 'client', entries: Object.keys(components).length, ms: ms.client });
 		await this.writeManifest(ssrHash, client, components, started);

@@ -39,12 +39,12 @@ export class DevBundle {
 		if (errors.length) throw { errors };
 		await mkdir(this.clientDir, { recursive: true });
 		const t = performance.now();
-		const [ssrHash, browser] = await Promise.all([this.writeSsr(templates, async), this.writeClient(templates)]);
+		const [, browser] = await Promise.all([this.writeSsr(templates, async), this.writeClient(templates)]);
 		const ms = Math.round(performance.now() - t);
-		return { ssrHash, ...browser, ms: { ssr: ms, client: ms } };
+		return { ...browser, ms: { ssr: ms, client: ms } };
 	}
 
-	/** ssr.js: vendor, loader, table, then the SSR entry; returns its hash. */
+	/** ssr.js: vendor, loader, table, then the SSR entry. */
 	async writeSsr(templates, async) {
 		await this.server.ensureVendor();
 		const code = [
@@ -56,7 +56,6 @@ export class DevBundle {
 			'})();'
 		].join('\n');
 		await writeFile(path.join(this.out, 'ssr.js'), code);
-		return createHash('sha256').update(code).digest('hex').slice(0, 16);
 	}
 
 	/** Writes the browser files; returns the manifest's `client` and `components`. */

@@ -4,8 +4,7 @@
 //   client/**   content-hashed ESM: one entry per component, shared chunks, CSS
 // The esbuild contexts live between builds (incremental rebuilds) and are recreated
 // when templates are added or removed.
-import { mkdir, readFile } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
@@ -104,8 +103,7 @@ export class ProdBundle {
 		};
 		const [ssr, client] = await Promise.all([timed(this.contexts.ssr), timed(this.contexts.client)]);
 		const manifest = manifestFrom(client.result.metafile, path.join(this.out, 'client'), this.mirrors.client.dir);
-		const ssrHash = createHash('sha256').update(await readFile(path.join(this.out, 'ssr.js'))).digest('hex').slice(0, 16);
-		return { ssrHash, ...manifest, ms: { ssr: ssr.ms, client: client.ms } };
+		return { ...manifest, ms: { ssr: ssr.ms, client: client.ms } };
 	}
 
 	async dispose() {

@@ -16,7 +16,7 @@ use fymo::testing::{Engine, EngineBackend, EnginePool, Manifest, PoolConfig, Ren
 
 /// The pages, one per library (and context across components; TypeScript and SCSS through
 /// svelte.config.js's `vitePreprocess()`; Tailwind CSS v4 through PostCSS).
-const PAGES: &[&str] = &["bits", "context", "icons", "mode", "runed", "styles", "toast", "tw"];
+const PAGES: &[&str] = &["bits", "context", "i18n", "icons", "intl", "mode", "runed", "styles", "table", "toast", "tw"];
 
 /// The app, built in place once (its node_modules is where a user's would be).
 fn app() -> &'static Path {
@@ -147,4 +147,46 @@ fn fymo_dev_runs_tailwind_again_when_a_template_gains_a_class() {
     events.wait("reload");
     let after = stylesheets_of(&server, "/tw");
     assert!(after.contains("bg-rose-700"), "the new class is in the stylesheet: {after}");
+}
+
+/// QuickJS's `Intl.Collator` (js/shims/intl-collator.js; FormatJS has none) orders strings as
+/// Node's ICU does: accents, case, punctuation, digits, `numeric`, `sensitivity`.
+#[test]
+fn the_collator_of_engines_without_icu_compares_as_icu_does() {
+    let out = std::process::Command::new("node").arg(repo().join("tests/ssr/collator.mjs")).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("0 of "), "{stdout}");
+}
+
+/// The polyfills go into the server bundle only when it names `Intl`, and a locale without
+/// data is a build error naming fymo.yml.
+#[test]
+fn the_intl_polyfills_are_bundled_only_for_an_app_that_uses_intl() {
+    let app = common::TestApp::fixture("empty");
+    app.write("routes.yml", "routes:\n  /: home\n");
+    app.write("templates/home.svelte", "<p>{(1234.5).toFixed(1)}</p>\n");
+    let ssr = || std::fs::read_to_string(app.root().join(".fymo/build/ssr.js")).unwrap();
+    let (code, out, err) = app.run(FYMO, &["build"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(!ssr().contains("typeof Intl === 'undefined'"), "no prelude without Intl");
+
+    app.write("templates/home.svelte", "<p>{new Intl.NumberFormat('de').format(1234.5)}</p>\n");
+    app.write("fymo.yml", "intl:\n  locales: [de]\n");
+    let (code, out, err) = app.run(FYMO, &["build"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(ssr().starts_with("if (typeof Intl === 'undefined') {"), "the prelude, guarded");
+    let manifest = Manifest::load(&app.root().join(".fymo/build")).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for &engine in Engine::ALL {
+        let pool = EnginePool::start(engine, manifest.ssr_source().unwrap(), PoolConfig::default()).unwrap();
+        let job = RenderJob { page: "home".into(), layouts_json: None, props_json: "{}".into(), isolate: false };
+        let got = runtime.block_on(pool.render(job)).unwrap();
+        assert!(got.body.contains("<p>1.234,5</p>"), "{} {}", engine.name(), got.body);
+    }
+
+    app.write("fymo.yml", "intl:\n  locales: [de, xx-YY]\n");
+    let (code, _, err) = app.run(FYMO, &["build"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("fymo.yml:1:1: intl.locales: no locale data for xx-YY"), "{err}");
 }

@@ -24,6 +24,7 @@ pub(super) const FILES: &[(&str, &str)] = embed!(
     "node-tools/build.mjs",
     "node-tools/dev-bundle.mjs",
     "node-tools/esbuild-options.mjs",
+    "node-tools/intl.mjs",
     "node-tools/mirror.mjs",
     "node-tools/module-table.mjs",
     "node-tools/postcss.mjs",
@@ -43,6 +44,7 @@ pub(super) const FILES: &[(&str, &str)] = embed!(
     "js/runtime.js",
     "js/url.js",
     "js/shims/async_hooks.js",
+    "js/shims/intl-collator.js",
 );
 
 /// The Svelte version node-tools builds with (its `package.json`): what `fymo new` pins

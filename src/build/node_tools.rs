@@ -211,6 +211,11 @@ fn npm_ci(dir: &Path) -> Result<(), BuildError> {
 fn node_command(root: &Path, tools: &NodeTools) -> Command {
     let mut command = Command::new("node");
     command.arg(tools.dir.join("build.mjs")).arg("--root").arg(root).arg("--out").arg(super::output_dir(root));
+    // A fymo.yml that does not parse is reported where the app's settings are read.
+    let locales = crate::config::AppFile::load(root).map(|app| app.intl.locales).unwrap_or_default();
+    if !locales.is_empty() {
+        command.arg("--intl-locales").arg(locales.join(","));
+    }
     command
 }
 

@@ -27,6 +27,19 @@ pub(crate) struct AppFile {
     /// the defaults' of the same name (`{nonce}` stands for this response's nonce).
     #[serde(default)]
     pub(crate) csp: CspSetting,
+    /// `Intl` in server renders.
+    #[serde(default)]
+    pub(crate) intl: IntlSettings,
+}
+
+/// `intl:` in `fymo.yml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IntlSettings {
+    /// The locales whose CLDR data an engine without ICU (QuickJS) is given, besides `en`
+    /// (V8 carries every locale's): `[fr, de-CH]`.
+    #[serde(default)]
+    pub(crate) locales: Vec<String>,
 }
 
 /// `csp:` in `fymo.yml`.

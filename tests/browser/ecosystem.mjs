@@ -76,6 +76,30 @@ await check('Tailwind CSS: classes from templates are in the stylesheet', async 
 	assert.notEqual(await background(), 'rgba(0, 0, 0, 0)');
 });
 
+await check('Intl: formats in French and plural rules follow the count', async (page) => {
+	await open(page, '/intl');
+	assert.equal(await text(page, '#list'), 'pommes, poires et prunes');
+	await page.click('#more');
+	await page.waitForFunction(() => document.getElementById('plural').textContent === '2 pommes');
+});
+
+await check('svelte-i18n: messages in French, then in English', async (page) => {
+	await open(page, '/i18n');
+	assert.equal(await text(page, '#greeting'), 'Bonjour Ada');
+	await page.click('#english');
+	await page.waitForFunction(() => document.getElementById('apples').textContent === '1,234 apples');
+	assert.equal(await text(page, '#greeting'), 'Hello Ada');
+});
+
+await check('@tanstack/svelte-table: a row is added and the rows sort', async (page) => {
+	await open(page, '/table');
+	await page.click('#add');
+	await page.waitForFunction(() => document.querySelectorAll('tbody tr').length === 4);
+	await page.click('#sort-name');
+	await page.waitForFunction(() => document.querySelector('tbody tr td').textContent === 'Ada Lovelace');
+	assert.deepEqual(await page.locator('tbody tr td:first-child').allTextContents(), ['Ada Lovelace', 'Alan Turing', 'Barbara Liskov', 'Grace Hopper']);
+});
+
 await check('svelte-sonner: a toast shows', async (page) => {
 	await open(page, '/toast');
 	await page.click('#toast');
