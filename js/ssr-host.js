@@ -22,19 +22,30 @@ import { current, timerQueue } from './runtime.js';
  *   `async`: the app compiles with `experimental.async` (svelte.config.js): renders are
  *   awaited, as `await render(...)` in Node.
  */
+/**
+ * The host of an app with its own server entry (node-tools/app-entries.mjs): its render
+ * function, which Inertia's `createServer` handed over (js/shims/inertia-server.js), takes
+ * the page object (what Rust passes as the props) and answers `{ head: string[], body }`,
+ * maybe later.
+ */
+export function installApp() {
+	const render = globalThis.__fymoAppRender;
+	if (typeof render !== 'function') {
+		throw new Error('ssr.js registered no render function: call createServer(render) from @inertiajs/svelte/server');
+	}
+	globalThis.__fymo = host({
+		components: () => '[]',
+		start: (_name, _layoutsJson, pageJson) => render(JSON.parse(pageJson)),
+		async: true,
+		output: (result) => [(result.head ?? []).join('\n'), result.body]
+	});
+}
+
 export function install({ components, LayoutRoot, render, async = false }) {
 	const lookup = (name) => {
 		const component = components[name];
 		if (!component) throw new Error(`no component "${name}" in the SSR bundle`);
 		return component;
-	};
-	const output = (result) => [result.head, result.body];
-	/** @type {{ done: boolean, html?: string[], error?: unknown } | null} */
-	let task = null;
-	const finish = () => {
-		task = null;
-		current.template = null;
-		timerQueue.clear();
 	};
 
 	// What `getContext('fymo:live')` gives components on the server: nothing is live there.
@@ -51,20 +62,43 @@ export function install({ components, LayoutRoot, render, async = false }) {
 	// place of the mark (in `nonce="…"` attributes only), so cached pages stay right.
 	const context = () => new Map([['fymo:live', live], ['fymo:nonce', '%fymo.nonce%']]);
 
-	globalThis.__fymo = {
+	globalThis.__fymo = host({
 		components: () => JSON.stringify(Object.keys(components)),
-		render(name, layoutsJson, propsJson) {
-			task = null;
-			timerQueue.clear();
-			current.template = name;
+		start(name, layoutsJson, propsJson) {
 			const Page = lookup(name);
 			const props = JSON.parse(propsJson);
 			const layouts = layoutsJson
 				? JSON.parse(layoutsJson).map((l) => ({ component: lookup(l.component), props: l.props }))
 				: [];
-			const result = layouts.length
+			return layouts.length
 				? render(LayoutRoot, { props: { layouts, Page, props }, context: context() })
 				: render(Page, { props, context: context() });
+		},
+		async,
+		output: (result) => [result.head, result.body]
+	});
+}
+
+/**
+ * `globalThis.__fymo` around a way to render: `start(name, layoutsJson, propsJson)` begins a
+ * render, `output(result)` turns its result into `[head, body]`; with `async`, the result is
+ * awaited through `poll()`.
+ */
+function host({ components, start, async, output }) {
+	/** @type {{ done: boolean, html?: string[], error?: unknown } | null} */
+	let task = null;
+	const finish = () => {
+		task = null;
+		current.template = null;
+		timerQueue.clear();
+	};
+	return {
+		components,
+		render(name, layoutsJson, propsJson) {
+			task = null;
+			timerQueue.clear();
+			current.template = name;
+			const result = start(name, layoutsJson, propsJson);
 			if (!async) {
 				// Since Svelte 5.39 render() is lazy: reading head/body does the work.
 				try {

@@ -22,6 +22,7 @@ import { isAsync, loadSvelteConfig } from './svelte-config.mjs';
 import { loadSvelte } from './svelte-compiler.mjs';
 import { loadPostcss } from './postcss.mjs';
 import { IntlPrelude } from './intl.mjs';
+import { findAppEntries } from './app-entries.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const jsDir = path.resolve(here, '../js');
@@ -113,7 +114,13 @@ class Builder {
 		if (errors.length && !this.partial) throw { errors: errors.map(asEsbuildError) };
 		// fymo dev: templates that do not compile are reported, stubbed, and the rest is built.
 		if (errors.length) reportError({ errors: errors.map(asEsbuildError) });
-		const { client, components, ms } = await this.bundle.build(templates, { async: this.async });
+		let app;
+		try {
+			app = findAppEntries(this.root);
+		} catch (e) {
+			throw { errors: [{ text: e.message, location: { file: path.join(root, 'client.js'), line: 1, column: 1 } }] };
+		}
+		const { client, components, ms } = await this.bundle.build(templates, { async: this.async, app });
 		// Both bundlers write ssr.js; an engine without Intl may need a prelude in front.
 		let ssrHash;
 		try {
@@ -123,10 +130,11 @@ class Builder {
 		}
 		emit({ event: 'ssr', file: 'ssr.js', ms: ms.ssr });
 		emit({ event: 'client', entries: Object.keys(components).length, ms: ms.client });
-		await this.writeManifest(ssrHash, client, components, started);
+		await this.writeManifest(ssrHash, client, components, started, Boolean(app));
 	}
 
-	async writeManifest(ssrHash, runtime, components, started) {
+	/** `app`: the browser entry is the app's own (app-entries.mjs). */
+	async writeManifest(ssrHash, runtime, components, started, app) {
 		// Client file names already carry content hashes: hashing the names is enough,
 		// and much cheaper than reading hundreds of files after each rebuild.
 		const hashed = [runtime.file, ...Object.values(components).flatMap((c) => [c.file, ...c.css, ...c.imports])];
@@ -134,6 +142,7 @@ class Builder {
 			version: createHash('sha256').update(ssrHash).update([...new Set(hashed)].sort().join('\n')).digest('hex').slice(0, 16),
 			ssr: 'ssr.js',
 			ssrHash,
+			app,
 			client: runtime,
 			components
 		};
@@ -197,7 +206,15 @@ async function once() {
  */
 async function serveStdin() {
 	await rm(out, { recursive: true, force: true });
-	const modules = process.env.FYMO_DEV_BUNDLE !== 'esbuild';
+	// An app with its own entries links them with esbuild (module tables serve Fymo's client).
+	const ownEntries = (() => {
+		try {
+			return findAppEntries(root);
+		} catch {
+			return null; // the build says what is wrong
+		}
+	})();
+	const modules = process.env.FYMO_DEV_BUNDLE !== 'esbuild' && !ownEntries;
 	const builder = new Builder(root, out, modules ? DevBundle : ProdBundle);
 	// Module tables require each template lazily: a broken one can be left out of the way.
 	if (modules) {

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sveltePlugin } from './svelte-plugin.mjs';
+import { pagesPlugin } from './app-entries.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -13,8 +14,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
  * @param {{ jsDir: string, root: string, cacheDir: string,
  *           compiler: () => import('./svelte-compiler.mjs').Compiler }} options
  *   `jsDir`: Fymo's own js/ (for the server's node:async_hooks shim).
+ * @param {(generate: 'server' | 'client') => { dir: string, templates: string[] }} [options.pages]
+ *   what `fymo:pages` lists (app-entries.mjs), for bundles of an app's own entries
  */
-export function esbuildOptions({ jsDir, root, cacheDir, compiler }) {
+export function esbuildOptions({ jsDir, root, cacheDir, compiler, pages }) {
 	// Beside the compile mirrors, and kept when they are cleared: see svelte-plugin.mjs.
 	const packageCache = path.join(path.dirname(cacheDir), 'package-cache');
 	const shared = {
@@ -28,7 +31,10 @@ export function esbuildOptions({ jsDir, root, cacheDir, compiler }) {
 		define: { 'process.env.NODE_ENV': '"production"' },
 		logLevel: 'silent'
 	};
-	const plugins = (generate) => [sveltePlugin({ generate, root, cacheDir, packageCache, compiler })];
+	const plugins = (generate) => [
+		sveltePlugin({ generate, root, cacheDir, packageCache, compiler }),
+		...(pages ? [pagesPlugin(() => pages(generate))] : [])
+	];
 	return {
 		server: {
 			...shared,
@@ -37,7 +43,10 @@ export function esbuildOptions({ jsDir, root, cacheDir, compiler }) {
 			mainFields: ['svelte', 'module', 'main'],
 			// Stylesheets are the browser's: a package's `import './styles.css'` is nothing here.
 			loader: { ...shared.loader, '.css': 'empty' },
-			alias: { 'node:async_hooks': path.join(jsDir, 'shims/async_hooks.js') },
+			alias: {
+				'node:async_hooks': path.join(jsDir, 'shims/async_hooks.js'),
+				'@inertiajs/core/server': path.join(jsDir, 'shims/inertia-server.js')
+			},
 			plugins: plugins('server')
 		},
 		client: {

@@ -9,12 +9,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import { esbuildOptions } from './esbuild-options.mjs';
-import { componentName, importLinker, ssrEntry } from './ssr-entry.mjs';
+import { appSsrEntry, componentName, importLinker, ssrEntry } from './ssr-entry.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-function ssrOptions(base, { dir, templates, out, async }) {
-	const contents = ssrEntry(templates, importLinker((id) => path.join(dir, id)), { async });
+function ssrOptions(base, { dir, templates, out, async, app }) {
+	const link = importLinker((id) => path.join(dir, id));
+	const contents = app ? appSsrEntry(app.server, link) : ssrEntry(templates, link, { async });
 	return {
 		...base,
 		stdin: { contents, resolveDir: here, sourcefile: 'fymo-ssr-entry.js' },
@@ -23,13 +24,16 @@ function ssrOptions(base, { dir, templates, out, async }) {
 	};
 }
 
-function clientOptions(base, { dir, templates, out }) {
+function clientOptions(base, { dir, templates, out, app }) {
 	return {
 		...base,
-		entryPoints: [
-			{ in: path.join(dir, '__fymo', 'client.js'), out: 'fymo-client' },
-			...templates.map((t) => ({ in: path.join(dir, 'templates', t), out: `pages/${componentName(t)}` }))
-		],
+		// The app's own entry reaches its pages through `fymo:pages`.
+		entryPoints: app
+			? [{ in: app.client, out: 'client' }]
+			: [
+					{ in: path.join(dir, '__fymo', 'client.js'), out: 'fymo-client' },
+					...templates.map((t) => ({ in: path.join(dir, 'templates', t), out: `pages/${componentName(t)}` }))
+				],
 		splitting: true,
 		format: 'esm',
 		minify: true,
@@ -41,8 +45,11 @@ function clientOptions(base, { dir, templates, out }) {
 	};
 }
 
-/** Maps each entry to its file, CSS and transitive static chunk imports (for modulepreload). */
-function manifestFrom(metafile, clientDir, dir) {
+/**
+ * Maps each entry to its file, CSS and transitive static chunk imports (for modulepreload).
+ * With the app's own entry, that entry is the client and every component's.
+ */
+function manifestFrom(metafile, clientDir, dir, { app, templates }) {
 	const templatesDir = path.join(dir, 'templates');
 	const rel = (p) => path.relative(clientDir, path.resolve(p)).split(path.sep).join('/');
 	const outputs = metafile.outputs;
@@ -65,7 +72,10 @@ function manifestFrom(metafile, clientDir, dir) {
 			imports: [...closure(file)].map(rel).sort()
 		};
 		const source = path.resolve(output.entryPoint);
-		if (source === path.join(dir, '__fymo', 'client.js')) client = entry;
+		if (app && source === app.client) {
+			client = entry;
+			for (const t of templates) components[componentName(t)] = entry;
+		} else if (source === path.join(dir, '__fymo', 'client.js')) client = entry;
 		else components[componentName(path.relative(templatesDir, source).split(path.sep).join('/'))] = entry;
 	}
 	return { client, components };
@@ -78,20 +88,26 @@ export class ProdBundle {
 	constructor({ root, out, jsDir, cacheDir, compiler, mirrors }) {
 		this.out = out;
 		this.mirrors = mirrors;
-		this.options = esbuildOptions({ jsDir, root, cacheDir, compiler });
+		this.templates = [];
+		const pages = (generate) => ({ dir: mirrors[generate].dir, templates: this.templates });
+		this.options = esbuildOptions({ jsDir, root, cacheDir, compiler, pages });
 		this.key = null;
 		this.contexts = null;
 	}
 
-	/** Relinks ssr.js and client/** (the mirrors are up to date); returns the manifest's parts. */
-	async build(templates, { async = false } = {}) {
-		const key = `${async}\n${templates.join('\n')}`;
+	/**
+	 * Relinks ssr.js and client/** (the mirrors are up to date); returns the manifest's parts.
+	 * `app`: the app's own entries (app-entries.mjs), or null.
+	 */
+	async build(templates, { async = false, app = null } = {}) {
+		this.templates = templates;
+		const key = `${async}\n${JSON.stringify(app)}\n${templates.join('\n')}`;
 		if (key !== this.key) {
 			await this.dispose();
 			const out = this.out;
 			this.contexts = {
-				ssr: await esbuild.context(ssrOptions(this.options.server, { dir: this.mirrors.server.dir, templates, out, async })),
-				client: await esbuild.context(clientOptions(this.options.client, { dir: this.mirrors.client.dir, templates, out }))
+				ssr: await esbuild.context(ssrOptions(this.options.server, { dir: this.mirrors.server.dir, templates, out, async, app })),
+				client: await esbuild.context(clientOptions(this.options.client, { dir: this.mirrors.client.dir, templates, out, app }))
 			};
 			this.key = key;
 		}
@@ -102,7 +118,7 @@ export class ProdBundle {
 			return { result, ms: Math.round(performance.now() - t) };
 		};
 		const [ssr, client] = await Promise.all([timed(this.contexts.ssr), timed(this.contexts.client)]);
-		const manifest = manifestFrom(client.result.metafile, path.join(this.out, 'client'), this.mirrors.client.dir);
+		const manifest = manifestFrom(client.result.metafile, path.join(this.out, 'client'), this.mirrors.client.dir, { app, templates });
 		return { ...manifest, ms: { ssr: ssr.ms, client: client.ms } };
 	}
 

@@ -39,6 +39,17 @@ export function ssrEntry(templates, link, { async = false } = {}) {
 	].join('\n');
 }
 
+/**
+ * The SSR entry of an app with its own server entry (app-entries.mjs): that file registers
+ * its render function as it loads, then the host installs around it.
+ * @param {string} file the app's ssr.js
+ * @param {Linker} link
+ */
+export function appSsrEntry(file, link) {
+	const install = link({ local: 'installApp', id: '__fymo/ssr-host.js', name: 'installApp', isPackage: false, lazy: false });
+	return [`import ${JSON.stringify(file)};`, install.declare ?? '', `${install.value}();`].join('\n');
+}
+
 /** esbuild: ES imports; `file(id)` is the path of a module of the compile mirror. */
 export const importLinker = (file) => ({ local, id, name, isPackage }) => {
 	const what = name === 'default' ? local : name === local ? `{ ${name} }` : `{ ${name} as ${local} }`;

@@ -21,6 +21,7 @@ macro_rules! embed {
 pub(super) const FILES: &[(&str, &str)] = embed!(
     "node-tools/package.json",
     "node-tools/package-lock.json",
+    "node-tools/app-entries.mjs",
     "node-tools/build.mjs",
     "node-tools/dev-bundle.mjs",
     "node-tools/esbuild-options.mjs",
@@ -44,6 +45,7 @@ pub(super) const FILES: &[(&str, &str)] = embed!(
     "js/runtime.js",
     "js/url.js",
     "js/shims/async_hooks.js",
+    "js/shims/inertia-server.js",
     "js/shims/intl-collator.js",
 );
 

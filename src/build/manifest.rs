@@ -27,7 +27,11 @@ pub struct Manifest {
     /// Content hash of the SSR bundle alone (unchanged by CSS-only edits).
     #[serde(rename = "ssrHash", default)]
     pub ssr_hash: String,
-    /// Fymo's client runtime.
+    /// The browser entry is the app's own `client.js` (and the server's its `ssr.js`): an
+    /// Inertia app. Then `client` is that entry, and every component maps to it.
+    #[serde(default)]
+    pub app: bool,
+    /// Fymo's client runtime, or the app's own entry.
     pub client: Entry,
     /// Every component by name (`products/show`).
     pub components: BTreeMap<String, Entry>,

@@ -152,6 +152,46 @@ impl Document {
     }
 }
 
+impl Document {
+    /// Assembles the page of an app with its own entries (an Inertia app): the CSP nonce in
+    /// a `csp-nonce` meta tag, the client entry's CSS and modulepreload links, the head the app's `ssr.js` rendered, its body as
+    /// it wrote it (Inertia's page-object script and the element it hydrates), and the entry
+    /// as a module script.
+    pub(crate) fn render_app(&self, manifest: &Manifest, rendered: &Rendered, nonce: Option<&str>) -> String {
+        use std::fmt::Write as _;
+        let client = &manifest.client;
+        let mut out = String::with_capacity(self.shell.len() + 1024 + rendered.head.len() + rendered.body.len());
+        let (before_head, between, after_body) = self.shell.parts();
+        out.push_str(before_head);
+        // For the app's scripts that add inline styles (Inertia's progress bar takes a
+        // `nonce`), as Rails' `csp_meta_tag`.
+        if let Some(nonce) = nonce {
+            let _ = writeln!(out, "<meta name=\"csp-nonce\" content=\"{nonce}\">");
+        }
+        for css in &client.css {
+            let _ = writeln!(out, "<link rel=\"stylesheet\" href=\"{ASSET_PREFIX}{css}\">");
+        }
+        for file in std::iter::once(&client.file).chain(&client.imports) {
+            let _ = writeln!(out, "<link rel=\"modulepreload\" href=\"{ASSET_PREFIX}{file}\">");
+        }
+        push_with_nonce(&mut out, &rendered.head, nonce);
+        out.push_str(between);
+        push_with_nonce(&mut out, &rendered.body, nonce);
+        let _ = write!(
+            out,
+            "\n<script type=\"module\" src=\"{ASSET_PREFIX}{}\"{}></script>",
+            client.file,
+            csp::attribute(nonce)
+        );
+        if self.dev_client {
+            out.push('\n');
+            out.push_str(&dev_client_tag(nonce));
+        }
+        out.push_str(after_body);
+        out
+    }
+}
+
 /// What components get from `getContext('fymo:nonce')` (js/ssr-host.js) and write as a
 /// `nonce` attribute's value, quoted or not (mode-watcher writes `nonce=…`).
 const NONCE_MARK: &str = "%fymo.nonce%";

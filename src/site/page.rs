@@ -53,3 +53,22 @@ impl Site {
         Ok(self.document.render(&self.manifest, page, &names, &rendered, &page_object, nonce))
     }
 }
+
+impl Site {
+    /// Renders a page of an app with its own entries: its `ssr.js` render function gets
+    /// the page object (`page_json`) and writes the body, Inertia's way.
+    ///
+    /// # Errors
+    /// See [`RenderError`].
+    pub(crate) async fn render_app_page(
+        &self,
+        page: &str,
+        page_json: String,
+        isolate: bool,
+        nonce: Option<&str>,
+    ) -> Result<String, RenderError> {
+        let job = RenderJob { page: page.to_owned(), layouts_json: None, props_json: page_json, isolate };
+        let rendered = self.pool.render(job).await?;
+        Ok(self.document.render_app(&self.manifest, &rendered, nonce))
+    }
+}

@@ -60,6 +60,22 @@ impl Site {
     }
 }
 
+impl Site {
+    /// The page object of an app with its own client (an Inertia app): Inertia's fields only,
+    /// with `props_json` embedded as it is and the flash message at the top level.
+    pub(crate) fn inertia_page_object(&self, page: &str, props_json: &str, url: &str, flash: Option<&str>) -> String {
+        let text = |v: &str| Value::from(v).to_string();
+        let flash =
+            flash.map_or_else(|| "{}".to_owned(), |message| serde_json::json!({ "message": message }).to_string());
+        format!(
+            "{{\"component\":{},\"props\":{props_json},\"url\":{},\"version\":{},\"encryptHistory\":false,\"clearHistory\":false,\"flash\":{flash}}}",
+            text(page),
+            text(url),
+            text(&self.manifest.version),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

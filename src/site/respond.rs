@@ -160,6 +160,23 @@ impl Site {
         let Some(page) = route.page.as_deref() else {
             return Ok(extra.reply(status, ReplyBody::Json(props.into_json())));
         };
+        if self.manifest.app {
+            let props = app_props(layouts, props, page, &format);
+            let page_json = self.inertia_page_object(page, &props, url, flash.as_deref());
+            if format != Format::Html {
+                return Ok(extra.reply(status, ReplyBody::Page(page_json)));
+            }
+            let nonce = self.csp.nonce();
+            let html = self
+                .render_app_page(page, page_json, route.options.isolate, nonce.as_deref())
+                .await
+                .map_err(|e| render_failure(request_id, page, e))?;
+            let etag = cache::etag(&html, nonce.as_deref());
+            let mut reply = extra.reply(status, ReplyBody::Html(html));
+            reply.headers.push((axum::http::header::ETAG, etag));
+            reply.headers.extend(self.csp_header(nonce.as_deref()));
+            return Ok(reply);
+        }
         // Every page and layout gets `fymo`: the token its forms send back (a placeholder
         // in a page rendered for the cache), the flash, and a live page's topics, their
         // positions and their signature.
@@ -314,6 +331,37 @@ fn add_shared(props: &mut Value, shared: &Value) {
     if let Some(object) = props.as_object_mut() {
         object.entry(SHARED).or_insert_with(|| shared.clone());
     }
+}
+
+/// The props of a page of an app with its own client (Inertia's): its layouts' controllers'
+/// props under the page's own (the page's win, as over Inertia's shared props), filtered
+/// for a partial reload, as JSON.
+fn app_props(layouts: Vec<(&str, Props)>, props: Props, page: &str, format: &Format) -> String {
+    let partial = match format {
+        Format::Inertia(Some(partial)) => Some(partial),
+        _ => None,
+    };
+    if layouts.is_empty() && partial.is_none() {
+        return props.into_json();
+    }
+    let mut merged = match props.into_value() {
+        Ok(value) => value,
+        // Too deep to merge or filter: the page's own, all of them.
+        Err(props) => return props.into_json(),
+    };
+    if let Some(object) = merged.as_object_mut() {
+        for (_, layout) in layouts {
+            if let Ok(Value::Object(shared)) = layout.into_value() {
+                for (key, value) in shared {
+                    object.entry(key).or_insert(value);
+                }
+            }
+        }
+    }
+    if let Some(partial) = partial {
+        partial.filter(page, &mut merged);
+    }
+    json_text(&merged)
 }
 
 /// A controller's props as it gave them: built in Rust, or JSON text that is passed

@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// tests/inertia/app in a real browser, driven by Inertia's own Svelte adapter (pinned from
+// npm): the server's DOM is kept by hydration, <Link> navigates without a reload, back and
+// forward work, and nothing is logged to the console.
+//
+// usage: node tests/browser/inertia.mjs BASE_URL
+import assert from 'node:assert/strict';
+import { checks, consoleProblems, launch } from './harness.mjs';
+
+const base = process.argv[2];
+if (!base) throw new Error('usage: inertia.mjs BASE_URL');
+
+const browser = await launch();
+const { check, done } = checks(browser, consoleProblems);
+
+/** Opens `path` with the entry held back until the server's `selector` is marked. */
+async function openHeld(page, path, selector) {
+	let release;
+	const gate = new Promise((r) => (release = r));
+	await page.route((url) => url.pathname.startsWith('/_fymo/') && url.pathname.endsWith('.js'), async (route) => {
+		await gate;
+		await route.continue();
+	});
+	await page.goto(base + path, { waitUntil: 'commit' });
+	await page.waitForSelector(selector, { state: 'attached' });
+	await page.evaluate((s) => (document.querySelector(s).__serverNode = true), selector);
+	release();
+	await hydrated(page);
+}
+
+/** The app's client.js marks the document once createInertiaApp() has hydrated it. */
+const hydrated = (page) => page.waitForSelector('html[data-hydrated]', { state: 'attached' });
+
+await check("Inertia's App hydrates the server's DOM and keeps it", async (page) => {
+	await openHeld(page, '/', '#greeting');
+	await page.click('#count');
+	await page.waitForFunction(() => document.getElementById('count').textContent === 'clicked 1');
+	assert.equal(await page.evaluate(() => document.getElementById('greeting').__serverNode), true, 'the same node');
+	assert.equal(await page.locator('li').nth(2).textContent(), '</script><b>three</b>');
+	assert.equal(await page.title(), 'Home');
+});
+
+await check('<Link> navigates without a reload; back and forward restore the pages', async (page) => {
+	await page.goto(base + '/');
+	await hydrated(page);
+	await page.click('#count');
+	await page.waitForFunction(() => document.getElementById('count').textContent === 'clicked 1');
+	await page.evaluate(() => (window.__sameDocument = true));
+	await page.click('#to-about');
+	await page.waitForFunction(() => document.getElementById('title')?.textContent === 'About Inertia on Fymo');
+	assert.equal(new URL(page.url()).pathname, '/about');
+	assert.equal(await page.evaluate(() => window.__sameDocument), true, 'no reload');
+	await page.waitForFunction(() => document.title === 'About');
+	await page.goBack();
+	await page.waitForFunction(() => document.getElementById('greeting')?.textContent === 'Hello from Fymo');
+	await page.goForward();
+	await page.waitForFunction(() => document.getElementById('title') !== null);
+	assert.equal(await page.evaluate(() => window.__sameDocument), true, 'no reload');
+});
+
+await done();

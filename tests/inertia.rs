@@ -1,0 +1,114 @@
+//! An Inertia app on Fymo: tests/inertia/app owns its entries (`client.js`, `ssr.js`, as
+//! Inertia's guides write them) and depends on the pinned @inertiajs/svelte from npm. Its
+//! pages render through Inertia's own App on every engine, in process, and Inertia's client
+//! hydrates and navigates them in Chromium (tests/browser/inertia.mjs).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use common::{repo, Server, FYMO};
+use fymo::testing::{Engine, EngineBackend, EnginePool, Manifest, PoolConfig, RenderJob};
+
+/// The app, built in place once (its node_modules is where a user's would be).
+fn app() -> &'static Path {
+    static APP: OnceLock<PathBuf> = OnceLock::new();
+    APP.get_or_init(|| {
+        let root = repo().join("tests/inertia/app");
+        assert!(
+            root.join("node_modules/@inertiajs/svelte").is_dir(),
+            "the Inertia app's packages are missing: run `npm ci` in tests/inertia/app (scripts/test does)"
+        );
+        let out = std::process::Command::new(FYMO).arg("--root").arg(&root).arg("build").output().unwrap();
+        assert!(out.status.success(), "fymo build failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        root
+    })
+}
+
+#[test]
+fn ssr_js_renders_inertias_app_on_every_engine() {
+    let manifest = Manifest::load(&app().join(".fymo/build")).unwrap();
+    assert!(manifest.app, "the manifest says the app owns its entries");
+    let page = serde_json::json!({
+        "component": "Home",
+        "props": { "greeting": "Hi", "items": ["</script>"] },
+        "url": "/",
+        "version": "v1",
+        "encryptHistory": false,
+        "clearHistory": false,
+        "flash": {}
+    });
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    for &engine in Engine::ALL {
+        let pool = EnginePool::start(engine, manifest.ssr_source().unwrap(), PoolConfig::default()).unwrap();
+        let job = RenderJob { page: "Home".into(), layouts_json: None, props_json: page.to_string(), isolate: false };
+        let got = runtime.block_on(pool.render(job)).unwrap_or_else(|e| panic!("{}: {e}", engine.name()));
+        // Inertia's buildSSRBody: the page object in a JSON script (`/` and `<` escaped), then
+        // the element its client hydrates.
+        let (script, rest) = got.body.split_once("</script>").expect("a page-object script");
+        let json = script.strip_prefix(r#"<script data-page="app" type="application/json">"#).expect(&got.body);
+        assert!(!json.contains("</"), "escaped: {json}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(json).unwrap(), page, "{}", engine.name());
+        assert!(rest.starts_with(r#"<div data-server-rendered="true" id="app">"#), "{rest}");
+        assert!(rest.contains(r#"<h1 id="greeting">Hi</h1>"#) && rest.contains("<li>&lt;/script></li>"), "{rest}");
+        assert!(got.head.contains("<title>Home</title>"), "{}", got.head);
+    }
+}
+
+#[test]
+fn the_document_and_the_protocol_are_inertias() {
+    let server = Server::start_at(FYMO, app(), "serve", &["--engines", "1"], |_| {});
+    let page = common::get(&server.url("/")).body;
+    let script =
+        r#"<script data-page="app" type="application/json">{"component":"Home","props":{"greeting":"Hello from Fymo""#;
+    assert!(page.contains(script), "{page}");
+    assert!(page.contains(r#"<meta name="csp-nonce" content=""#), "the nonce for Inertia's progress bar: {page}");
+    assert!(!page.contains("__fymo") && !page.contains("\"fymo\""), "nothing of Fymo's own client or props: {page}");
+    let version = page.split(r#""version":""#).nth(1).and_then(|v| v.split('"').next()).unwrap().to_owned();
+
+    let inertia = |path: &str, version: &str| {
+        ureq::get(&server.url(path)).set("X-Inertia", "true").set("X-Inertia-Version", version).call().map_err(Box::new)
+    };
+    let about = inertia("/about", &version).unwrap();
+    assert_eq!(about.header("x-inertia"), Some("true"));
+    let object: serde_json::Value = about.into_json().unwrap();
+    assert_eq!(object["component"], "About");
+    assert_eq!(object["props"], serde_json::json!({ "title": "About Inertia on Fymo" }));
+    assert_eq!(object["url"], "/about");
+    for key in ["encryptHistory", "clearHistory", "flash"] {
+        assert!(object.get(key).is_some(), "{key} in {object}");
+    }
+    match inertia("/about", "stale").map_err(|e| *e) {
+        Err(ureq::Error::Status(409, r)) => assert_eq!(r.header("x-inertia-location"), Some("/about")),
+        other => panic!("a stale version answers 409: {other:?}"),
+    }
+}
+
+#[test]
+fn inertias_client_hydrates_and_navigates_in_chromium() {
+    let root = app();
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let server = Server::start_at(FYMO, root, "serve", &["--engines", "2"], |_| {});
+    let out = std::process::Command::new("node")
+        .arg(repo().join("tests/browser/inertia.mjs"))
+        .arg(&server.base)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("running node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}");
+    assert!(out.status.success(), "browser checks failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout.matches("ok - ").count(), 2, "{stdout}");
+}
+
+#[test]
+fn an_app_entry_without_its_other_half_is_a_build_error() {
+    let app = common::TestApp::fixture("empty");
+    app.write("routes.yml", "routes:\n  /: home\n");
+    app.write("templates/home.svelte", "<p>home</p>\n");
+    app.write("client.js", "import pages from 'fymo:pages';\nconsole.log(pages);\n");
+    let (code, _, err) = app.run(FYMO, &["build"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("client.js is the app's browser entry, and it needs ssr.js beside it"), "{err}");
+}

@@ -1,0 +1,2 @@
+def get_context(request):
+    return {"title": "About Inertia on Fymo"}
