@@ -87,18 +87,8 @@ fn comparable(head: &str) -> String {
 #[test]
 fn every_page_hydrates_and_works_in_chromium() {
     let root = app();
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let server = Server::start_at(FYMO, root, "serve", &["--engines", "2"], |_| {});
-    let out = std::process::Command::new("node")
-        .arg(repo().join("tests/browser/ecosystem.mjs"))
-        .arg(&server.base)
-        .env("CHROMIUM", &chromium)
-        .output()
-        .expect("running node");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    println!("{stdout}");
-    assert!(out.status.success(), "browser checks failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(stdout.matches("ok - ").count(), PAGES.len(), "{stdout}");
+    common::run_browser_script("ecosystem.mjs", &[std::ffi::OsStr::new(&server.base)], PAGES.len());
 }
 
 #[test]

@@ -88,18 +88,8 @@ fn the_document_and_the_protocol_are_inertias() {
 #[test]
 fn inertias_client_hydrates_and_navigates_in_chromium() {
     let root = app();
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let server = Server::start_at(FYMO, root, "serve", &["--engines", "2"], |_| {});
-    let out = std::process::Command::new("node")
-        .arg(repo().join("tests/browser/inertia.mjs"))
-        .arg(&server.base)
-        .env("CHROMIUM", &chromium)
-        .output()
-        .expect("running node");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    println!("{stdout}");
-    assert!(out.status.success(), "browser checks failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(stdout.matches("ok - ").count(), 2, "{stdout}");
+    common::run_browser_script("inertia.mjs", &[std::ffi::OsStr::new(&server.base)], 2);
 }
 
 #[test]

@@ -64,12 +64,15 @@ export function pageErrors(page) {
 	return problems;
 }
 
+/** Fymo's client has hydrated the page. */
+const fymoHydrated = (page) => page.waitForFunction(() => window.__fymoPage?.app !== undefined, null, { timeout: 60000 });
+
 /**
  * `open(page, path, selector)` for `base`: opens `path` with the client scripts held back
- * until the server's element `selector` is marked, then lets them hydrate; returns that
- * element, so a check can see it is the same node after hydration.
+ * until the server's element `selector` is marked, then lets them hydrate (`hydrated(page)`
+ * waits for that); returns that element, so a check can see it is the same node after.
  */
-export function heldOpener(base) {
+export function heldOpener(base, hydrated = fymoHydrated) {
 	return async function openHeld(page, path, selector) {
 		let release;
 		const gate = new Promise((r) => (release = r));
@@ -86,7 +89,7 @@ export function heldOpener(base) {
 		}, selector);
 		assert.equal(await page.evaluate(() => window.__fymoPage), undefined, 'not hydrated yet');
 		release();
-		await page.waitForFunction(() => window.__fymoPage?.app !== undefined, null, { timeout: 60000 });
+		await hydrated(page);
 		return before;
 	};
 }

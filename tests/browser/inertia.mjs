@@ -5,7 +5,7 @@
 //
 // usage: node tests/browser/inertia.mjs BASE_URL
 import assert from 'node:assert/strict';
-import { checks, consoleProblems, launch } from './harness.mjs';
+import { checks, consoleProblems, heldOpener, launch } from './harness.mjs';
 
 const base = process.argv[2];
 if (!base) throw new Error('usage: inertia.mjs BASE_URL');
@@ -13,29 +13,15 @@ if (!base) throw new Error('usage: inertia.mjs BASE_URL');
 const browser = await launch();
 const { check, done } = checks(browser, consoleProblems);
 
-/** Opens `path` with the entry held back until the server's `selector` is marked. */
-async function openHeld(page, path, selector) {
-	let release;
-	const gate = new Promise((r) => (release = r));
-	await page.route((url) => url.pathname.startsWith('/_fymo/') && url.pathname.endsWith('.js'), async (route) => {
-		await gate;
-		await route.continue();
-	});
-	await page.goto(base + path, { waitUntil: 'commit' });
-	await page.waitForSelector(selector, { state: 'attached' });
-	await page.evaluate((s) => (document.querySelector(s).__serverNode = true), selector);
-	release();
-	await hydrated(page);
-}
-
 /** The app's client.js marks the document once createInertiaApp() has hydrated it. */
 const hydrated = (page) => page.waitForSelector('html[data-hydrated]', { state: 'attached' });
+const openHeld = heldOpener(base, hydrated);
 
 await check("Inertia's App hydrates the server's DOM and keeps it", async (page) => {
-	await openHeld(page, '/', '#greeting');
+	const server = await openHeld(page, '/', '#greeting');
 	await page.click('#count');
 	await page.waitForFunction(() => document.getElementById('count').textContent === 'clicked 1');
-	assert.equal(await page.evaluate(() => document.getElementById('greeting').__serverNode), true, 'the same node');
+	assert.equal(await server.evaluate((el) => el === document.getElementById('greeting') && el.__serverNode === true), true, 'the same node');
 	assert.equal(await page.locator('li').nth(2).textContent(), '</script><b>three</b>');
 	assert.equal(await page.title(), 'Home');
 });

@@ -644,3 +644,27 @@ impl Drop for Redis {
         let _ = self.child.wait();
     }
 }
+
+/// Runs a browser script with `args`; asserts it passed `checks` checks.
+pub fn run_browser_script(script: &str, args: &[&std::ffi::OsStr], checks: usize) {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "Chromium not found at {chromium}: install it with `apt-get install -y chromium` (scripts/test does)"
+    );
+    assert!(
+        repo().join("tests/browser/node_modules/playwright-core").is_dir(),
+        "playwright-core missing: run `npm ci` in tests/browser (scripts/test does)"
+    );
+    let out = Command::new("node")
+        .arg(repo().join("tests/browser").join(script))
+        .args(args)
+        .env("CHROMIUM", &chromium)
+        .output()
+        .expect("running node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    assert!(out.status.success(), "browser checks failed:\n{stdout}\n{stderr}");
+    assert_eq!(stdout.matches("ok - ").count(), checks, "{stdout}");
+}
