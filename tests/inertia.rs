@@ -89,7 +89,39 @@ fn the_document_and_the_protocol_are_inertias() {
 fn inertias_client_hydrates_and_navigates_in_chromium() {
     let root = app();
     let server = Server::start_at(FYMO, root, "serve", &["--engines", "2"], |_| {});
-    common::run_browser_script("inertia.mjs", &[std::ffi::OsStr::new(&server.base)], 2);
+    common::run_browser_script("inertia.mjs", &[std::ffi::OsStr::new(&server.base)], 3);
+}
+
+/// CSRF the Axios way: the `XSRF-TOKEN` cookie holds the session's token for scripts, and
+/// `X-XSRF-TOKEN` carries it back.
+#[test]
+fn the_xsrf_token_cookie_and_header_pass_the_csrf_check() {
+    let server = Server::start_at(FYMO, app(), "serve", &["--engines", "1"], |_| {});
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let first = agent.get(&server.url("/notes")).call().unwrap();
+    let cookies: Vec<String> = first.all("set-cookie").into_iter().map(str::to_owned).collect();
+    let xsrf = cookies.iter().find(|c| c.starts_with("XSRF-TOKEN=")).unwrap_or_else(|| panic!("{cookies:?}"));
+    assert!(xsrf.contains("SameSite=Lax") && !xsrf.contains("HttpOnly"), "readable by scripts: {xsrf}");
+    let token = xsrf["XSRF-TOKEN=".len()..].split(';').next().unwrap().to_owned();
+    let jar: Vec<&str> = cookies.iter().filter_map(|c| c.split(';').next()).collect();
+    let jar = jar.join("; ");
+
+    let again = agent.get(&server.url("/notes")).set("Cookie", &jar).call().unwrap();
+    assert!(!again.all("set-cookie").iter().any(|c| c.starts_with("XSRF-TOKEN=")), "sent once, not on every response");
+
+    let post = |token: Option<&str>| {
+        let mut request = agent.post(&server.url("/notes")).set("Cookie", &jar).set("X-Inertia", "true");
+        if let Some(token) = token {
+            request = request.set("X-XSRF-TOKEN", token);
+        }
+        match request.send_json(serde_json::json!({ "text": "hello" })) {
+            Ok(r) | Err(ureq::Error::Status(_, r)) => r.status(),
+            Err(e) => panic!("{e}"),
+        }
+    };
+    assert_eq!(post(None), 403, "no token");
+    assert_eq!(post(Some("not-the-token")), 403, "a wrong one");
+    assert_eq!(post(Some(&token)), 303, "the cookie's token, and the redirect");
 }
 
 #[test]

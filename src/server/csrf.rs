@@ -1,13 +1,38 @@
 //! Cross-site request forgery checks for unsafe methods (POST, PUT, PATCH, DELETE) on
 //! page routes: the request must come from the same origin (`Sec-Fetch-Site`, else
 //! `Origin`, else `Referer`: scheme, host and port) and carry the session's token (form
-//! field `_csrf` or header `X-CSRF-Token`). Each failure says which check failed.
+//! field `_csrf`, header `X-CSRF-Token`, or `X-XSRF-TOKEN` as Axios and Inertia's client
+//! send it back from the `XSRF-TOKEN` cookie). Each failure says which check failed.
 
 use axum::http::{header, HeaderMap, Method};
+use cookie::{Cookie, SameSite};
 
 /// The form field and header that carry the token.
 pub(crate) const FIELD: &str = "_csrf";
-const HEADER: &str = "x-csrf-token";
+const HEADERS: [&str; 2] = ["x-csrf-token", "x-xsrf-token"];
+
+/// The cookie scripts read the token from (the name Axios and Inertia's client look for).
+pub(crate) const XSRF_COOKIE: &str = "XSRF-TOKEN";
+
+/// The value of the request's `XSRF-TOKEN` cookie.
+pub(crate) fn xsrf_sent(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| Cookie::split_parse(v).flatten())
+        .find(|c| c.name() == XSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+}
+
+/// The `XSRF-TOKEN` cookie carrying `token`, unless the browser sent that one already
+/// (`sent`): readable by scripts, `SameSite=Lax`, `Secure` over HTTPS.
+pub(crate) fn xsrf_cookie(sent: Option<&str>, token: &str, secure: bool) -> Option<Cookie<'static>> {
+    if token.is_empty() || sent == Some(token) {
+        return None;
+    }
+    Some(Cookie::build((XSRF_COOKIE, token.to_owned())).path("/").same_site(SameSite::Lax).secure(secure).build())
+}
 
 /// Why a request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -28,7 +53,7 @@ pub(crate) enum CsrfError {
         hint: &'static str,
     },
     /// No token in the form or headers.
-    #[error("missing CSRF token: send the `_csrf` form field (the page's `fymo.csrf` prop) or an X-CSRF-Token header")]
+    #[error("missing CSRF token: send the `_csrf` form field (the page's `fymo.csrf` prop), an X-CSRF-Token header, or X-XSRF-TOKEN with the XSRF-TOKEN cookie's value")]
     MissingToken,
     /// A token that is not this session's.
     #[error("invalid CSRF token: it does not belong to this session (stale page or signed out?)")]
@@ -94,7 +119,8 @@ fn origin(scheme: &str, authority: &str) -> String {
 /// # Errors
 /// [`CsrfError::MissingToken`] or [`CsrfError::WrongToken`].
 pub(crate) fn check_token(headers: &HeaderMap, form_token: Option<&str>, session_token: &str) -> Result<(), CsrfError> {
-    let sent = headers.get(HEADER).and_then(|v| v.to_str().ok()).or(form_token).ok_or(CsrfError::MissingToken)?;
+    let header = HEADERS.iter().find_map(|name| headers.get(*name)).and_then(|v| v.to_str().ok());
+    let sent = header.or(form_token).ok_or(CsrfError::MissingToken)?;
     if same_secret(sent, session_token) && !session_token.is_empty() {
         Ok(())
     } else {
@@ -153,11 +179,26 @@ mod tests {
     }
 
     #[test]
+    fn the_xsrf_cookie_is_sent_when_the_browser_does_not_have_this_token() {
+        let cookie = xsrf_cookie(xsrf_sent(&HeaderMap::new()).as_deref(), "abc", true).expect("a new visitor gets it");
+        assert_eq!((cookie.name(), cookie.value()), ("XSRF-TOKEN", "abc"));
+        assert!(
+            cookie.http_only().is_none() && cookie.secure() == Some(true) && cookie.same_site() == Some(SameSite::Lax)
+        );
+        let sent = xsrf_sent(&headers(&[("cookie", "a=1; XSRF-TOKEN=abc")]));
+        assert_eq!(sent.as_deref(), Some("abc"));
+        assert!(xsrf_cookie(sent.as_deref(), "abc", false).is_none());
+        assert!(xsrf_cookie(Some("old"), "abc", false).is_some(), "rotated");
+    }
+
+    #[test]
     fn token_checks() {
         assert_eq!(check_token(&HeaderMap::new(), None, "abc"), Err(CsrfError::MissingToken));
         assert_eq!(check_token(&HeaderMap::new(), Some("abd"), "abc"), Err(CsrfError::WrongToken));
         assert!(check_token(&HeaderMap::new(), Some("abc"), "abc").is_ok());
         assert!(check_token(&headers(&[("x-csrf-token", "abc")]), None, "abc").is_ok());
+        assert!(check_token(&headers(&[("x-xsrf-token", "abc")]), None, "abc").is_ok());
+        assert_eq!(check_token(&headers(&[("x-xsrf-token", "abd")]), None, "abc"), Err(CsrfError::WrongToken));
         assert_eq!(check_token(&HeaderMap::new(), Some(""), ""), Err(CsrfError::WrongToken));
     }
 }

@@ -193,15 +193,15 @@ impl From<ErrorReport> for Refusal {
     }
 }
 
-/// The reply to a routed request, and the session cookie to set with it (if the
-/// session changed).
+/// The reply to a routed request, and the cookies to set with it: the session's (if the
+/// session changed), then `XSRF-TOKEN` (if the browser's is not this token).
 async fn handle(
     loaded: &Loaded,
     id: &str,
     matched: Option<Matched<'_>>,
     request: Request<Body>,
     format: Format,
-) -> Result<(Reply, Option<Cookie<'static>>), Refusal> {
+) -> Result<(Reply, Vec<Cookie<'static>>), Refusal> {
     let site = &loaded.site;
     let url = local_url(request.uri());
     let path = request.uri().path();
@@ -223,6 +223,9 @@ async fn handle(
     let opened = loaded.sessions.open(request.headers()).await.map_err(session_store_failure)?;
     let session = opened.session.clone();
     let secure = request.extensions().get::<Client>().is_some_and(|c| c.https);
+    // What the browser holds of the token for scripts, compared once the controllers ran (a
+    // sign-in rotates the token).
+    let xsrf_sent = csrf::xsrf_sent(request.headers());
     let rules = BodyRules {
         upload: &route.options.upload,
         https: secure,
@@ -235,7 +238,8 @@ async fn handle(
     })?;
     let reply = site.render(id, route, context, format, &url).await?;
     let cookie = loaded.sessions.save(&opened, secure).await.map_err(session_store_failure)?;
-    Ok((reply, cookie))
+    let xsrf = csrf::xsrf_cookie(xsrf_sent.as_deref(), &session.csrf_token(), secure);
+    Ok((reply, cookie.into_iter().chain(xsrf).collect()))
 }
 
 /// The session store did not answer: this request cannot be served as the visitor's
@@ -279,21 +283,21 @@ fn unchanged(reply: &Reply, tags: &str) -> bool {
         && reply.headers.iter().any(|(name, value)| name == header::ETAG && crate::site::etag_matches(tags, value))
 }
 
-/// 304 for a page the client has: its ETag, and the session cookie if it changed. No
+/// 304 for a page the client has: its ETag, and the session's cookies if they changed. No
 /// Content-Security-Policy: the client keeps the copy it has, with the nonce it has, and
 /// the headers of a 304 would replace the stored ones.
-fn not_modified(reply: &Reply, session: Option<Cookie<'static>>) -> Response<Body> {
+fn not_modified(reply: &Reply, session: Vec<Cookie<'static>>) -> Response<Body> {
     let mut builder = Response::builder().status(StatusCode::NOT_MODIFIED).header(header::CACHE_CONTROL, "no-cache");
     for (name, value) in reply.headers.iter().filter(|(name, _)| name == header::ETAG) {
         builder = builder.header(name, value);
     }
-    if let Some(value) = session.and_then(|c| HeaderValue::try_from(c.encoded().to_string()).ok()) {
+    for value in session.iter().filter_map(|c| HeaderValue::try_from(c.encoded().to_string()).ok()) {
         builder = builder.header(header::SET_COOKIE, value);
     }
     builder.body(Body::empty()).expect("valid 304")
 }
 
-fn reply_response(reply: Reply, session: Option<Cookie<'static>>) -> Response<Body> {
+fn reply_response(reply: Reply, session: Vec<Cookie<'static>>) -> Response<Body> {
     let mut builder = Response::builder().status(reply.status);
     for (name, value) in reply.headers {
         builder = builder.header(name, value);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // tests/inertia/app in a real browser, driven by Inertia's own Svelte adapter (pinned from
 // npm): the server's DOM is kept by hydration, <Link> navigates without a reload, back and
-// forward work, and nothing is logged to the console.
+// forward work, a post passes the CSRF check the Axios way, and nothing is logged to the console.
 //
 // usage: node tests/browser/inertia.mjs BASE_URL
 import assert from 'node:assert/strict';
@@ -41,6 +41,17 @@ await check('<Link> navigates without a reload; back and forward restore the pag
 	await page.waitForFunction(() => document.getElementById('greeting')?.textContent === 'Hello from Fymo');
 	await page.goForward();
 	await page.waitForFunction(() => document.getElementById('title') !== null);
+	assert.equal(await page.evaluate(() => window.__sameDocument), true, 'no reload');
+});
+
+await check("a post from Inertia's router carries the XSRF-TOKEN cookie's token and follows the redirect", async (page) => {
+	await page.goto(base + '/notes');
+	await hydrated(page);
+	await page.evaluate(() => (window.__sameDocument = true));
+	await page.fill('#text', 'first note');
+	await page.click('#save');
+	await page.waitForFunction(() => document.querySelector('#notes li')?.textContent === 'first note');
+	assert.equal(await page.inputValue('#text'), '', 'onSuccess ran');
 	assert.equal(await page.evaluate(() => window.__sameDocument), true, 'no reload');
 });
 

@@ -1,0 +1,12 @@
+from fymo import redirect
+
+
+def get_context(request):
+    return {"notes": request["session"].get("notes", [])}
+
+
+def action(request):
+    # Inertia's client posts JSON; a plain form posts fields.
+    text = (request["json"] or {}).get("text") or request["form"].get("text")
+    request["session"]["notes"] = request["session"].get("notes", []) + [text]
+    return redirect("/notes")
