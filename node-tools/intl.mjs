@@ -26,6 +26,20 @@ const POLYFILLS = [
 	{ name: 'intl-segmenter', data: false }
 ];
 
+/**
+ * FormatJS builds a locale's formatting data on its first use: about a second per engine
+ * instance on QuickJS (debug build), which a visitor's render would pay under its deadline.
+ * The prelude pays it as the instance loads instead.
+ */
+const WARM_UP = `(locales) => {
+	for (const l of locales) {
+		new Intl.DateTimeFormat(l, { timeZone: 'UTC' }).format(0);
+		new Intl.NumberFormat(l).format(1);
+		new Intl.PluralRules(l).select(1);
+		[...new Intl.Segmenter(l, { granularity: 'word' }).segment('a b')];
+	}
+}`;
+
 /** A bundle that names `Intl` (a word on its own, not `IntlMessageFormat`). */
 const usesIntl = (code) => /(?<![\w$])Intl(?![\w$])/.test(code);
 
@@ -73,7 +87,7 @@ export class IntlPrelude {
 			legalComments: 'none',
 			logLevel: 'silent'
 		});
-		this.code = `if (typeof Intl === 'undefined') {\n${result.outputFiles[0].text}}`;
+		this.code = `if (typeof Intl === 'undefined') {\n${result.outputFiles[0].text}(${WARM_UP})(${JSON.stringify(this.locales)});\n}`;
 		return this.code;
 	}
 }

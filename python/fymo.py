@@ -27,8 +27,8 @@ other than int/float/bool/None) is refused with an error naming the key path.
 """
 
 __all__ = [
-    "redirect", "status", "not_found", "response", "cookie", "delete_cookie",
-    "flash", "rotate_session", "clear_session", "publish", "live",
+    "redirect", "location", "status", "invalid", "not_found", "response", "cookie",
+    "delete_cookie", "flash", "rotate_session", "clear_session", "publish", "live",
 ]
 
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -47,6 +47,19 @@ def redirect(location, status=303, headers=None, cookies=None):
         raise ValueError(f"redirect status must be 301, 302, 303, 307 or 308, not {status}")
     return {"__fymo__": "redirect", "location": str(location), "status": status,
             "headers": dict(headers or {}), "cookies": list(cookies or [])}
+
+
+def location(url, headers=None, cookies=None):
+    """Leave for `url`, maybe another site's: a 303 redirect, or for Inertia's client 409
+    with X-Inertia-Location, which makes it load the URL as a whole page."""
+    return {"__fymo__": "location", "location": str(url),
+            "headers": dict(headers or {}), "cookies": list(cookies or [])}
+
+
+def invalid(errors, props=None, headers=None, cookies=None):
+    """The page again, answered 422, with `props` and the form's `errors` (field name ->
+    message) as its `errors` prop, as Inertia's useForm and a plain form read them."""
+    return response({**(props or {}), "errors": dict(errors)}, 422, headers, cookies)
 
 
 def status(code, props=None, headers=None, cookies=None):

@@ -4,7 +4,7 @@ Protocol: frames on stdin and on a private copy of the original stdout, each a 4
 big-endian length followed by that many bytes of UTF-8 JSON.
 
     request:  {"id", "controller", "file", "call": "get"|"post", "request": {...}}
-    response: {"id", "ok": true, "result": {"kind": "props"|"status"|"redirect"|"not_found", ...,
+    response: {"id", "ok": true, "result": {"kind": "props"|"status"|"redirect"|"location"|"not_found", ...,
                 "headers"?, "cookies"?, "session"?: {"data"?, "flash"?, "rotate"?}}}
               {"id", "ok": false, "error": {"kind": "exception"|"not_serializable"|"missing", ...}}
 
@@ -168,6 +168,8 @@ def answer(result):
             return {"kind": "status", "status": result["status"], "props": result["props"], **extra}
         if kind == "redirect":
             return {"kind": "redirect", "location": result["location"], "status": result["status"], **extra}
+        if kind == "location":
+            return {"kind": "location", "location": result["location"], **extra}
         return {"kind": "not_found"}
     if not isinstance(result, dict):
         raise NotSerializable("props", f"a controller must return a dict of props, not {type(result).__name__}")

@@ -79,6 +79,13 @@ fn the_document_and_the_protocol_are_inertias() {
     for key in ["encryptHistory", "clearHistory", "flash"] {
         assert!(object.get(key).is_some(), "{key} in {object}");
     }
+    // Leaving: Inertia's client gets 409 and the URL to load whole, a browser a redirect.
+    match inertia("/leave", &version).map_err(|e| *e) {
+        Err(ureq::Error::Status(409, r)) => assert_eq!(r.header("x-inertia-location"), Some("/about?from=leave")),
+        other => panic!("location() answers Inertia 409: {other:?}"),
+    }
+    let plain = ureq::AgentBuilder::new().redirects(0).build().get(&server.url("/leave")).call().unwrap();
+    assert_eq!((plain.status(), plain.header("location")), (303, Some("/about?from=leave")));
     match inertia("/about", "stale").map_err(|e| *e) {
         Err(ureq::Error::Status(409, r)) => assert_eq!(r.header("x-inertia-location"), Some("/about")),
         other => panic!("a stale version answers 409: {other:?}"),
@@ -89,7 +96,7 @@ fn the_document_and_the_protocol_are_inertias() {
 fn inertias_client_hydrates_and_navigates_in_chromium() {
     let root = app();
     let server = Server::start_at(FYMO, root, "serve", &["--engines", "2"], |_| {});
-    common::run_browser_script("inertia.mjs", &[std::ffi::OsStr::new(&server.base)], 3);
+    common::run_browser_script("inertia.mjs", &[std::ffi::OsStr::new(&server.base)], 4);
 }
 
 /// CSRF the Axios way: the `XSRF-TOKEN` cookie holds the session's token for scripts, and
@@ -122,6 +129,34 @@ fn the_xsrf_token_cookie_and_header_pass_the_csrf_check() {
     assert_eq!(post(None), 403, "no token");
     assert_eq!(post(Some("not-the-token")), 403, "a wrong one");
     assert_eq!(post(Some(&token)), 303, "the cookie's token, and the redirect");
+
+    // A form with errors, Inertia's way: 303 back to the page, which shows them once (in
+    // the error bag the client named).
+    let invalid = agent
+        .post(&server.url("/notes"))
+        .set("Cookie", &jar)
+        .set("X-Inertia", "true")
+        .set("X-XSRF-TOKEN", &token)
+        .set("X-Inertia-Error-Bag", "createNote")
+        .send_json(serde_json::json!({ "text": " " }))
+        .unwrap();
+    assert_eq!((invalid.status(), invalid.header("location")), (303, Some("/notes")));
+    let version = {
+        let page = agent.get(&server.url("/notes")).set("Cookie", &jar).call().unwrap().into_string().unwrap();
+        page.split(r#""version":""#).nth(1).and_then(|v| v.split('"').next()).unwrap().to_owned()
+    };
+    let page = || -> serde_json::Value {
+        let request = agent.get(&server.url("/notes")).set("Cookie", &jar).set("X-Inertia", "true");
+        request.set("X-Inertia-Version", &version).call().unwrap().into_json().unwrap()
+    };
+    // (The GET above for the version took them: post again.)
+    let again = agent.post(&server.url("/notes")).set("Cookie", &jar).set("X-Inertia", "true");
+    let again = again.set("X-XSRF-TOKEN", &token).set("X-Inertia-Error-Bag", "createNote");
+    assert_eq!(again.send_json(serde_json::json!({ "text": "" })).unwrap().status(), 303);
+    let shown = page();
+    assert_eq!(shown["props"]["errors"], serde_json::json!({ "createNote": { "text": "Write something first" } }));
+    assert_eq!(shown["props"]["notes"], serde_json::json!(["hello"]), "the page's own props");
+    assert!(page()["props"].get("errors").is_none(), "shown once");
 }
 
 #[test]

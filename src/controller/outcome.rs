@@ -45,6 +45,10 @@ pub enum Answer {
         /// 301, 302, 303, 307 or 308.
         status: StatusCode,
     },
+    /// Leave for this URL, which may be another site's: a 303 redirect, or for Inertia's
+    /// client (a request with `X-Inertia`) 409 with `X-Inertia-Location`, which makes it
+    /// load the URL as a whole page (Inertia's external redirect).
+    Location(String),
     /// Answer 404 with the not-found page.
     NotFound,
 }
@@ -79,6 +83,26 @@ impl Outcome {
     /// A 303 redirect to `location`.
     pub fn redirect(location: impl Into<String>) -> Self {
         Self::new(Answer::Redirect { location: location.into(), status: StatusCode::SEE_OTHER })
+    }
+
+    /// Leaves for `url`, maybe on another site ([`Answer::Location`]): the way out that
+    /// works for Inertia's client too, which a plain redirect to another origin does not.
+    pub fn location(url: impl Into<String>) -> Self {
+        Self::new(Answer::Location(url.into()))
+    }
+
+    /// The page again, answered 422, with `props` and the form's `errors` (field name ->
+    /// message) as its `errors` prop: what Inertia's `useForm` and a plain form both read.
+    ///
+    /// # Errors
+    /// As [`Outcome::props`]; also when `props` is not an object.
+    pub fn invalid(errors: impl Serialize, props: impl Serialize) -> Result<Self, serde_json::Error> {
+        let mut props = serde_json::to_value(props)?;
+        let Some(object) = props.as_object_mut() else {
+            return Err(serde::ser::Error::custom("Outcome::invalid: the props must serialize to an object"));
+        };
+        object.insert("errors".to_owned(), serde_json::to_value(errors)?);
+        Ok(Self::new(Answer::Status(StatusCode::UNPROCESSABLE_ENTITY, props)))
     }
 
     /// 404 with the not-found page.
@@ -220,6 +244,19 @@ pub enum ControllerError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invalid_is_the_page_again_with_its_errors_and_location_leaves() {
+        let outcome =
+            Outcome::invalid(serde_json::json!({ "title": "required" }), serde_json::json!({ "n": 1 })).unwrap();
+        let Answer::Status(status, props) = outcome.answer() else { panic!("{outcome:?}") };
+        assert_eq!(*status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(*props, serde_json::json!({ "n": 1, "errors": { "title": "required" } }));
+        assert!(Outcome::invalid(serde_json::json!({}), 5).is_err(), "props must be an object");
+        assert!(
+            matches!(Outcome::location("https://example.com/").answer(), Answer::Location(u) if u == "https://example.com/")
+        );
+    }
 
     #[test]
     fn props_are_written_as_json_text_in_their_own_order() {

@@ -422,7 +422,9 @@ async fn call(
         match guard.call(look).await.map(|o| o.into_parts().0) {
             Ok(Answer::Props(_)) => {}
             Ok(Answer::Status(status, _) | Answer::Json(status, _)) if status.is_success() => {}
-            Ok(Answer::Redirect { location, .. }) => return Err(json!({ "redirect": location })),
+            Ok(Answer::Redirect { location, .. } | Answer::Location(location)) => {
+                return Err(json!({ "redirect": location }))
+            }
             Ok(_) => return Err(json!("the page's layout refused the call")),
             Err(e) => {
                 tracing::error!(target: "fymo::controller", request_id, error = %e, layout = %name, "live call: layout controller failed");
@@ -448,7 +450,7 @@ async fn call(
                     Err(json!(format!("the action failed (request id {request_id})")))
                 }
             },
-            Answer::Redirect { location, .. } => Ok(json!({ "redirect": location })),
+            Answer::Redirect { location, .. } | Answer::Location(location) => Ok(json!({ "redirect": location })),
             Answer::NotFound => Err(json!("not found")),
         },
         Err(e) => {

@@ -319,6 +319,7 @@ fn reply_response(reply: Reply, session: Vec<Cookie<'static>>) -> Response<Body>
             builder.header(header::CONTENT_TYPE, "application/json").body(Body::from(json))
         }
         ReplyBody::Redirect(location) => builder.header(header::LOCATION, location).body(Body::empty()),
+        ReplyBody::Empty => builder.body(Body::empty()),
     };
     response.expect("valid page response")
 }

@@ -58,6 +58,8 @@ pub(crate) enum ReplyBody {
     Page(String),
     /// A redirect to this location.
     Redirect(HeaderValue),
+    /// Nothing: the status and headers say it all.
+    Empty,
 }
 
 impl Site {
@@ -103,6 +105,13 @@ impl Site {
         }
         // The token is read once the controllers ran: one that signed in or out rotated it.
         let (session, flash) = (request.session.clone(), request.flash.clone());
+        // An Inertia app: the errors a form post left for this page (Inertia's convention),
+        // taken before any controller sees the session; and what a post that fails needs.
+        let kept_errors = if self.manifest.app { session.remove(KEPT_ERRORS) } else { None };
+        let inertia_post = self.manifest.app
+            && matches!(format, Format::Inertia(_))
+            && !matches!(request.method, axum::http::Method::GET | axum::http::Method::HEAD);
+        let error_bag = request.headers.get("x-inertia-error-bag").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let session_before = marks.as_ref().map(|_| session_snapshot(&session));
         // Live positions first, then the props: an update racing the controllers is sent
         // again rather than lost.
@@ -118,7 +127,7 @@ impl Site {
             }
         }
         request.live = Some(Live::new(self.options.live.clone()));
-        let mut extra = Extra::default();
+        let mut extra = Extra { inertia: matches!(format, Format::Inertia(_)), ..Extra::default() };
         // Layout controllers first, outermost first: one may answer for the whole page (a
         // layout that requires a signed-in visitor redirects).
         let mut layouts = Vec::new();
@@ -161,7 +170,18 @@ impl Site {
             return Ok(extra.reply(status, ReplyBody::Json(props.into_json())));
         };
         if self.manifest.app {
-            let props = app_props(layouts, props, page, &format);
+            // A form with errors, posted by Inertia's client: as Laravel answers it, the
+            // errors wait in the session and the client is sent back to the page (the
+            // request's URL: the route serves the form), which gets them as `errors`.
+            if inertia_post && status == StatusCode::UNPROCESSABLE_ENTITY {
+                if let Some(errors) = errors_of(props, error_bag.as_deref()) {
+                    session.insert(KEPT_ERRORS, errors);
+                    let back = redirect(&route.name, request_id, url, StatusCode::SEE_OTHER)?;
+                    return Ok(extra.reply(StatusCode::SEE_OTHER, ReplyBody::Redirect(back)));
+                }
+                return Err(refuse(&route.name, request_id, "a 422 answer without an `errors` object".into()));
+            }
+            let props = app_props(layouts, props, page, &format, kept_errors);
             let page_json = self.inertia_page_object(page, &props, url, flash.as_deref());
             if format != Format::Html {
                 return Ok(extra.reply(status, ReplyBody::Page(page_json)));
@@ -333,15 +353,34 @@ fn add_shared(props: &mut Value, shared: &Value) {
     }
 }
 
+/// Where an Inertia app's form errors wait for the next page (session key).
+const KEPT_ERRORS: &str = "_fymo.errors";
+
+/// The `errors` of a 422 answer's props, under `bag` when Inertia's client named one
+/// (`X-Inertia-Error-Bag`).
+fn errors_of(props: Props, bag: Option<&str>) -> Option<Value> {
+    let errors = props.into_value().ok()?.get_mut("errors").map(Value::take).filter(Value::is_object)?;
+    Some(match bag.filter(|b| !b.is_empty()) {
+        Some(bag) => serde_json::json!({ bag: errors }),
+        None => errors,
+    })
+}
+
 /// The props of a page of an app with its own client (Inertia's): its layouts' controllers'
-/// props under the page's own (the page's win, as over Inertia's shared props), filtered
-/// for a partial reload, as JSON.
-fn app_props(layouts: Vec<(&str, Props)>, props: Props, page: &str, format: &Format) -> String {
+/// props under the page's own (the page's win, as over Inertia's shared props), the form
+/// errors a post left (`kept_errors`), filtered for a partial reload, as JSON.
+fn app_props(
+    layouts: Vec<(&str, Props)>,
+    props: Props,
+    page: &str,
+    format: &Format,
+    kept_errors: Option<Value>,
+) -> String {
     let partial = match format {
         Format::Inertia(Some(partial)) => Some(partial),
         _ => None,
     };
-    if layouts.is_empty() && partial.is_none() {
+    if layouts.is_empty() && partial.is_none() && kept_errors.is_none() {
         return props.into_json();
     }
     let mut merged = match props.into_value() {
@@ -350,6 +389,9 @@ fn app_props(layouts: Vec<(&str, Props)>, props: Props, page: &str, format: &For
         Err(props) => return props.into_json(),
     };
     if let Some(object) = merged.as_object_mut() {
+        if let Some(errors) = kept_errors {
+            object.entry("errors").or_insert(errors);
+        }
         for (_, layout) in layouts {
             if let Ok(Value::Object(shared)) = layout.into_value() {
                 for (key, value) in shared {
@@ -410,6 +452,8 @@ enum Taken {
 /// Headers and cookies gathered from every controller of a page (layouts' and page's).
 #[derive(Default)]
 struct Extra {
+    /// The request came from Inertia's client (`X-Inertia`): leaving is a 409.
+    inertia: bool,
     headers: Vec<(HeaderName, HeaderValue)>,
     cookies: Vec<Cookie<'static>>,
     /// Live topics a controller asked the page to follow.
@@ -429,6 +473,15 @@ impl Extra {
             Answer::Json(status, props) => Taken::Props(status, Props::Json(props)),
             Answer::Redirect { location, status } => {
                 Taken::Done(status, ReplyBody::Redirect(redirect(controller, request_id, &location, status)?))
+            }
+            Answer::Location(url) => {
+                let value = redirect(controller, request_id, &url, StatusCode::SEE_OTHER)?;
+                if self.inertia {
+                    self.headers.push((HeaderName::from_static("x-inertia-location"), value));
+                    Taken::Done(StatusCode::CONFLICT, ReplyBody::Empty)
+                } else {
+                    Taken::Done(StatusCode::SEE_OTHER, ReplyBody::Redirect(value))
+                }
             }
             Answer::NotFound => {
                 return Err(ErrorReport::not_found(format!("controller `{controller}` answered not-found")))

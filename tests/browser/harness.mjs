@@ -40,7 +40,8 @@ export function checks(browser, watch = () => [], contextOptions = {}) {
 			const page = await context.newPage();
 			const problems = watch(page);
 			try {
-				await fn(page);
+				// `problems` too: a check may take out one it expects, saying why.
+				await fn(page, problems);
 				assert.deepEqual(problems, [], 'no page errors');
 				console.log(`ok - ${name}`);
 			} catch (e) {

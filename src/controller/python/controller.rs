@@ -111,6 +111,7 @@ fn outcome(result: &ReplyResult, props: Option<JsonProps>) -> Option<Outcome> {
         "props" => Answer::Json(StatusCode::OK, props()),
         "status" => Answer::Json(status()?, props()),
         "redirect" => Answer::Redirect { location: result.location.as_ref()?.as_str()?.to_owned(), status: status()? },
+        "location" => Answer::Location(result.location.as_ref()?.as_str()?.to_owned()),
         "not_found" => Answer::NotFound,
         _ => return None,
     };

@@ -37,7 +37,7 @@ pub(crate) struct Reply {
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub(crate) struct ReplyResult {
-    /// `props`, `status`, `redirect`, `not_found` or `entries`.
+    /// `props`, `status`, `redirect`, `location`, `not_found` or `entries`.
     pub(crate) kind: Option<serde_json::Value>,
     /// Kept as text: they go to the page as they are.
     pub(crate) props: Option<Box<serde_json::value::RawValue>>,
