@@ -46,6 +46,43 @@ fn new_app_builds_serves_and_passes_doctor() {
     assert_eq!(again.status.code(), Some(2), "refuses a non-empty directory");
 }
 
+/// `fymo new --inertia`: the same app driven by Inertia's adapter (pinned to the version
+/// tests/inertia runs; its packages are linked from there rather than installed again).
+#[test]
+fn new_inertia_app_builds_and_renders_through_inertias_app() {
+    let app = TestApp { dir: tempfile::tempdir().unwrap() };
+    let out = Command::new(FYMO).args(["new", "--inertia"]).arg(app.root()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("npm install && fymo dev"));
+    let package: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(app.root().join("package.json")).unwrap()).unwrap();
+    let tested = common::repo().join("tests/inertia/app");
+    let pins: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tested.join("package.json")).unwrap()).unwrap();
+    assert_eq!(package["dependencies"]["@inertiajs/svelte"], pins["dependencies"]["@inertiajs/svelte"]);
+    assert!(app.root().join("client.js").is_file() && app.root().join("ssr.js").is_file());
+    std::os::unix::fs::symlink(tested.join("node_modules"), app.root().join("node_modules")).unwrap();
+
+    let root = app.root().to_str().unwrap();
+    let build = Command::new(FYMO).args(["--root", root, "build"]).output().unwrap();
+    assert!(build.status.success(), "{}", String::from_utf8_lossy(&build.stderr));
+    let server = Server::start(FYMO, &app, &["--engines", "1", "--python-workers", "1"]);
+    let home = get(&server.url("/"));
+    assert_eq!(home.status, 200);
+    assert!(
+        home.body.contains(r#"<script data-page="app" type="application/json">{"component":"Home""#),
+        "{}",
+        home.body
+    );
+    assert!(
+        home.body.contains("<h1>Hello from Fymo</h1>") && home.body.contains("<nav>"),
+        "in its Layout: {}",
+        home.body
+    );
+    let counter = get(&server.url("/counter"));
+    assert!(counter.body.contains("0 (doubled: 0)") && counter.body.contains("<nav>"), "{}", counter.body);
+}
+
 /// An installed binary needs no checkout: a copy of `fymo` elsewhere, in an empty
 /// folder, with its own cache, unpacks its embedded node-tools, builds and serves.
 #[test]

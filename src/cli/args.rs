@@ -43,6 +43,9 @@ pub(super) enum Command {
     New {
         /// Where to create it (must not exist, or be empty).
         dir: PathBuf,
+        /// An app driven by Inertia's own Svelte adapter (client.js and ssr.js at its root).
+        #[arg(long)]
+        inertia: bool,
     },
     /// Check Node, npm, Python, node-tools packages, routes.yml and the build output.
     Doctor,

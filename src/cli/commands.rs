@@ -26,14 +26,15 @@ pub(super) fn run(app: App, args: Args) -> Result<(), Failure> {
         println!("{}", random_token());
         return Ok(());
     }
-    if let Command::New { dir } = &args.command {
-        super::scaffold::scaffold(dir).map_err(Failure::config)?;
-        println!(
-            "created {}
-next: fymo --root {} dev",
-            dir.display(),
-            dir.display()
-        );
+    if let Command::New { dir, inertia } = &args.command {
+        super::scaffold::scaffold(dir, *inertia).map_err(Failure::config)?;
+        // Inertia's adapter comes from npm; the plain app builds with Fymo's own Svelte.
+        let next = if *inertia {
+            format!("cd {} && npm install && fymo dev", dir.display())
+        } else {
+            format!("fymo --root {} dev", dir.display())
+        };
+        println!("created {}\nnext: {next}", dir.display());
         return Ok(());
     }
     let root = args
