@@ -350,7 +350,10 @@ fn a_multipart_body_of_endless_headers_is_refused_at_the_route_limit() {
 #[test]
 fn an_inertia_request_gets_errors_as_pages_not_page_objects() {
     let (_app, server) = demo(&[]);
-    let refused = get_with(&server.url("/login"), &[("X-Inertia", "true")]);
+    let version = common::page_object(&get(&server.url("/login")).body)["version"].as_str().unwrap().to_owned();
+    let stale = get_with(&server.url("/login"), &[("X-Inertia", "true")]);
+    assert_eq!(stale.status, 409, "a client that does not say its version reloads");
+    let refused = get_with(&server.url("/login"), &[("X-Inertia", "true"), ("X-Inertia-Version", &version)]);
     assert_eq!(refused.header("x-inertia"), Some("true"), "a page object");
     let mut visitor = Visitor::new(&server.base);
     let post =

@@ -29,7 +29,8 @@ fn a_folder_layout_nests_inside_the_app_layout_with_its_own_controller() {
     assert_eq!(page["layoutProps"][1]["sidebar"].as_array().unwrap().len(), 4);
     assert!(r.body.contains("start(Page, [L0, L1]);"));
 
-    let inertia = get_with(&server.url("/docs/forms"), &[("X-Inertia", "true")]);
+    let version = common::page_object(&r.body)["version"].as_str().unwrap().to_owned();
+    let inertia = get_with(&server.url("/docs/forms"), &[("X-Inertia", "true"), ("X-Inertia-Version", &version)]);
     let v: serde_json::Value = serde_json::from_str(&inertia.body).unwrap();
     assert_eq!(v["props"]["title"], "Forms");
     assert!(v["assets"]["docs/_layout"]["js"].as_str().unwrap().starts_with("/_fymo/"));

@@ -54,10 +54,11 @@ pub(super) async fn respond(
     let negotiated = matched.as_ref().is_none_or(|m| m.route.page.is_some());
     let inertia = is_inertia(request.headers());
     let json = prefers_json || !negotiated || inertia;
-    // Inertia: a client on an older build must reload the page whole.
-    if inertia && request.method() == Method::GET {
+    // Inertia: a client on an older build (or one that does not say which: Inertia's
+    // clients always do) must reload the page whole. JSON routes have no build to match.
+    if inertia && negotiated && request.method() == Method::GET {
         let version = request.headers().get("x-inertia-version").and_then(|v| v.to_str().ok());
-        if version.is_some_and(|v| v != site.manifest.version) {
+        if version != Some(site.manifest.version.as_str()) {
             return stale_version(request.uri());
         }
     }
