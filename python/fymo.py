@@ -29,7 +29,36 @@ other than int/float/bool/None) is refused with an error naming the key path.
 __all__ = [
     "redirect", "location", "status", "invalid", "not_found", "response", "cookie",
     "delete_cookie", "flash", "rotate_session", "clear_session", "publish", "live",
+    "defer", "merge",
 ]
+
+
+class Deferred:
+    """A prop an Inertia app's page is sent without: `fn()` runs only when Inertia's
+    client asks for it (one partial reload per group, once the page shows)."""
+
+    def __init__(self, fn, group):
+        self.fn = fn
+        self.group = group
+
+
+class Merged:
+    """A prop Inertia's client merges into what it has (appends arrays) instead of
+    replacing; `deep`: merged deeply."""
+
+    def __init__(self, value, deep):
+        self.value = value
+        self.deep = deep
+
+
+def defer(fn, group="default"):
+    """A deferred prop: `{"stats": defer(lambda: slow_stats())}`."""
+    return Deferred(fn, str(group))
+
+
+def merge(value, deep=False):
+    """A prop merged on the client: `{"posts": merge(next_page)}` (infinite scroll)."""
+    return Merged(value, bool(deep))
 
 _REDIRECTS = (301, 302, 303, 307, 308)
 

@@ -5,7 +5,8 @@ big-endian length followed by that many bytes of UTF-8 JSON.
 
     request:  {"id", "controller", "file", "call": "get"|"post", "request": {...}}
     response: {"id", "ok": true, "result": {"kind": "props"|"status"|"redirect"|"location"|"not_found", ...,
-                "headers"?, "cookies"?, "session"?: {"data"?, "flash"?, "rotate"?}}}
+                "headers"?, "cookies"?, "session"?: {"data"?, "flash"?, "rotate"?},
+                "prop_kinds"?: {"deferred": {group: [key]}, "merge": [key], "deep_merge": [key]}}}
               {"id", "ok": false, "error": {"kind": "exception"|"not_serializable"|"missing", ...}}
 
 File descriptor 1 is pointed at stderr before any controller runs, so print() and stray
@@ -145,6 +146,7 @@ def call(message):
     else:
         return {"kind": "missing", "message": "defines none of get_context(request), getContext(), context"}
     reply = answer(result)
+    _prop_kinds(reply, request)
     session = dict(request.get("_fymo", {}))
     for op in session.get("publish", []):
         op["patch"] = to_json(op.get("patch"), "publish.patch")
@@ -175,6 +177,32 @@ def answer(result):
         raise NotSerializable("props", f"a controller must return a dict of props, not {type(result).__name__}")
     # Converted while encoding the reply (see `encode`): one pass instead of two.
     return {"kind": "props", "props": result}
+
+
+def _prop_kinds(reply, request):
+    """Takes fymo.defer / fymo.merge markers out of the props: a deferred prop is computed
+    only when the request's X-Inertia-Partial-Data names it; each is reported beside the
+    props for the page object."""
+    import fymo  # the helpers' module, as the controllers imported it
+
+    props = reply.get("props")
+    if not isinstance(props, dict) or not any(isinstance(v, (fymo.Deferred, fymo.Merged)) for v in props.values()):
+        return
+    asked = {k.strip() for k in request.get("headers", {}).get("x-inertia-partial-data", "").split(",")}
+    kinds = {"deferred": {}, "merge": [], "deep_merge": []}
+    out = {}
+    for key, value in props.items():
+        if isinstance(value, fymo.Deferred):
+            if key not in asked:
+                kinds["deferred"].setdefault(value.group, []).append(key)
+                continue
+            value = value.fn()
+        if isinstance(value, fymo.Merged):
+            kinds["deep_merge" if value.deep else "merge"].append(key)
+            value = value.value
+        out[key] = value
+    reply["props"] = out
+    reply["prop_kinds"] = kinds
 
 
 def _plain(value):

@@ -86,6 +86,28 @@ fn the_document_and_the_protocol_are_inertias() {
     }
     let plain = ureq::AgentBuilder::new().redirects(0).build().get(&server.url("/leave")).call().unwrap();
     assert_eq!((plain.status(), plain.header("location")), (303, Some("/about?from=leave")));
+    // Deferred and merged props (fymo.defer, fymo.merge): a visit announces them, a partial
+    // reload loads a deferred one, X-Inertia-Reset stops a merge.
+    let feed: serde_json::Value = inertia("/feed", &version).unwrap().into_json().unwrap();
+    assert_eq!(feed["props"], serde_json::json!({ "page": 1, "items": ["item 1", "item 2", "item 3"] }));
+    assert_eq!(feed["deferredProps"], serde_json::json!({ "default": ["stats"] }));
+    assert_eq!(feed["mergeProps"], serde_json::json!(["items"]));
+    let partial = |extra: (&str, &str)| -> serde_json::Value {
+        ureq::get(&server.url("/feed?page=2"))
+            .set("X-Inertia", "true")
+            .set("X-Inertia-Version", &version)
+            .set("X-Inertia-Partial-Component", "Feed")
+            .set(extra.0, extra.1)
+            .call()
+            .unwrap()
+            .into_json()
+            .unwrap()
+    };
+    let stats = partial(("X-Inertia-Partial-Data", "stats"));
+    assert_eq!(stats["props"], serde_json::json!({ "stats": { "count": 42 } }));
+    assert!(stats.get("deferredProps").is_none(), "{stats}");
+    let reset = partial(("X-Inertia-Reset", "items"));
+    assert!(reset.get("mergeProps").is_none() && reset["props"]["items"][0] == "item 4", "{reset}");
     match inertia("/about", "stale").map_err(|e| *e) {
         Err(ureq::Error::Status(409, r)) => assert_eq!(r.header("x-inertia-location"), Some("/about")),
         other => panic!("a stale version answers 409: {other:?}"),
@@ -96,7 +118,7 @@ fn the_document_and_the_protocol_are_inertias() {
 fn inertias_client_hydrates_and_navigates_in_chromium() {
     let root = app();
     let server = Server::start_at(FYMO, root, "serve", &["--engines", "2"], |_| {});
-    common::run_browser_script("inertia.mjs", &[std::ffi::OsStr::new(&server.base)], 4);
+    common::run_browser_script("inertia.mjs", &[std::ffi::OsStr::new(&server.base)], 5);
 }
 
 /// CSRF the Axios way: the `XSRF-TOKEN` cookie holds the session's token for scripts, and

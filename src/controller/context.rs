@@ -52,6 +52,15 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
+    /// Whether Inertia's client asks for prop `key` in a partial reload
+    /// (`X-Inertia-Partial-Data`): what a controller checks before computing a deferred prop.
+    pub fn wants(&self, key: &str) -> bool {
+        self.headers
+            .get("x-inertia-partial-data")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|list| list.split(',').any(|k| k.trim() == key))
+    }
+
     /// A path parameter.
     pub fn param(&self, name: &str) -> Option<&str> {
         self.params.get(name).map(String::as_str)

@@ -12,6 +12,7 @@ mod upload;
 pub(crate) use context::fields;
 pub use context::RequestContext;
 pub use json_props::JsonProps;
+pub(crate) use outcome::PropKinds;
 pub use outcome::{Answer, BadRequest, ControllerError, Outcome};
 pub(crate) use registry::{BoxFuture, Language};
 pub use registry::{Controller, Registry};

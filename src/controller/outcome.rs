@@ -26,6 +26,30 @@ pub struct Outcome {
     headers: Vec<(String, String)>,
     cookies: Vec<Cookie<'static>>,
     topics: Vec<String>,
+    props_kinds: PropKinds,
+}
+
+/// How Inertia's client treats some props (Inertia apps): loaded after the page, or merged
+/// into what it has rather than replacing it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct PropKinds {
+    /// Deferred props by group: left out of a visit, loaded by the client with one partial
+    /// reload per group once the page shows.
+    pub(crate) deferred: std::collections::BTreeMap<String, Vec<String>>,
+    /// Props whose arrays the client appends to what it has (infinite scroll).
+    pub(crate) merge: Vec<String>,
+    /// Props the client merges deeply into what it has.
+    pub(crate) deep_merge: Vec<String>,
+}
+
+impl PropKinds {
+    pub(crate) fn extend(&mut self, other: Self) {
+        for (group, keys) in other.deferred {
+            self.deferred.entry(group).or_default().extend(keys);
+        }
+        self.merge.extend(other.merge);
+        self.deep_merge.extend(other.deep_merge);
+    }
 }
 
 /// What a controller asks for.
@@ -56,7 +80,7 @@ pub enum Answer {
 impl Outcome {
     /// An outcome that does `answer`, with no extra headers or cookies.
     pub fn new(answer: Answer) -> Self {
-        Self { answer, headers: Vec::new(), cookies: Vec::new(), topics: Vec::new() }
+        Self { answer, headers: Vec::new(), cookies: Vec::new(), topics: Vec::new(), props_kinds: PropKinds::default() }
     }
 
     /// Props from any serializable value that serializes to a JSON object. Written
@@ -142,6 +166,25 @@ impl Outcome {
         self
     }
 
+    /// Marks prop `key` deferred, in `group` ("default" for most): an Inertia app's page is
+    /// sent without it, and Inertia's client asks for each group once the page shows. A
+    /// controller computes it only when asked ([`super::RequestContext::wants`]); a value
+    /// given anyway is left out of the first answer.
+    #[must_use]
+    pub fn defer(mut self, key: impl Into<String>, group: impl Into<String>) -> Self {
+        self.props_kinds.deferred.entry(group.into()).or_default().push(key.into());
+        self
+    }
+
+    /// Marks prop `key` as one Inertia's client merges into what it has (appending arrays:
+    /// infinite scroll) instead of replacing; `deep`: merged deeply.
+    #[must_use]
+    pub fn merge(mut self, key: impl Into<String>, deep: bool) -> Self {
+        let list = if deep { &mut self.props_kinds.deep_merge } else { &mut self.props_kinds.merge };
+        list.push(key.into());
+        self
+    }
+
     /// The live topics added by [`Outcome::live`].
     pub fn topics(&self) -> &[String] {
         &self.topics
@@ -166,6 +209,11 @@ impl Outcome {
     #[allow(clippy::type_complexity)]
     pub(crate) fn into_parts(self) -> (Answer, Vec<(String, String)>, Vec<Cookie<'static>>, Vec<String>) {
         (self.answer, self.headers, self.cookies, self.topics)
+    }
+
+    /// The props marked by [`Outcome::defer`] and [`Outcome::merge`], taken out.
+    pub(crate) fn take_prop_kinds(&mut self) -> PropKinds {
+        std::mem::take(&mut self.props_kinds)
     }
 }
 
@@ -256,6 +304,21 @@ mod tests {
         assert!(
             matches!(Outcome::location("https://example.com/").answer(), Answer::Location(u) if u == "https://example.com/")
         );
+    }
+
+    #[test]
+    fn deferred_and_merged_props_are_marked_by_key() {
+        let mut outcome = Outcome::props(serde_json::json!({ "posts": [] }))
+            .unwrap()
+            .defer("stats", "default")
+            .defer("chart", "slow")
+            .merge("posts", false)
+            .merge("filters", true);
+        let kinds = outcome.take_prop_kinds();
+        assert_eq!(kinds.deferred["default"], ["stats"]);
+        assert_eq!(kinds.deferred["slow"], ["chart"]);
+        assert_eq!((kinds.merge, kinds.deep_merge), (vec!["posts".to_owned()], vec!["filters".to_owned()]));
+        assert_eq!(outcome.take_prop_kinds(), PropKinds::default(), "taken");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use super::respond::{LayoutPart, SHARED};
 use super::Site;
+use crate::controller::PropKinds;
 use crate::document::ASSET_PREFIX;
 
 /// A partial reload: only some props of the current page (`X-Inertia-Partial-*`).
@@ -62,13 +63,32 @@ impl Site {
 
 impl Site {
     /// The page object of an app with its own client (an Inertia app): Inertia's fields only,
-    /// with `props_json` embedded as it is and the flash message at the top level.
-    pub(crate) fn inertia_page_object(&self, page: &str, props_json: &str, url: &str, flash: Option<&str>) -> String {
+    /// with `props_json` embedded as it is, the flash message at the top level, and the
+    /// props the controllers marked deferred or merged.
+    pub(crate) fn inertia_page_object(
+        &self,
+        page: &str,
+        props_json: &str,
+        url: &str,
+        flash: Option<&str>,
+        kinds: &PropKinds,
+    ) -> String {
+        use std::fmt::Write as _;
         let text = |v: &str| Value::from(v).to_string();
         let flash =
             flash.map_or_else(|| "{}".to_owned(), |message| serde_json::json!({ "message": message }).to_string());
+        let mut marked = String::new();
+        if !kinds.deferred.is_empty() {
+            let _ = write!(marked, ",\"deferredProps\":{}", serde_json::json!(kinds.deferred));
+        }
+        if !kinds.merge.is_empty() {
+            let _ = write!(marked, ",\"mergeProps\":{}", serde_json::json!(kinds.merge));
+        }
+        if !kinds.deep_merge.is_empty() {
+            let _ = write!(marked, ",\"deepMergeProps\":{}", serde_json::json!(kinds.deep_merge));
+        }
         format!(
-            "{{\"component\":{},\"props\":{props_json},\"url\":{},\"version\":{},\"encryptHistory\":false,\"clearHistory\":false,\"flash\":{flash}}}",
+            "{{\"component\":{},\"props\":{props_json},\"url\":{},\"version\":{},\"encryptHistory\":false,\"clearHistory\":false,\"flash\":{flash}{marked}}}",
             text(page),
             text(url),
             text(&self.manifest.version),

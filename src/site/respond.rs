@@ -10,7 +10,7 @@ use super::cache::{self, Marks, RenderCache};
 use super::page::RenderError;
 use super::page_object::Partial;
 use super::{ErrorKind, ErrorReport, Site};
-use crate::controller::{Answer, ControllerError, JsonProps, Outcome, RequestContext};
+use crate::controller::{Answer, ControllerError, JsonProps, Outcome, PropKinds, RequestContext};
 use crate::live::{sign_topics, valid_topic, Live};
 use crate::router::Route;
 
@@ -112,6 +112,12 @@ impl Site {
             && matches!(format, Format::Inertia(_))
             && !matches!(request.method, axum::http::Method::GET | axum::http::Method::HEAD);
         let error_bag = request.headers.get("x-inertia-error-bag").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let reset: Vec<String> = request
+            .headers
+            .get("x-inertia-reset")
+            .and_then(|v| v.to_str().ok())
+            .map(|list| list.split(',').map(|k| k.trim().to_owned()).collect())
+            .unwrap_or_default();
         let session_before = marks.as_ref().map(|_| session_snapshot(&session));
         // Live positions first, then the props: an update racing the controllers is sent
         // again rather than lost.
@@ -181,8 +187,17 @@ impl Site {
                 }
                 return Err(refuse(&route.name, request_id, "a 422 answer without an `errors` object".into()));
             }
-            let props = app_props(layouts, props, page, &format, kept_errors);
-            let page_json = self.inertia_page_object(page, &props, url, flash.as_deref());
+            let mut kinds = std::mem::take(&mut extra.kinds);
+            let deferred: Vec<String> = kinds.deferred.values().flatten().cloned().collect();
+            let props = app_props(layouts, props, page, &format, kept_errors, &deferred);
+            // Deferred props are announced on a visit; the partial reloads that load them
+            // announce nothing again. A prop the client resets is replaced, not merged.
+            if matches!(format, Format::Inertia(Some(_))) {
+                kinds.deferred.clear();
+            }
+            kinds.merge.retain(|k| !reset.contains(k));
+            kinds.deep_merge.retain(|k| !reset.contains(k));
+            let page_json = self.inertia_page_object(page, &props, url, flash.as_deref(), &kinds);
             if format != Format::Html {
                 return Ok(extra.reply(status, ReplyBody::Page(page_json)));
             }
@@ -368,19 +383,21 @@ fn errors_of(props: Props, bag: Option<&str>) -> Option<Value> {
 
 /// The props of a page of an app with its own client (Inertia's): its layouts' controllers'
 /// props under the page's own (the page's win, as over Inertia's shared props), the form
-/// errors a post left (`kept_errors`), filtered for a partial reload, as JSON.
+/// errors a post left (`kept_errors`), without the `deferred` ones unless a partial reload
+/// asks for them, filtered for a partial reload, as JSON.
 fn app_props(
     layouts: Vec<(&str, Props)>,
     props: Props,
     page: &str,
     format: &Format,
     kept_errors: Option<Value>,
+    deferred: &[String],
 ) -> String {
     let partial = match format {
         Format::Inertia(Some(partial)) => Some(partial),
         _ => None,
     };
-    if layouts.is_empty() && partial.is_none() && kept_errors.is_none() {
+    if layouts.is_empty() && partial.is_none() && kept_errors.is_none() && deferred.is_empty() {
         return props.into_json();
     }
     let mut merged = match props.into_value() {
@@ -392,6 +409,10 @@ fn app_props(
         if let Some(errors) = kept_errors {
             object.entry("errors").or_insert(errors);
         }
+        let asked = |key: &str| {
+            partial.is_some_and(|p| p.component == page && p.only.as_ref().is_some_and(|o| o.iter().any(|k| k == key)))
+        };
+        object.retain(|key, _| !deferred.contains(key) || asked(key));
         for (_, layout) in layouts {
             if let Ok(Value::Object(shared)) = layout.into_value() {
                 for (key, value) in shared {
@@ -458,11 +479,14 @@ struct Extra {
     cookies: Vec<Cookie<'static>>,
     /// Live topics a controller asked the page to follow.
     topics: Vec<String>,
+    /// Props the controllers marked deferred or merged (Inertia apps).
+    kinds: PropKinds,
 }
 
 impl Extra {
     /// Keeps `outcome`'s headers and cookies, and says what it asks for.
-    fn take(&mut self, controller: &str, request_id: &str, outcome: Outcome) -> Result<Taken, ErrorReport> {
+    fn take(&mut self, controller: &str, request_id: &str, mut outcome: Outcome) -> Result<Taken, ErrorReport> {
+        self.kinds.extend(outcome.take_prop_kinds());
         let (answer, headers, cookies, topics) = outcome.into_parts();
         self.headers.extend(valid_headers(controller, request_id, headers)?);
         self.cookies.extend(cookies);

@@ -58,6 +58,17 @@ await check("useForm: a validation error shows, then a post with the XSRF-TOKEN 
 	assert.equal(await page.evaluate(() => window.__sameDocument), true, 'no reload');
 });
 
+await check('a deferred prop loads after the page; merged props append', async (page) => {
+	await page.goto(base + '/feed');
+	await hydrated(page);
+	await page.evaluate(() => (window.__sameDocument = true));
+	await page.waitForFunction(() => document.getElementById('stats')?.textContent === '42 items in all');
+	await page.click('#more');
+	await page.waitForFunction(() => document.querySelectorAll('#items li').length === 6);
+	assert.deepEqual(await page.locator('#items li').allTextContents(), ['item 1', 'item 2', 'item 3', 'item 4', 'item 5', 'item 6']);
+	assert.equal(await page.evaluate(() => window.__sameDocument), true, 'no reload');
+});
+
 await check('an external redirect (location) loads the URL as a whole page', async (page, problems) => {
 	await page.goto(base + '/');
 	await hydrated(page);

@@ -122,6 +122,21 @@ fn outcome(result: &ReplyResult, props: Option<JsonProps>) -> Option<Outcome> {
     for spec in result.cookies.as_ref().and_then(Value::as_array).into_iter().flatten() {
         outcome = outcome.cookie(cookie_of(spec)?);
     }
+    if let Some(kinds) = &result.prop_kinds {
+        let keys = |v: &Value| -> Vec<String> {
+            v.as_array().into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
+        };
+        for (group, list) in kinds.get("deferred").and_then(Value::as_object).into_iter().flatten() {
+            for key in keys(list) {
+                outcome = outcome.defer(key, group.clone());
+            }
+        }
+        for (list, deep) in [("merge", false), ("deep_merge", true)] {
+            for key in kinds.get(list).map(keys).unwrap_or_default() {
+                outcome = outcome.merge(key, deep);
+            }
+        }
+    }
     Some(outcome)
 }
 

@@ -47,6 +47,8 @@ pub(crate) struct ReplyResult {
     pub(crate) cookies: Option<serde_json::Value>,
     /// Session data, flash, rotation, live topics and publishes.
     pub(crate) session: Option<serde_json::Value>,
+    /// Props marked with `fymo.defer` / `fymo.merge`: `{deferred: {group: [key]}, merge, deep_merge}`.
+    pub(crate) prop_kinds: Option<serde_json::Value>,
     pub(crate) entries: Option<serde_json::Value>,
 }
 
