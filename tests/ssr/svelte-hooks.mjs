@@ -49,10 +49,14 @@ export async function resolve(specifier, context, nextResolve) {
 		return await nextResolve(specifier, { ...context, conditions });
 	} catch (e) {
 		// As bundlers resolve relative paths (esbuild in Fymo, Vite in SvelteKit): TypeScript
-		// style ("./store.svelte.js" names store.svelte.ts) and without the extension
-		// ("./toast-state.svelte" names toast-state.svelte.js).
+		// style ("./store.svelte.js" names store.svelte.ts), without the extension
+		// ("./toast-state.svelte" names toast-state.svelte.js), and a folder by its index
+		// (Inertia's adapter imports "../").
 		if (!specifier.startsWith('.')) throw e;
-		const candidates = /\.m?js$/.test(specifier) ? [specifier.replace(/js$/, 'ts')] : [`${specifier}.js`, `${specifier}.ts`];
+		const folder = specifier.endsWith('/') ? specifier : `${specifier}/`;
+		const candidates = /\.m?js$/.test(specifier)
+			? [specifier.replace(/js$/, 'ts')]
+			: [`${specifier}.js`, `${specifier}.ts`, `${folder}index.js`, `${folder}index.ts`];
 		for (const candidate of candidates) {
 			try {
 				return await nextResolve(candidate, { ...context, conditions });
