@@ -8,6 +8,7 @@
 mod cache;
 mod controllers;
 mod error;
+mod inertia;
 mod page;
 mod page_object;
 mod respond;

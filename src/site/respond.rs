@@ -7,6 +7,7 @@ use cookie::Cookie;
 use serde_json::Value;
 
 use super::cache::{self, Marks, RenderCache};
+use super::inertia::{Answered, InertiaRequest};
 use super::page::RenderError;
 use super::page_object::Partial;
 use super::{ErrorKind, ErrorReport, Site};
@@ -105,19 +106,8 @@ impl Site {
         }
         // The token is read once the controllers ran: one that signed in or out rotated it.
         let (session, flash) = (request.session.clone(), request.flash.clone());
-        // An Inertia app: the errors a form post left for this page (Inertia's convention),
-        // taken before any controller sees the session; and what a post that fails needs.
-        let kept_errors = if self.manifest.app { session.remove(KEPT_ERRORS) } else { None };
-        let inertia_post = self.manifest.app
-            && matches!(format, Format::Inertia(_))
-            && !matches!(request.method, axum::http::Method::GET | axum::http::Method::HEAD);
-        let error_bag = request.headers.get("x-inertia-error-bag").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let reset: Vec<String> = request
-            .headers
-            .get("x-inertia-reset")
-            .and_then(|v| v.to_str().ok())
-            .map(|list| list.split(',').map(|k| k.trim().to_owned()).collect())
-            .unwrap_or_default();
+        // An Inertia app: read what its client sent before any controller sees the session.
+        let inertia = self.manifest.app.then(|| InertiaRequest::read(&request, &format));
         let session_before = marks.as_ref().map(|_| session_snapshot(&session));
         // Live positions first, then the props: an update racing the controllers is sent
         // again rather than lost.
@@ -175,42 +165,9 @@ impl Site {
         let Some(page) = route.page.as_deref() else {
             return Ok(extra.reply(status, ReplyBody::Json(props.into_json())));
         };
-        if self.manifest.app {
-            // A form with errors, posted by Inertia's client: as Laravel answers it, the
-            // errors wait in the session and the client is sent back to the page (the
-            // request's URL: the route serves the form), which gets them as `errors`.
-            if inertia_post && status == StatusCode::UNPROCESSABLE_ENTITY {
-                if let Some(errors) = errors_of(props, error_bag.as_deref()) {
-                    session.insert(KEPT_ERRORS, errors);
-                    let back = redirect(&route.name, request_id, url, StatusCode::SEE_OTHER)?;
-                    return Ok(extra.reply(StatusCode::SEE_OTHER, ReplyBody::Redirect(back)));
-                }
-                return Err(refuse(&route.name, request_id, "a 422 answer without an `errors` object".into()));
-            }
-            let mut kinds = std::mem::take(&mut extra.kinds);
-            let deferred: Vec<String> = kinds.deferred.values().flatten().cloned().collect();
-            let props = app_props(layouts, props, page, &format, kept_errors, &deferred);
-            // Deferred props are announced on a visit; the partial reloads that load them
-            // announce nothing again. A prop the client resets is replaced, not merged.
-            if matches!(format, Format::Inertia(Some(_))) {
-                kinds.deferred.clear();
-            }
-            kinds.merge.retain(|k| !reset.contains(k));
-            kinds.deep_merge.retain(|k| !reset.contains(k));
-            let page_json = self.inertia_page_object(page, &props, url, flash.as_deref(), &kinds);
-            if format != Format::Html {
-                return Ok(extra.reply(status, ReplyBody::Page(page_json)));
-            }
-            let nonce = self.csp.nonce();
-            let html = self
-                .render_app_page(page, page_json, route.options.isolate, nonce.as_deref())
-                .await
-                .map_err(|e| render_failure(request_id, page, e))?;
-            let etag = cache::etag(&html, nonce.as_deref());
-            let mut reply = extra.reply(status, ReplyBody::Html(html));
-            reply.headers.push((axum::http::header::ETAG, etag));
-            reply.headers.extend(self.csp_header(nonce.as_deref()));
-            return Ok(reply);
+        if let Some(inertia) = inertia {
+            let answered = Answered { status, props, layouts, extra };
+            return self.answer_inertia(route, request_id, url, &format, inertia, answered).await;
         }
         // Every page and layout gets `fymo`: the token its forms send back (a placeholder
         // in a page rendered for the cache), the flash, and a live page's topics, their
@@ -338,7 +295,7 @@ impl Site {
 
 /// `value` as JSON text: serde_json's writer, not `Value`'s `Display` (which goes through
 /// the formatting machinery for every token, markedly slower on large props).
-fn json_text(value: &Value) -> String {
+pub(super) fn json_text(value: &Value) -> String {
     serde_json::to_string(value).expect("a JSON value serializes")
 }
 
@@ -368,74 +325,15 @@ fn add_shared(props: &mut Value, shared: &Value) {
     }
 }
 
-/// Where an Inertia app's form errors wait for the next page (session key).
-const KEPT_ERRORS: &str = "_fymo.errors";
-
-/// The `errors` of a 422 answer's props, under `bag` when Inertia's client named one
-/// (`X-Inertia-Error-Bag`).
-fn errors_of(props: Props, bag: Option<&str>) -> Option<Value> {
-    let errors = props.into_value().ok()?.get_mut("errors").map(Value::take).filter(Value::is_object)?;
-    Some(match bag.filter(|b| !b.is_empty()) {
-        Some(bag) => serde_json::json!({ bag: errors }),
-        None => errors,
-    })
-}
-
-/// The props of a page of an app with its own client (Inertia's): its layouts' controllers'
-/// props under the page's own (the page's win, as over Inertia's shared props), the form
-/// errors a post left (`kept_errors`), without the `deferred` ones unless a partial reload
-/// asks for them, filtered for a partial reload, as JSON.
-fn app_props(
-    layouts: Vec<(&str, Props)>,
-    props: Props,
-    page: &str,
-    format: &Format,
-    kept_errors: Option<Value>,
-    deferred: &[String],
-) -> String {
-    let partial = match format {
-        Format::Inertia(Some(partial)) => Some(partial),
-        _ => None,
-    };
-    if layouts.is_empty() && partial.is_none() && kept_errors.is_none() && deferred.is_empty() {
-        return props.into_json();
-    }
-    let mut merged = match props.into_value() {
-        Ok(value) => value,
-        // Too deep to merge or filter: the page's own, all of them.
-        Err(props) => return props.into_json(),
-    };
-    if let Some(object) = merged.as_object_mut() {
-        if let Some(errors) = kept_errors {
-            object.entry("errors").or_insert(errors);
-        }
-        let asked = |key: &str| {
-            partial.is_some_and(|p| p.component == page && p.only.as_ref().is_some_and(|o| o.iter().any(|k| k == key)))
-        };
-        object.retain(|key, _| !deferred.contains(key) || asked(key));
-        for (_, layout) in layouts {
-            if let Ok(Value::Object(shared)) = layout.into_value() {
-                for (key, value) in shared {
-                    object.entry(key).or_insert(value);
-                }
-            }
-        }
-    }
-    if let Some(partial) = partial {
-        partial.filter(page, &mut merged);
-    }
-    json_text(&merged)
-}
-
 /// A controller's props as it gave them: built in Rust, or JSON text that is passed
 /// through without being parsed.
-enum Props {
+pub(super) enum Props {
     Value(Value),
     Json(JsonProps),
 }
 
 impl Props {
-    fn into_json(self) -> String {
+    pub(super) fn into_json(self) -> String {
         match self {
             Self::Value(value) => json_text(&value),
             Self::Json(json) => json.into_string(),
@@ -454,7 +352,7 @@ impl Props {
     }
 
     /// Parsed; the props as they were when they nest too deep to parse.
-    fn into_value(self) -> Result<Value, Self> {
+    pub(super) fn into_value(self) -> Result<Value, Self> {
         match self {
             Self::Value(value) => Ok(value),
             Self::Json(json) => json.to_value().map_err(|_| Self::Json(json)),
@@ -472,7 +370,7 @@ enum Taken {
 
 /// Headers and cookies gathered from every controller of a page (layouts' and page's).
 #[derive(Default)]
-struct Extra {
+pub(super) struct Extra {
     /// The request came from Inertia's client (`X-Inertia`): leaving is a 409.
     inertia: bool,
     headers: Vec<(HeaderName, HeaderValue)>,
@@ -480,7 +378,7 @@ struct Extra {
     /// Live topics a controller asked the page to follow.
     topics: Vec<String>,
     /// Props the controllers marked deferred or merged (Inertia apps).
-    kinds: PropKinds,
+    pub(super) kinds: PropKinds,
 }
 
 impl Extra {
@@ -513,14 +411,14 @@ impl Extra {
         })
     }
 
-    fn reply(self, status: StatusCode, body: ReplyBody) -> Reply {
+    pub(super) fn reply(self, status: StatusCode, body: ReplyBody) -> Reply {
         Reply { status, body, headers: self.headers, cookies: self.cookies }
     }
 }
 
 impl Site {
     /// The `Content-Security-Policy` header for a page whose inline tags carry `nonce`.
-    fn csp_header(&self, nonce: Option<&str>) -> Option<(HeaderName, HeaderValue)> {
+    pub(super) fn csp_header(&self, nonce: Option<&str>) -> Option<(HeaderName, HeaderValue)> {
         let value = self.csp.header(nonce?)?;
         Some((axum::http::header::CONTENT_SECURITY_POLICY, HeaderValue::from_str(&value).ok()?))
     }
@@ -528,7 +426,7 @@ impl Site {
 
 /// A redirect's location, refusing one that cannot be a header value (a newline from
 /// user input, say) rather than panicking on it.
-fn redirect(
+pub(super) fn redirect(
     controller: &str,
     request_id: &str,
     location: &str,
@@ -562,7 +460,7 @@ fn valid_headers(
         .collect()
 }
 
-fn refuse(controller: &str, request_id: &str, why: String) -> ErrorReport {
+pub(super) fn refuse(controller: &str, request_id: &str, why: String) -> ErrorReport {
     let error = ControllerError::Failed { controller: controller.to_owned(), source: why.into(), trace: None };
     controller_failure(request_id, error)
 }
@@ -586,7 +484,7 @@ fn controller_failure(request_id: &str, error: ControllerError) -> ErrorReport {
     ErrorReport { stack: trace, ..ErrorReport::new(ErrorKind::Controller, error.to_string()).with_status(status) }
 }
 
-fn render_failure(request_id: &str, page: &str, error: RenderError) -> ErrorReport {
+pub(super) fn render_failure(request_id: &str, page: &str, error: RenderError) -> ErrorReport {
     let stack = match &error {
         RenderError::Engine(e) => e.stack().map(str::to_owned),
         RenderError::NotBuilt(_) => None,
