@@ -29,7 +29,7 @@ other than int/float/bool/None) is refused with an error naming the key path.
 __all__ = [
     "redirect", "location", "status", "invalid", "not_found", "response", "cookie",
     "delete_cookie", "flash", "rotate_session", "clear_session", "publish", "live",
-    "defer", "merge",
+    "defer", "merge", "once",
 ]
 
 
@@ -49,6 +49,20 @@ class Merged:
     def __init__(self, value, deep):
         self.value = value
         self.deep = deep
+
+
+class Once:
+    """A prop Inertia's client keeps across visits once it has it: `fn()` runs only for a
+    client that lacks it (or whose copy expired)."""
+
+    def __init__(self, fn, expires_in):
+        self.fn = fn
+        self.expires_in = expires_in
+
+
+def once(fn, expires_in=None):
+    """A once prop: `{"plans": once(lambda: load_plans(), expires_in=3600)}` (seconds)."""
+    return Once(fn, expires_in)
 
 
 def defer(fn, group="default"):

@@ -6,7 +6,8 @@ big-endian length followed by that many bytes of UTF-8 JSON.
     request:  {"id", "controller", "file", "call": "get"|"post", "request": {...}}
     response: {"id", "ok": true, "result": {"kind": "props"|"status"|"redirect"|"location"|"not_found", ...,
                 "headers"?, "cookies"?, "session"?: {"data"?, "flash"?, "rotate"?},
-                "prop_kinds"?: {"deferred": {group: [key]}, "merge": [key], "deep_merge": [key]}}}
+                "prop_kinds"?: {"deferred": {group: [key]}, "merge": [key], "deep_merge": [key],
+                                "once": {key: {"prop", "expiresAt"}}}}}
               {"id", "ok": false, "error": {"kind": "exception"|"not_serializable"|"missing", ...}}
 
 File descriptor 1 is pointed at stderr before any controller runs, so print() and stray
@@ -22,6 +23,7 @@ import math
 import os
 import struct
 import sys
+import time
 import traceback
 import uuid
 
@@ -180,18 +182,27 @@ def answer(result):
 
 
 def _prop_kinds(reply, request):
-    """Takes fymo.defer / fymo.merge markers out of the props: a deferred prop is computed
-    only when the request's X-Inertia-Partial-Data names it; each is reported beside the
-    props for the page object."""
+    """Takes fymo.defer / fymo.merge / fymo.once markers out of the props: a deferred prop
+    is computed only when the request's X-Inertia-Partial-Data names it, a once prop only
+    when X-Inertia-Except-Once-Props does not; each is reported beside the props for the
+    page object."""
     import fymo  # the helpers' module, as the controllers imported it
 
     props = reply.get("props")
-    if not isinstance(props, dict) or not any(isinstance(v, (fymo.Deferred, fymo.Merged)) for v in props.values()):
+    if not isinstance(props, dict) or not any(isinstance(v, (fymo.Deferred, fymo.Merged, fymo.Once)) for v in props.values()):
         return
-    asked = {k.strip() for k in request.get("headers", {}).get("x-inertia-partial-data", "").split(",")}
-    kinds = {"deferred": {}, "merge": [], "deep_merge": []}
+    headers = request.get("headers", {})
+    asked = {k.strip() for k in headers.get("x-inertia-partial-data", "").split(",")}
+    has = {k.strip() for k in headers.get("x-inertia-except-once-props", "").split(",")}
+    kinds = {"deferred": {}, "merge": [], "deep_merge": [], "once": {}}
     out = {}
     for key, value in props.items():
+        if isinstance(value, fymo.Once):
+            expires = None if value.expires_in is None else int((time.time() + value.expires_in) * 1000)
+            kinds["once"][key] = {"prop": key, "expiresAt": expires}
+            if key in has:
+                continue
+            value = value.fn() if callable(value.fn) else value.fn
         if isinstance(value, fymo.Deferred):
             if key not in asked:
                 kinds["deferred"].setdefault(value.group, []).append(key)

@@ -122,7 +122,11 @@ fn the_document_and_the_protocol_are_inertias() {
     // Deferred and merged props (fymo.defer, fymo.merge): a visit announces them, a partial
     // reload loads a deferred one, X-Inertia-Reset stops a merge.
     let feed: serde_json::Value = inertia("/feed", &version).unwrap().into_json().unwrap();
-    assert_eq!(feed["props"], serde_json::json!({ "page": 1, "items": ["item 1", "item 2", "item 3"] }));
+    assert_eq!(
+        feed["props"],
+        serde_json::json!({ "page": 1, "items": ["item 1", "item 2", "item 3"], "plans": ["free", "pro"] })
+    );
+    assert_eq!(feed["onceProps"], serde_json::json!({ "plans": { "prop": "plans", "expiresAt": null } }));
     assert_eq!(feed["deferredProps"], serde_json::json!({ "default": ["stats"] }));
     assert_eq!(feed["mergeProps"], serde_json::json!(["items"]));
     let partial = |extra: (&str, &str)| -> serde_json::Value {
@@ -137,8 +141,11 @@ fn the_document_and_the_protocol_are_inertias() {
             .unwrap()
     };
     let stats = partial(("X-Inertia-Partial-Data", "stats"));
-    assert_eq!(stats["props"], serde_json::json!({ "stats": { "count": 42 } }));
+    assert_eq!(stats["props"], serde_json::json!({ "stats": { "count": 42 } }), "only what was asked");
     assert!(stats.get("deferredProps").is_none(), "{stats}");
+    let kept = partial(("X-Inertia-Except-Once-Props", "plans"));
+    assert!(kept["props"].get("plans").is_none(), "the client keeps its copy: {kept}");
+    assert_eq!(kept["onceProps"]["plans"]["prop"], "plans", "and is told it is a once prop");
     let reset = partial(("X-Inertia-Reset", "items"));
     assert!(reset.get("mergeProps").is_none() && reset["props"]["items"][0] == "item 4", "{reset}");
     match inertia("/about", "stale").map_err(|e| *e) {

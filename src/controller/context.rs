@@ -52,6 +52,15 @@ pub struct RequestContext {
 }
 
 impl RequestContext {
+    /// Whether Inertia's client has once-prop `key` already (`X-Inertia-Except-Once-Props`):
+    /// a controller need not compute it.
+    pub fn has_once(&self, key: &str) -> bool {
+        self.headers
+            .get("x-inertia-except-once-props")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|list| list.split(',').any(|k| k.trim() == key))
+    }
+
     /// Whether Inertia's client asks for prop `key` in a partial reload
     /// (`X-Inertia-Partial-Data`): what a controller checks before computing a deferred prop.
     pub fn wants(&self, key: &str) -> bool {

@@ -40,6 +40,9 @@ pub(crate) struct PropKinds {
     pub(crate) merge: Vec<String>,
     /// Props the client merges deeply into what it has.
     pub(crate) deep_merge: Vec<String>,
+    /// Props the client keeps once it has them (by key: the prop, and when the copy expires,
+    /// in ms since the epoch), sent again only when it says it lacks them.
+    pub(crate) once: std::collections::BTreeMap<String, (String, Option<u64>)>,
 }
 
 impl PropKinds {
@@ -49,6 +52,7 @@ impl PropKinds {
         }
         self.merge.extend(other.merge);
         self.deep_merge.extend(other.deep_merge);
+        self.once.extend(other.once);
     }
 }
 
@@ -185,6 +189,16 @@ impl Outcome {
         self
     }
 
+    /// Marks prop `key` as one Inertia's client keeps across visits once it has it (until
+    /// `expires_at`, ms since the epoch, if given): it is left out of answers to a client
+    /// that says it has it ([`super::RequestContext::has_once`]).
+    #[must_use]
+    pub fn once(mut self, key: impl Into<String>, expires_at: Option<u64>) -> Self {
+        let key = key.into();
+        self.props_kinds.once.insert(key.clone(), (key, expires_at));
+        self
+    }
+
     /// The live topics added by [`Outcome::live`].
     pub fn topics(&self) -> &[String] {
         &self.topics
@@ -313,8 +327,10 @@ mod tests {
             .defer("stats", "default")
             .defer("chart", "slow")
             .merge("posts", false)
-            .merge("filters", true);
+            .merge("filters", true)
+            .once("plans", Some(1_000));
         let kinds = outcome.take_prop_kinds();
+        assert_eq!(kinds.once["plans"], ("plans".to_owned(), Some(1_000)));
         assert_eq!(kinds.deferred["default"], ["stats"]);
         assert_eq!(kinds.deferred["slow"], ["chart"]);
         assert_eq!((kinds.merge, kinds.deep_merge), (vec!["posts".to_owned()], vec!["filters".to_owned()]));

@@ -24,6 +24,13 @@ pub(super) struct InertiaRequest {
     error_bag: Option<String>,
     /// `X-Inertia-Reset`: props to replace, not merge.
     reset: Vec<String>,
+    /// `X-Inertia-Except-Once-Props`: once props the client has.
+    has_once: Vec<String>,
+}
+
+/// A header's comma-separated names.
+fn list(header: Option<&str>) -> Vec<String> {
+    header.map(|list| list.split(',').map(|k| k.trim().to_owned()).collect()).unwrap_or_default()
 }
 
 impl InertiaRequest {
@@ -35,9 +42,8 @@ impl InertiaRequest {
             kept_errors: request.session.remove(KEPT_ERRORS),
             post: matches!(format, Format::Inertia(_)) && !matches!(request.method, Method::GET | Method::HEAD),
             error_bag: header("x-inertia-error-bag").map(str::to_owned),
-            reset: header("x-inertia-reset")
-                .map(|list| list.split(',').map(|k| k.trim().to_owned()).collect())
-                .unwrap_or_default(),
+            reset: list(header("x-inertia-reset")),
+            has_once: list(header("x-inertia-except-once-props")),
         }
     }
 }
@@ -76,8 +82,11 @@ impl Site {
             return Err(refuse(&route.name, request_id, "a 422 answer without an `errors` object".into()));
         }
         let mut kinds = std::mem::take(&mut extra.kinds);
+        // Left out: deferred props (unless a partial reload asks for them), once props the
+        // client has (it keeps its copy).
         let deferred: Vec<String> = kinds.deferred.values().flatten().cloned().collect();
-        let props = app_props(layouts, props, page, format, inertia.kept_errors, &deferred);
+        let had: Vec<String> = kinds.once.keys().filter(|k| inertia.has_once.contains(k)).cloned().collect();
+        let props = app_props(layouts, props, page, format, inertia.kept_errors, &deferred, &had);
         // Deferred props are announced on a visit; the partial reloads that load them
         // announce nothing again. A prop the client resets is replaced, not merged.
         if matches!(format, Format::Inertia(Some(_))) {
@@ -118,7 +127,8 @@ fn errors_of(props: Props, bag: Option<&str>) -> Option<Value> {
 /// The props of a page of an app with its own client (Inertia's): its layouts' controllers'
 /// props under the page's own (the page's win, as over Inertia's shared props), the form
 /// errors a post left (`kept_errors`), without the `deferred` ones unless a partial reload
-/// asks for them, filtered for a partial reload, as JSON.
+/// asks for them and without the once props the client `had`, filtered for a partial
+/// reload, as JSON.
 fn app_props(
     layouts: Vec<(&str, Props)>,
     props: Props,
@@ -126,12 +136,13 @@ fn app_props(
     format: &Format,
     kept_errors: Option<Value>,
     deferred: &[String],
+    had: &[String],
 ) -> String {
     let partial = match format {
         Format::Inertia(Some(partial)) => Some(partial),
         _ => None,
     };
-    if layouts.is_empty() && partial.is_none() && kept_errors.is_none() && deferred.is_empty() {
+    if layouts.is_empty() && partial.is_none() && kept_errors.is_none() && deferred.is_empty() && had.is_empty() {
         return props.into_json();
     }
     let mut merged = match props.into_value() {
@@ -146,7 +157,7 @@ fn app_props(
         let asked = |key: &str| {
             partial.is_some_and(|p| p.component == page && p.only.as_ref().is_some_and(|o| o.iter().any(|k| k == key)))
         };
-        object.retain(|key, _| !deferred.contains(key) || asked(key));
+        object.retain(|key, _| (!deferred.contains(key) || asked(key)) && !had.contains(key));
         for (_, layout) in layouts {
             if let Ok(Value::Object(shared)) = layout.into_value() {
                 for (key, value) in shared {

@@ -84,6 +84,14 @@ impl Site {
         if !kinds.merge.is_empty() {
             let _ = write!(marked, ",\"mergeProps\":{}", serde_json::json!(kinds.merge));
         }
+        if !kinds.once.is_empty() {
+            let once: serde_json::Map<String, Value> = kinds
+                .once
+                .iter()
+                .map(|(key, (prop, expires))| (key.clone(), serde_json::json!({ "prop": prop, "expiresAt": expires })))
+                .collect();
+            let _ = write!(marked, ",\"onceProps\":{}", Value::Object(once));
+        }
         if !kinds.deep_merge.is_empty() {
             let _ = write!(marked, ",\"deepMergeProps\":{}", serde_json::json!(kinds.deep_merge));
         }

@@ -131,6 +131,9 @@ fn outcome(result: &ReplyResult, props: Option<JsonProps>) -> Option<Outcome> {
                 outcome = outcome.defer(key, group.clone());
             }
         }
+        for (key, spec) in kinds.get("once").and_then(Value::as_object).into_iter().flatten() {
+            outcome = outcome.once(key.clone(), spec.get("expiresAt").and_then(Value::as_u64));
+        }
         for (list, deep) in [("merge", false), ("deep_merge", true)] {
             for key in kinds.get(list).map(keys).unwrap_or_default() {
                 outcome = outcome.merge(key, deep);
