@@ -221,6 +221,27 @@ fn the_xsrf_token_cookie_and_header_pass_the_csrf_check() {
     assert!(page()["props"].get("errors").is_none(), "shown once");
 }
 
+/// `fymo dev` on an Inertia app: the entries are relinked after an edit, and the next page
+/// is the edited one, still Inertia's.
+#[test]
+fn fymo_dev_serves_an_edited_template_of_an_inertia_app() {
+    let copy = common::TestApp::copy_of(app());
+    let server = Server::start_command(FYMO, &copy, "dev", &["--engines", "1"]);
+    let events = common::EventStream::connect(&server);
+    let before = common::get(&server.url("/")).body;
+    assert!(before.contains(r#"<script data-page="app""#) && before.contains("/_fymo/dev/client.js"), "{before}");
+    let file = copy.root().join("templates/Home.svelte");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace(r#"<h1 id="greeting">"#, r#"<h1 id="greeting" class="edited">"#);
+    let tmp = file.with_extension("edit.tmp");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(tmp, &file).unwrap();
+    events.wait("reload");
+    let after = common::get(&server.url("/")).body;
+    assert!(after.contains(r#"<h1 id="greeting" class="edited">"#), "{after}");
+}
+
 #[test]
 fn an_app_entry_without_its_other_half_is_a_build_error() {
     let app = common::TestApp::fixture("empty");
