@@ -55,19 +55,13 @@ impl RequestContext {
     /// Whether Inertia's client has once-prop `key` already (`X-Inertia-Except-Once-Props`):
     /// a controller need not compute it.
     pub fn has_once(&self, key: &str) -> bool {
-        self.headers
-            .get("x-inertia-except-once-props")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|list| list.split(',').any(|k| k.trim() == key))
+        header_list(&self.headers, "x-inertia-except-once-props").iter().any(|k| k == key)
     }
 
     /// Whether Inertia's client asks for prop `key` in a partial reload
     /// (`X-Inertia-Partial-Data`): what a controller checks before computing a deferred prop.
     pub fn wants(&self, key: &str) -> bool {
-        self.headers
-            .get("x-inertia-partial-data")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|list| list.split(',').any(|k| k.trim() == key))
+        header_list(&self.headers, "x-inertia-partial-data").iter().any(|k| k == key)
     }
 
     /// A path parameter.
@@ -174,6 +168,13 @@ pub(crate) fn fields(pairs: Vec<(String, String)>) -> (BTreeMap<String, String>,
         all.entry(name).or_default().push(value);
     }
     (first, all)
+}
+
+/// The names of a comma-separated header (Inertia's `X-Inertia-Partial-Data`, `-Reset`, ...),
+/// trimmed, empty ones left out; none when the header is absent.
+pub(crate) fn header_list(headers: &HeaderMap, name: &str) -> Vec<String> {
+    let text = headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    text.split(',').map(str::trim).filter(|k| !k.is_empty()).map(str::to_owned).collect()
 }
 
 #[cfg(test)]

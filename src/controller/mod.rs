@@ -10,6 +10,7 @@ mod session;
 mod upload;
 
 pub(crate) use context::fields;
+pub(crate) use context::header_list;
 pub use context::RequestContext;
 pub use json_props::JsonProps;
 pub(crate) use outcome::PropKinds;

@@ -14,6 +14,7 @@ use super::client::Client;
 use super::error_page::{error_response, page_response};
 use super::request::BodyRules;
 use super::{accept, csrf, request, AppState, Loaded, Mode, RequestId};
+use crate::controller::header_list;
 use crate::router::{Matched, Route};
 use crate::site::{ErrorKind, ErrorReport, Format, Partial, Reply, ReplyBody};
 
@@ -153,11 +154,9 @@ fn is_inertia(headers: &HeaderMap) -> bool {
 
 /// `X-Inertia-Partial-*`: the props a partial reload asks for.
 fn partial_of(headers: &HeaderMap) -> Option<Partial> {
-    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let list = |v: &str| v.split(',').map(str::trim).filter(|k| !k.is_empty()).map(str::to_owned).collect::<Vec<_>>();
-    let component = text("x-inertia-partial-component")?.to_owned();
-    let only = text("x-inertia-partial-data").map(list);
-    let except = text("x-inertia-partial-except").map(list).unwrap_or_default();
+    let component = headers.get("x-inertia-partial-component").and_then(|v| v.to_str().ok())?.to_owned();
+    let only = headers.contains_key("x-inertia-partial-data").then(|| header_list(headers, "x-inertia-partial-data"));
+    let except = header_list(headers, "x-inertia-partial-except");
     Some(Partial { component, only, except })
 }
 
@@ -224,9 +223,6 @@ async fn handle(
     let opened = loaded.sessions.open(request.headers()).await.map_err(session_store_failure)?;
     let session = opened.session.clone();
     let secure = request.extensions().get::<Client>().is_some_and(|c| c.https);
-    // What the browser holds of the token for scripts, compared once the controllers ran (a
-    // sign-in rotates the token).
-    let xsrf_sent = csrf::xsrf_sent(request.headers());
     let rules = BodyRules {
         upload: &route.options.upload,
         https: secure,
@@ -237,6 +233,9 @@ async fn handle(
         allow: None,
         close: true,
     })?;
+    // What the browser holds of the token for scripts, compared once the controllers ran (a
+    // sign-in rotates the token).
+    let xsrf_sent = context.cookies.get(csrf::XSRF_COOKIE).cloned();
     let reply = site.render(id, route, context, format, &url).await?;
     let cookie = loaded.sessions.save(&opened, secure).await.map_err(session_store_failure)?;
     let xsrf = csrf::xsrf_cookie(xsrf_sent.as_deref(), &session.csrf_token(), secure);

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::respond::{json_text, redirect, refuse, render_failure, Extra, Format, Props, Reply, ReplyBody};
 use super::{cache, ErrorReport, Site};
-use crate::controller::{RequestContext, Session};
+use crate::controller::{header_list, RequestContext, Session};
 use crate::router::Route;
 
 /// What an Inertia app's request carries for the answer, read before any controller runs.
@@ -28,11 +28,6 @@ pub(super) struct InertiaRequest {
     has_once: Vec<String>,
 }
 
-/// A header's comma-separated names.
-fn list(header: Option<&str>) -> Vec<String> {
-    header.map(|list| list.split(',').map(|k| k.trim().to_owned()).collect()).unwrap_or_default()
-}
-
 impl InertiaRequest {
     pub(super) fn read(request: &RequestContext, format: &Format) -> Self {
         let header = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
@@ -42,8 +37,8 @@ impl InertiaRequest {
             kept_errors: request.session.remove(KEPT_ERRORS),
             post: matches!(format, Format::Inertia(_)) && !matches!(request.method, Method::GET | Method::HEAD),
             error_bag: header("x-inertia-error-bag").map(str::to_owned),
-            reset: list(header("x-inertia-reset")),
-            has_once: list(header("x-inertia-except-once-props")),
+            reset: header_list(&request.headers, "x-inertia-reset"),
+            has_once: header_list(&request.headers, "x-inertia-except-once-props"),
         }
     }
 }
